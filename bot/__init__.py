@@ -1,0 +1,1 @@
+"""Jianfu's Telegram side: translation of updates, effects, storage, scheduling."""

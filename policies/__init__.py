@@ -1,0 +1,1 @@
+"""The pure core of Jianfu: decisions from plain data and an explicit `now`; no I/O."""

@@ -1,0 +1,16 @@
+"""The classifier's vocabulary (see shared corpus README)."""
+
+from enum import StrEnum
+
+
+class Label(StrEnum):
+    URGENT = "urgent"
+    ACK = "ack"
+    ROLLCALL = "rollcall"
+    DEMAND_REPLY = "demand_reply"
+    DATA_REQUEST = "data_request"
+    NOTICE = "notice"
+    CHAT = "chat"
+
+
+STANDALONE_LABELS = frozenset({Label.ACK, Label.CHAT})
