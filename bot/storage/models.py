@@ -1,0 +1,400 @@
+"""The tables. Times are aware UTC (callers pass `clock.now()`; no database clock defaults).
+
+Closed sets of values are StrEnums stored as short strings; columns whose vocabulary grows with
+features (message actions, held message kinds, audit actions) are plain strings.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+    true,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.storage.base import Base
+from bot.storage.types import (
+    SERIAL_ID_TYPE,
+    JsonList,
+    JsonObject,
+    SerialId,
+    TelegramId,
+    TelegramKey,
+)
+
+
+class HeldStatus(StrEnum):
+    HELD = "held"
+    RELEASED = "released"
+    CANCELLED = "cancelled"
+
+
+class DeleteStatus(StrEnum):
+    PENDING = "pending"
+    DELETED = "deleted"
+    FAILED = "failed"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class AckVia(StrEnum):
+    BUTTON = "button"
+    MESSAGE = "message"
+
+
+class RollcallStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class EntrySource(StrEnum):
+    ORIGINAL = "original"
+    BUTTON = "button"
+    REPOST = "repost"
+
+
+class MatchStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+
+class Chat(Base):
+    """A chat the bot is or was in, with what it may do there."""
+
+    __tablename__ = "chats"
+
+    chat_id: Mapped[TelegramKey]
+    type: Mapped[str] = mapped_column(String(16))  # private | group | supergroup | channel
+    title: Mapped[str | None] = mapped_column(String(255))
+    bot_is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    bot_can_delete: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    bot_sees_all: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The mode forced on the chat regardless of its policy (advise while a right is missing).
+    fallback_mode: Mapped[str | None] = mapped_column(String(8))
+    fallback_reason: Mapped[str | None] = mapped_column(String(40))
+    rights_notice_sent_at: Mapped[datetime | None]
+    joined_at: Mapped[datetime | None]
+    left_at: Mapped[datetime | None]
+
+
+class GroupPolicyOverride(Base):
+    """A group's departures from the configured default policy (bot.storage.policy_codec)."""
+
+    __tablename__ = "group_policies"
+
+    chat_id: Mapped[TelegramKey] = mapped_column(ForeignKey("chats.chat_id", ondelete="CASCADE"))
+    overrides: Mapped[JsonObject]
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[TelegramId | None]
+
+
+class User(Base):
+    """What the bot last saw of a Telegram user."""
+
+    __tablename__ = "users"
+
+    user_id: Mapped[TelegramKey]
+    first_name: Mapped[str] = mapped_column(String(255))
+    last_name: Mapped[str | None] = mapped_column(String(255))
+    username: Mapped[str | None] = mapped_column(String(64))
+    language_code: Mapped[str | None] = mapped_column(String(16))
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # True once the user has started the bot in private, so it may message them.
+    can_dm: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    updated_at: Mapped[datetime]
+
+
+class Member(Base):
+    """The roster the bot keeps itself, since bots cannot list a group's members."""
+
+    __tablename__ = "members"
+
+    chat_id: Mapped[TelegramKey] = mapped_column(ForeignKey("chats.chat_id", ondelete="CASCADE"))
+    user_id: Mapped[TelegramKey]
+    # Telegram's ChatMember status: creator | administrator | member | restricted | left | kicked
+    status: Mapped[str] = mapped_column(String(16))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    last_seen_at: Mapped[datetime]
+
+
+class MessageLog(Base):
+    """Every processed group message and what was done with it: the after-hours record."""
+
+    __tablename__ = "message_log"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "message_id"),
+        Index(None, "chat_id", "sent_at"),
+        Index(None, "sender_id", "sent_at"),
+    )
+
+    id: Mapped[SerialId]
+    chat_id: Mapped[TelegramId]
+    message_id: Mapped[TelegramId]
+    sender_id: Mapped[TelegramId | None]
+    sender_chat_id: Mapped[TelegramId | None]  # anonymous admins and channels post as a chat
+    sent_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    labels: Mapped[JsonList]
+    # passed | held | urgent_passed | exempt | advised | absorbed | merged | ...
+    action: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    after_hours: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    quiet_reason: Mapped[str | None] = mapped_column(String(80))
+    urgent_reason: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)  # emptied after the retention period
+
+
+class HeldMessage(Base):
+    """A message removed from its group in quiet time, kept verbatim until its release."""
+
+    __tablename__ = "held_messages"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "message_id"),
+        Index(None, "status", "release_at"),
+        Index(None, "delete_status", "chat_id"),
+    )
+
+    id: Mapped[SerialId]
+    chat_id: Mapped[TelegramId]
+    message_id: Mapped[TelegramId]
+    sender_id: Mapped[TelegramId | None]
+    sent_at: Mapped[datetime]
+    release_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(16))  # text | photo | document | voice | poll | ...
+    # What re-posting needs: text/caption and entities, file_id, reply target, forward origin,
+    # sender name.
+    payload: Mapped[JsonObject]
+    status: Mapped[str] = mapped_column(
+        String(10), default=HeldStatus.HELD, server_default=HeldStatus.HELD.value
+    )
+    delete_status: Mapped[str] = mapped_column(
+        String(10), default=DeleteStatus.PENDING, server_default=DeleteStatus.PENDING.value
+    )
+    delete_error: Mapped[str | None] = mapped_column(Text)
+    released_at: Mapped[datetime | None]
+    outbox_key: Mapped[str | None] = mapped_column(String(200))
+
+
+class OutboxItem(Base):
+    """A Bot API call that must happen exactly once, claimed and marked by the sender."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index(None, "status", "not_before"),)
+
+    id: Mapped[SerialId]
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    chat_id: Mapped[TelegramId]
+    method: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[JsonObject]
+    status: Mapped[str] = mapped_column(
+        String(12), default=OutboxStatus.PENDING, server_default=OutboxStatus.PENDING.value
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    not_before: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[JsonObject | None]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class AckRequest(Base):
+    """A message that asked for acknowledgements, and the bot's tally reply to it."""
+
+    __tablename__ = "ack_requests"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "request_message_id"),
+        Index(None, "chat_id", "expires_at"),
+        Index(None, "tally_dirty"),
+    )
+
+    id: Mapped[SerialId]
+    chat_id: Mapped[TelegramId]
+    request_message_id: Mapped[TelegramId]
+    bot_message_id: Mapped[TelegramId | None]
+    requester_id: Mapped[TelegramId | None]
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    total_members: Mapped[int | None]
+    tally_dirty: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    tally_edited_at: Mapped[datetime | None]
+    instant_reply: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class Acknowledgement(Base):
+    """One user's acknowledgement of one request, by button or by an absorbed message."""
+
+    __tablename__ = "acknowledgements"
+    __table_args__ = (UniqueConstraint("request_id", "user_id"),)
+
+    id: Mapped[SerialId]
+    request_id: Mapped[int] = mapped_column(
+        SERIAL_ID_TYPE,
+        ForeignKey("ack_requests.id", ondelete="CASCADE"),
+    )
+    user_id: Mapped[TelegramId]
+    at: Mapped[datetime]
+    via: Mapped[str] = mapped_column(String(8))
+    message_id: Mapped[TelegramId | None]  # the absorbed message, when via is "message"
+
+
+class Rollcall(Base):
+    """A 接龙 chain replaced by one bot message with a live list."""
+
+    __tablename__ = "rollcalls"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "source_message_id"),
+        Index(None, "chat_id", "status"),
+        Index(None, "list_dirty"),
+    )
+
+    id: Mapped[SerialId]
+    chat_id: Mapped[TelegramId]
+    source_message_id: Mapped[TelegramId]
+    bot_message_id: Mapped[TelegramId | None]
+    initiator_id: Mapped[TelegramId | None]
+    title: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(
+        String(8), default=RollcallStatus.OPEN, server_default=RollcallStatus.OPEN.value
+    )
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    list_dirty: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    list_edited_at: Mapped[datetime | None]
+
+
+class RollcallEntry(Base):
+    """One line of a roll-call; same-named people stay apart by user_id."""
+
+    __tablename__ = "rollcall_entries"
+    __table_args__ = (Index(None, "rollcall_id", "position"),)
+
+    id: Mapped[SerialId]
+    rollcall_id: Mapped[int] = mapped_column(
+        SERIAL_ID_TYPE, ForeignKey("rollcalls.id", ondelete="CASCADE")
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(Text)
+    extra: Mapped[str | None] = mapped_column(Text)  # a note such as 带家属 or 3人
+    user_id: Mapped[TelegramId | None]
+    source: Mapped[str] = mapped_column(String(10))
+    added_at: Mapped[datetime]
+    withdrawn_at: Mapped[datetime | None]
+    added_by: Mapped[TelegramId | None]
+
+
+class DataRequest(Base):
+    """A message asking for data, fingerprinted to find the same request asked again."""
+
+    __tablename__ = "data_requests"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "message_id"),
+        Index(None, "fingerprint"),
+        Index(None, "created_at"),
+    )
+
+    id: Mapped[SerialId]
+    chat_id: Mapped[TelegramId]
+    message_id: Mapped[TelegramId]
+    sender_id: Mapped[TelegramId | None]
+    fingerprint: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    deadline: Mapped[datetime | None]
+
+
+class DataRequestMatch(Base):
+    """A suspected duplicate: a request and the earlier one it repeats, with the admins' call."""
+
+    __tablename__ = "data_request_matches"
+
+    request_id: Mapped[int] = mapped_column(
+        SERIAL_ID_TYPE,
+        ForeignKey("data_requests.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    )
+    earlier_request_id: Mapped[int] = mapped_column(
+        SERIAL_ID_TYPE,
+        ForeignKey("data_requests.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    )
+    status: Mapped[str] = mapped_column(
+        String(10), default=MatchStatus.PENDING, server_default=MatchStatus.PENDING.value
+    )
+    decided_by: Mapped[TelegramId | None]
+    decided_at: Mapped[datetime | None]
+
+
+class DigestSubscription(Base):
+    """When a user wants a digest: of one group, or personal across groups (chat_id null)."""
+
+    __tablename__ = "digest_subscriptions"
+    __table_args__ = (Index(None, "user_id"),)
+
+    id: Mapped[SerialId]
+    user_id: Mapped[TelegramId]
+    chat_id: Mapped[TelegramId | None]
+    times: Mapped[JsonList]  # local "HH:MM" strings
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class Supervisor(Base):
+    """Who may read after-hours reports: of one group, or of all (chat_id null)."""
+
+    __tablename__ = "supervisors"
+    __table_args__ = (Index(None, "user_id"),)
+
+    id: Mapped[SerialId]
+    user_id: Mapped[TelegramId]
+    chat_id: Mapped[TelegramId | None]
+
+
+class AdminAudit(Base):
+    """Each change an admin made to a group's rules, with the values before and after."""
+
+    __tablename__ = "admin_audit"
+    __table_args__ = (Index(None, "chat_id", "at"),)
+
+    id: Mapped[SerialId]
+    chat_id: Mapped[TelegramId]
+    user_id: Mapped[TelegramId | None]  # None when an anonymous admin posted as the group
+    action: Mapped[str] = mapped_column(String(40))
+    old: Mapped[JsonObject | None]
+    new: Mapped[JsonObject | None]
+    at: Mapped[datetime]
+
+
+class NoticeSent(Base):
+    """A notice told once per period (e.g. one advise-mode warning per quiet period).
+
+    user_id 0 stands for the chat as a whole (no Telegram user has id 0), so the key stays unique.
+    """
+
+    __tablename__ = "notices_sent"
+
+    chat_id: Mapped[TelegramKey]
+    user_id: Mapped[TelegramKey]
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    period_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sent_at: Mapped[datetime]
