@@ -1,0 +1,255 @@
+"""The limiter's budgets and pauses, on a fake monotonic clock: nothing here sleeps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from telegram.error import RetryAfter
+
+from bot.ratelimit import ChatRateLimiter, Kind, Limits, Rate, RateBudget, Window, kind_of
+
+# PTB itself reads RetryAfter.retry_after when building one, which warns until PTB_TIMEDELTA=1.
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
+PRIVATE = 1001
+OTHER_PRIVATE = 1002
+GROUP = -1001234
+
+
+class FakeTime:
+    """A monotonic clock whose sleep moves it forward."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def taken_until(budget: RateBudget, kind: Kind, chat: int, start: float, end: float) -> list[float]:
+    """The instants at which a greedy caller gets tokens between start and end."""
+    now, times = start, []
+    while now < end:
+        wait = budget.try_take(kind, chat, now)
+        if wait == 0:
+            times.append(now)
+        else:
+            now += wait
+    return times
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "kind"),
+    [
+        ("sendMessage", Kind.SEND),
+        ("sendDocument", Kind.SEND),
+        ("copyMessage", Kind.SEND),
+        ("sendChatAction", Kind.UNPACED),
+        ("editMessageText", Kind.EDIT),
+        ("editMessageReplyMarkup", Kind.EDIT),
+        ("deleteMessage", Kind.DELETE),
+        ("deleteMessages", Kind.DELETE),
+        ("answerCallbackQuery", Kind.UNPACED),
+        ("getChatMember", Kind.UNPACED),
+    ],
+)
+def test_kind_of_method(endpoint: str, kind: Kind) -> None:
+    assert kind_of(endpoint) is kind
+
+
+def test_private_chat_gets_its_burst_then_one_per_period() -> None:
+    budget = RateBudget(Limits(overall=None, per_chat=Rate(1, 1.0, burst=3)), now=0.0)
+    times = taken_until(budget, Kind.SEND, PRIVATE, 0.0, 10.0)
+    assert times[:3] == [0.0, 0.0, 0.0]
+    assert times[3:5] == pytest.approx([1.0, 2.0])
+    assert len(times) == 3 + 9
+
+
+def test_overall_budget_caps_all_chats_together() -> None:
+    budget = RateBudget(Limits(overall=Rate(30, 1.0), per_chat=None), now=0.0)
+    granted: list[float] = []
+    now = 0.0
+    while now < 10.0:
+        wait = budget.try_take(Kind.SEND, len(granted), now)
+        if wait == 0:
+            granted.append(now)
+        else:
+            now += wait
+    assert len(granted) in (300, 301)
+    assert granted[30] == pytest.approx(1.0)
+
+
+def test_group_window_counts_sends_and_edits_but_not_deletes_by_default() -> None:
+    limits = Limits(overall=None, per_chat=None, per_group=Window(20, 60.0))
+    budget = RateBudget(limits, now=0.0)
+    for second, kind in enumerate([Kind.SEND] * 10 + [Kind.EDIT] * 10):
+        assert budget.try_take(kind, GROUP, float(second)) == 0
+    assert budget.try_take(Kind.SEND, GROUP, 20.0) == pytest.approx(40.0)
+    assert budget.try_take(Kind.DELETE, GROUP, 20.0) == 0
+    assert budget.try_take(Kind.UNPACED, GROUP, 20.0) == 0
+    assert budget.try_take(Kind.EDIT, GROUP, 60.0) == 0
+    assert budget.try_take(Kind.EDIT, GROUP, 60.0) == pytest.approx(1.0)
+
+
+def test_deletes_count_when_configured() -> None:
+    limits = Limits(
+        overall=None,
+        per_chat=None,
+        per_group=Window(2, 60.0),
+        counted=frozenset({Kind.SEND, Kind.EDIT, Kind.DELETE}),
+    )
+    budget = RateBudget(limits, now=0.0)
+    assert budget.try_take(Kind.DELETE, GROUP, 0.0) == 0
+    assert budget.try_take(Kind.SEND, GROUP, 0.0) == 0
+    assert budget.try_take(Kind.DELETE, GROUP, 0.0) == pytest.approx(60.0)
+
+
+def test_group_budget_does_not_apply_to_private_chats() -> None:
+    limits = Limits(overall=None, per_chat=None, per_group=Rate(1, 60.0))
+    budget = RateBudget(limits, now=0.0)
+    assert budget.try_take(Kind.SEND, PRIVATE, 0.0) == 0
+    assert budget.try_take(Kind.SEND, PRIVATE, 0.0) == 0
+    assert budget.try_take(Kind.SEND, GROUP, 0.0) == 0
+    assert budget.try_take(Kind.SEND, GROUP, 0.0) > 0
+
+
+def test_channel_username_counts_as_group() -> None:
+    limits = Limits(overall=None, per_chat=None, per_group=Rate(1, 60.0))
+    budget = RateBudget(limits, now=0.0)
+    assert budget.try_take(Kind.SEND, "@channel", 0.0) == 0
+    assert budget.try_take(Kind.SEND, "@channel", 0.0) > 0
+
+
+def test_waiting_for_a_chat_takes_nothing_from_the_overall_budget() -> None:
+    limits = Limits(overall=Rate(2, 1.0, burst=2), per_chat=Rate(1, 1.0))
+    budget = RateBudget(limits, now=0.0)
+    assert budget.try_take(Kind.SEND, PRIVATE, 0.0) == 0
+    for _ in range(5):
+        assert budget.try_take(Kind.SEND, PRIVATE, 0.0) > 0
+    assert budget.try_take(Kind.SEND, OTHER_PRIVATE, 0.0) == 0
+
+
+def test_pause_holds_only_that_chat() -> None:
+    budget = RateBudget(Limits(), now=0.0)
+    budget.pause(PRIVATE, 7.0, now=0.0)
+    assert budget.try_take(Kind.SEND, PRIVATE, 1.0) == pytest.approx(6.0)
+    assert budget.try_take(Kind.SEND, OTHER_PRIVATE, 1.0) == 0
+    assert budget.try_take(Kind.SEND, PRIVATE, 7.0) == 0
+
+
+def test_a_shorter_pause_does_not_cut_a_longer_one() -> None:
+    budget = RateBudget(Limits(), now=0.0)
+    budget.pause(PRIVATE, 10.0, now=0.0)
+    budget.pause(PRIVATE, 2.0, now=1.0)
+    assert budget.paused_for(PRIVATE, 5.0) == pytest.approx(5.0)
+
+
+def test_idle_chat_buckets_are_dropped() -> None:
+    budget = RateBudget(Limits(overall=None), now=0.0)
+    for chat in range(5000):
+        budget.try_take(Kind.SEND, chat, float(chat))
+    assert budget.tracked_chats() < 2048
+
+
+def test_default_limits_stay_under_telegrams_figures() -> None:
+    limits = Limits()
+    assert limits.overall is not None and limits.overall.per_second < 30
+    assert limits.per_chat is not None and limits.per_chat.per_second <= 1
+    assert limits.per_group is not None and limits.per_group.per_second * 60 < 20
+    assert Kind.DELETE not in limits.counted
+
+
+class Recorder:
+    """A callback standing in for PTB's request: raises the queued errors, then succeeds."""
+
+    def __init__(self, time: FakeTime, errors: list[Exception] | None = None) -> None:
+        self.time = time
+        self.errors = errors or []
+        self.calls: list[float] = []
+
+    async def __call__(self) -> dict[str, Any]:
+        self.calls.append(self.time.now)
+        if self.errors:
+            raise self.errors.pop(0)
+        return {"message_id": len(self.calls)}
+
+
+def limiter_on(time: FakeTime, limits: Limits | None = None, **kwargs: Any) -> ChatRateLimiter:
+    return ChatRateLimiter(limits, monotonic=time.monotonic, sleep=time.sleep, **kwargs)
+
+
+async def send(
+    limiter: ChatRateLimiter, callback: Recorder, chat: int, rate_limit_args: int | None = None
+) -> Any:
+    return await limiter.process_request(
+        callback, (), {}, "sendMessage", {"chat_id": chat, "text": "x"}, rate_limit_args
+    )
+
+
+async def test_retry_after_is_raised_when_no_retry_is_allowed_and_pauses_the_chat() -> None:
+    time = FakeTime()
+    limiter = limiter_on(time, Limits(overall=Rate(30, 1.0, burst=2)))
+    failing = Recorder(time, [RetryAfter(12)])
+    with pytest.raises(RetryAfter):
+        await send(limiter, failing, PRIVATE, rate_limit_args=0)
+    assert limiter.paused_for(PRIVATE) == pytest.approx(12.0)
+
+    other = Recorder(time)
+    await send(limiter, other, OTHER_PRIVATE)
+    assert other.calls == [1000.0]
+    assert time.sleeps == []
+
+
+async def test_short_retry_after_is_retried_in_place_once() -> None:
+    time = FakeTime()
+    limiter = limiter_on(time, retries=1, max_retry_wait=10.0)
+    callback = Recorder(time, [RetryAfter(3)])
+    assert await send(limiter, callback, PRIVATE) == {"message_id": 2}
+    assert callback.calls == [1000.0, 1003.0]
+
+
+async def test_long_retry_after_is_raised_even_when_retries_are_allowed() -> None:
+    time = FakeTime()
+    limiter = limiter_on(time, retries=3, max_retry_wait=10.0)
+    callback = Recorder(time, [RetryAfter(30)])
+    with pytest.raises(RetryAfter):
+        await send(limiter, callback, PRIVATE)
+    assert callback.calls == [1000.0]
+
+
+async def test_retries_are_bounded() -> None:
+    time = FakeTime()
+    limiter = limiter_on(time, retries=2, max_retry_wait=10.0)
+    callback = Recorder(time, [RetryAfter(1), RetryAfter(1), RetryAfter(1), RetryAfter(1)])
+    with pytest.raises(RetryAfter):
+        await send(limiter, callback, PRIVATE)
+    assert len(callback.calls) == 3
+
+
+async def test_requests_to_many_chats_are_spread_at_the_overall_rate() -> None:
+    time = FakeTime()
+    limiter = limiter_on(time, Limits(overall=Rate(30, 1.0), per_chat=Rate(1, 1.0, burst=3)))
+    callback = Recorder(time)
+    for chat in range(61):
+        await send(limiter, callback, chat)
+    assert callback.calls[-1] - callback.calls[0] == pytest.approx(2.0)
+
+
+async def test_unpaced_requests_do_not_wait() -> None:
+    time = FakeTime()
+    limiter = limiter_on(time, Limits(overall=Rate(1, 60.0), per_chat=Rate(1, 60.0)))
+    callback = Recorder(time)
+    for _ in range(5):
+        await limiter.process_request(
+            callback, (), {}, "answerCallbackQuery", {"callback_query_id": "1"}, None
+        )
+        await limiter.process_request(
+            callback, (), {}, "getChatMember", {"chat_id": GROUP, "user_id": 1}, None
+        )
+    assert time.sleeps == []
