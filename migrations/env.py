@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from logging.config import fileConfig
 from typing import Any, Literal
 
 from alembic import context
@@ -23,6 +24,8 @@ from bot.storage.types import UTCDateTime
 MIGRATION_LOCK_KEY = 0x6A69616E6675  # "jianfu"
 
 config = context.config
+if config.config_file_name is not None:  # the `alembic` command line, with alembic.ini
+    fileConfig(config.config_file_name)
 
 
 def database_url() -> str:
