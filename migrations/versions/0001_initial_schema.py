@@ -1,5 +1,7 @@
-"""Initial schema: chats, roster, message log, held messages, outbox, acks, roll-calls, data
-requests, digests, supervisors, admin audit, once-per-period notices.
+"""Initial schema.
+
+Chats, roster, message log, held messages, outbox, acknowledgements, roll-calls, data requests,
+digest subscriptions, supervisors, admin audit, once-per-period notices.
 
 Revision ID: 0001
 Revises:
