@@ -1,0 +1,42 @@
+"""A started test Bot API server on a manual clock, and a PTB Bot talking to it over HTTP."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from telegram import Bot
+
+# tests/ is on sys.path (tests/conftest.py), so without the repository root ahead of it this
+# directory would shadow the real `testserver` package as a namespace package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bot.clock import ManualClock
+from testserver import BotApiServer
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+async def server(clock: ManualClock) -> AsyncIterator[BotApiServer]:
+    """Checks its own answers against the spec too; fails the test on a bot spec violation
+    unless the test empties `server.violations` after provoking one on purpose."""
+    async with BotApiServer(clock=clock.now, check_responses=True) as started:
+        yield started
+        started.assert_no_violations()
+
+
+@pytest.fixture
+async def bot(server: BotApiServer) -> AsyncIterator[Bot]:
+    async with Bot(
+        server.token, base_url=server.base_url, base_file_url=server.base_file_url
+    ) as client:
+        yield client

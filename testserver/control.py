@@ -1,0 +1,201 @@
+"""A thin JSON control API over the world, for a bot running in another process.
+
+POST (JSON body) /control/users, /control/groups, /control/send, /control/edit, /control/press,
+/control/bot_status, /control/member_status, /control/fault;
+GET /control/sent?chat_id=, /control/messages?chat_id=, /control/requests, /control/violations.
+Errors answer 400 {"error": "..."}.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from tornado.web import RequestHandler
+
+from testserver.world import JSON, Chat, ChatMessage, User
+
+if TYPE_CHECKING:
+    from testserver.server import BotApiServer
+
+
+class ControlError(Exception):
+    pass
+
+
+def control_routes(server: BotApiServer) -> list[tuple[str, type[RequestHandler], JSON]]:
+    return [(r"/control/([a-z_]+)", _ControlHandler, {"server": server})]
+
+
+def _message_view(message: ChatMessage) -> JSON:
+    return message.to_api() | {
+        "deleted": message.deleted,
+        "disable_notification": message.disable_notification,
+    }
+
+
+class _Control:
+    """Each public method is one endpoint: it takes the request's arguments as a dict."""
+
+    def __init__(self, server: BotApiServer) -> None:
+        self.server = server
+        self.world = server.world
+
+    def user(self, user_id: object) -> User:
+        user = self.world.users.get(int(str(user_id)))
+        if user is None:
+            raise ControlError(f"no user {user_id}; create it with POST /control/users")
+        return user
+
+    def chat(self, chat_id: object) -> Chat:
+        chat = self.world.chats.get(int(str(chat_id)))
+        if chat is None:
+            user = self.user(chat_id)
+            chat = self.world.private_chat(user)
+        return chat
+
+    def message(self, args: JSON) -> ChatMessage:
+        chat = self.chat(args["chat_id"])
+        message = chat.messages.get(int(args["message_id"]))
+        if message is None:
+            raise ControlError(f"no message {args['message_id']} in chat {chat.id}")
+        return message
+
+    def post_users(self, args: JSON) -> JSON:
+        user = self.world.add_user(
+            args["first_name"],
+            id=args.get("id"),
+            username=args.get("username"),
+            last_name=args.get("last_name"),
+            language_code=args.get("language_code", "zh-hans"),
+            is_bot=bool(args.get("is_bot", False)),
+            started=bool(args.get("started", False)),
+        )
+        return user.to_api() | {"started": user.started}
+
+    def post_groups(self, args: JSON) -> JSON:
+        creator = args.get("creator_id")
+        chat = self.world.add_group(
+            args["title"],
+            id=args.get("id"),
+            supergroup=bool(args.get("supergroup", True)),
+            username=args.get("username"),
+            creator=self.user(creator) if creator is not None else None,
+            admins=[self.user(i) for i in args.get("admin_ids", ())],
+            members=[self.user(i) for i in args.get("member_ids", ())],
+            bot_status=args.get("bot_status", "administrator"),
+            bot_rights=args.get("bot_rights", ("can_manage_chat", "can_delete_messages")),
+        )
+        return chat.to_api()
+
+    def post_send(self, args: JSON) -> JSON:
+        user = self.user(args["user_id"])
+        chat = self.chat(args.get("chat_id", user.id))
+        reply_to = None
+        if "reply_to" in args:
+            reply_to = self.message({"chat_id": chat.id, "message_id": args["reply_to"]})
+        message = self.world.send(
+            user,
+            chat,
+            args.get("text"),
+            entities=args.get("entities"),
+            reply_to=reply_to,
+            media=args.get("media"),
+            caption=args.get("caption"),
+            anonymous=bool(args.get("anonymous", False)),
+        )
+        return message.to_api()
+
+    def post_edit(self, args: JSON) -> JSON:
+        return self.world.edit(self.message(args), args["text"]).to_api()
+
+    def post_press(self, args: JSON) -> JSON:
+        press = self.world.press(self.user(args["user_id"]), self.message(args), args.get("data"))
+        return {"callback_query_id": press.id, "data": press.data}
+
+    def post_bot_status(self, args: JSON) -> JSON:
+        chat = self.chat(args["chat_id"])
+        self.world.set_bot_status(
+            chat,
+            args["status"],
+            by=self.user(args["by_user_id"]),
+            rights=args.get("rights", ("can_manage_chat", "can_delete_messages")),
+        )
+        return chat.member(self.world.bot).to_api()
+
+    def post_member_status(self, args: JSON) -> JSON:
+        chat = self.chat(args["chat_id"])
+        user = self.user(args["user_id"])
+        by = args.get("by_user_id")
+        self.world.set_member_status(
+            chat, user, args["status"], by=self.user(by) if by is not None else None
+        )
+        return chat.member(user).to_api()
+
+    def post_fault(self, args: JSON) -> JSON:
+        fault = self.server.inject_fault(
+            args["method"],
+            args["kind"],
+            int(args.get("count", 1)),
+            retry_after=int(args.get("retry_after", 5)),
+            hold=float(args.get("hold", 60.0)),
+        )
+        return {"method": fault.method, "kind": fault.kind, "remaining": fault.remaining}
+
+    def get_sent(self, args: JSON) -> list[JSON]:
+        chat = self.chat(args["chat_id"]) if "chat_id" in args else None
+        return [_message_view(m) for m in self.world.sent_by_bot(chat)]
+
+    def get_messages(self, args: JSON) -> list[JSON]:
+        return [_message_view(m) for m in self.world.visible_messages(self.chat(args["chat_id"]))]
+
+    def get_requests(self, args: JSON) -> list[JSON]:
+        return [
+            {"method": r.method, "status": r.status, "at": r.at, "description": r.description}
+            for r in self.server.requests
+        ]
+
+    def get_violations(self, args: JSON) -> list[JSON]:
+        return [
+            {"method": v.method, "description": v.description, "params": v.params}
+            for v in self.server.violations
+        ]
+
+    def endpoint(self, verb: str, name: str) -> Callable[[JSON], Any] | None:
+        found = getattr(self, f"{verb}_{name}", None)
+        return found if callable(found) else None
+
+
+class _ControlHandler(RequestHandler):
+    def initialize(self, server: BotApiServer) -> None:
+        self.control = _Control(server)
+
+    def get(self, name: str) -> None:
+        args = {k: v[-1].decode() for k, v in self.request.query_arguments.items()}
+        self._run("get", name, args)
+
+    def post(self, name: str) -> None:
+        try:
+            args = json.loads(self.request.body or b"{}")
+        except ValueError:
+            self._fail(400, "the body must be a JSON object")
+            return
+        self._run("post", name, args)
+
+    def _run(self, verb: str, name: str, args: JSON) -> None:
+        endpoint = self.control.endpoint(verb, name)
+        if endpoint is None:
+            self._fail(404, f"no control endpoint {verb.upper()} /control/{name}")
+            return
+        try:
+            result = endpoint(args)
+        except (ControlError, KeyError, ValueError, TypeError) as exc:
+            self._fail(400, f"{type(exc).__name__}: {exc}")
+            return
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(result, ensure_ascii=False))
+
+    def _fail(self, status: int, error: str) -> None:
+        self.set_status(status)
+        self.finish({"error": error})
