@@ -125,7 +125,7 @@ def effective_mode(policy: GroupPolicy, bot_can_delete: bool) -> Mode:
 def matching_ack_request(
     facts: MessageFacts, requests: tuple[OpenAckRequest, ...], now: datetime
 ) -> OpenAckRequest | None:
-    """The open request an acknowledgement belongs to: the one replied to, else the only one open."""
+    """The open request an ack belongs to: the one replied to, else the only one open."""
     live = tuple(r for r in requests if r.expires_at > now)
     if facts.reply_to_message_id is not None:
         for request in live:
@@ -257,8 +257,10 @@ def _decide_quiet(
         "quota": str(policy.urgent_quota_per_week),
     }
     if mode is Mode.ADVISE:
-        notices = () if state.sender_advised_this_period else (
-            Notice(Audience.SENDER, "advise.notice", params),
+        notices = (
+            ()
+            if state.sender_advised_this_period
+            else (Notice(Audience.SENDER, "advise.notice", params),)
         )
         return Decision(Action.PASS, LogAction.ADVISED, True, quiet, release_at, notices=notices)
     return Decision(
@@ -279,7 +281,7 @@ def _decide_edit(
     quiet: QuietStatus,
     now: datetime,
 ) -> Decision:
-    """Edits never hold anything; an edit that adds a marker and a reason releases a held message."""
+    """Edits never hold anything; adding a marker and a reason to a held message releases it."""
     if not state.message_is_held:
         return Decision(Action.IGNORE, None, quiet.quiet, quiet)
     has_reason = classification.has(Label.URGENT) and classification.urgent_reason is not None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, time
 from enum import StrEnum
 
@@ -72,7 +73,7 @@ class PolicyProblem:
 
     field: str
     key: str
-    params: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -95,8 +96,11 @@ def parse_quiet_window(text: str) -> QuietWindow | None:
 
 def parse_weekdays(names: list[str] | tuple[str, ...]) -> frozenset[int] | None:
     """Weekday numbers from names like "sat", or None when one is unknown."""
-    days = [WEEKDAY_NAMES.index(n.strip().lower()[:3]) for n in names
-            if n.strip().lower()[:3] in WEEKDAY_NAMES]
+    days = [
+        WEEKDAY_NAMES.index(n.strip().lower()[:3])
+        for n in names
+        if n.strip().lower()[:3] in WEEKDAY_NAMES
+    ]
     return frozenset(days) if len(days) == len(names) else None
 
 
@@ -104,13 +108,18 @@ def policy_problems(policy: GroupPolicy) -> list[PolicyProblem]:
     """Everything out of range in a policy; empty when it is valid."""
     problems: list[PolicyProblem] = []
     if policy.timezone not in pytz.all_timezones_set:
-        problems.append(PolicyProblem("timezone", "policy.error.timezone", {"value": policy.timezone}))
+        problems.append(
+            PolicyProblem("timezone", "policy.error.timezone", {"value": policy.timezone})
+        )
     if len(policy.rest_days) >= 7 or any(d not in range(7) for d in policy.rest_days):
         problems.append(PolicyProblem("rest_days", "policy.error.rest_days"))
     if not 0 <= policy.urgent_quota_per_week <= 100:
         problems.append(
-            PolicyProblem("urgent_quota_per_week", "policy.error.quota",
-                          {"value": str(policy.urgent_quota_per_week)})
+            PolicyProblem(
+                "urgent_quota_per_week",
+                "policy.error.quota",
+                {"value": str(policy.urgent_quota_per_week)},
+            )
         )
     if not policy.digest_times:
         problems.append(PolicyProblem("digest_times", "policy.error.digest_times"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-import pytz
 import pytest
+import pytz
 
 from policies.classification import Classification, RollCall, RollCallEntry
 from policies.decisions import (

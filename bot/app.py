@@ -1,0 +1,58 @@
+"""The composition root: settings in, a ready PTB Application out. Nothing else wires parts."""
+
+from __future__ import annotations
+
+from telegram import BotCommand
+from telegram.ext import ApplicationBuilder, ContextTypes
+
+from bot.clock import Clock
+from bot.context import BotData, JianfuApplication, JianfuContext, Services
+from bot.handlers import register_handlers
+from bot.i18n import catalogs
+from bot.settings import Settings
+from bot.storage.engine import create_engine, session_factory
+from bot.storage.migrate import ensure_at_head
+
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member", "chat_member")
+MENU_COMMANDS = ("start", "help", "policy", "quiet", "restdays", "mode", "ack")
+# Telegram's command menus are per ISO 639-1 code, so Traditional Chinese readers get the default.
+MENU_LANGUAGES = {None: "zh-Hans", "en": "en"}
+
+
+def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
+    """The Application with its services; the database is checked when it initialises."""
+    token = settings.telegram.require_token()
+    engine = create_engine(settings.database.url)
+    application: JianfuApplication = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram.base_url)
+        .base_file_url(settings.telegram.base_file_url)
+        .context_types(ContextTypes(context=JianfuContext, bot_data=BotData))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data.services = Services(
+        settings=settings,
+        clock=clock,
+        catalogs=catalogs(),
+        engine=engine,
+        sessions=session_factory(engine),
+    )
+    register_handlers(application)
+    return application
+
+
+async def _post_init(application: JianfuApplication) -> None:
+    services = application.bot_data.services
+    await ensure_at_head(services.engine)
+    for language_code, lang in MENU_LANGUAGES.items():
+        commands = [
+            BotCommand(c, services.catalogs.text(f"command.{c}", lang)) for c in MENU_COMMANDS
+        ]
+        await application.bot.set_my_commands(commands, language_code=language_code)
+
+
+async def _post_shutdown(application: JianfuApplication) -> None:
+    await application.bot_data.services.engine.dispose()
