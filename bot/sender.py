@@ -1,0 +1,136 @@
+"""One outbox item through the Bot API: the call, its compact result, and what a failure means.
+
+The payload is the Bot API's own JSON (snake_case parameters, reply_markup and entities as
+plain objects), so it can be stored as it is. A method PTB knows is called through its
+camelCase alias on `telegram.Bot`, which takes those JSON values as they are; a method PTB does
+not know yet goes through `Bot.do_api_request`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from telegram import Bot, TelegramObject
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import ExtBot
+
+from bot.ratelimit import retry_after_seconds
+
+NO_RETRY_IN_PLACE = 0
+"""The limiter's rate_limit_args for outbox calls: a RetryAfter is raised, the outbox waits."""
+
+
+class FailureKind(Enum):
+    FLOOD = "flood"
+    """429: try again after retry_after; not the item's fault, so no attempt is used up."""
+    TRANSIENT = "transient"
+    """5xx, network errors and timeouts: back off and retry, up to the attempt limit."""
+    PERMANENT = "permanent"
+    """Blocked, kicked, chat not found, message gone, a malformed call: never retried."""
+    MIGRATED = "migrated"
+    """The group became a supergroup: send again at once, to the new chat id."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    kind: FailureKind
+    reason: str
+    retry_after: float = 0.0
+    new_chat_id: int | None = None
+
+
+NOT_MODIFIED = {"not_modified": True}
+"""The result stored for an edit that changed nothing: Telegram already shows that content."""
+
+
+def uses_outbox_limits(bot: Bot) -> bool:
+    return isinstance(bot, ExtBot) and bot.rate_limiter is not None
+
+
+def _api_alias(method: str) -> bool:
+    """Whether `method` is the camelCase name of a Bot API method PTB has (sendMessage...)."""
+    return any(c.isupper() for c in method) and callable(getattr(Bot, method, None))
+
+
+async def perform(bot: Bot, method: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Call `method` with `payload` and return what to store of the answer.
+
+    An edit to the content the message already has counts as done (NOT_MODIFIED).
+    """
+    extra: dict[str, Any] = (
+        {"rate_limit_args": NO_RETRY_IN_PLACE} if uses_outbox_limits(bot) else {}
+    )
+    try:
+        if _api_alias(method):
+            result = await getattr(bot, method)(**payload, **extra)
+        else:
+            result = await bot.do_api_request(method, api_kwargs=dict(payload), **extra)
+    except BadRequest as error:
+        if "message is not modified" in error.message.lower():
+            return dict(NOT_MODIFIED)
+        raise
+    return compact_result(result)
+
+
+def compact_result(result: object) -> dict[str, Any]:
+    """The ids a caller may need later (e.g. to edit a tally), not the whole echoed message."""
+    if isinstance(result, bool):
+        return {"ok": result}
+    if isinstance(result, Sequence) and not isinstance(result, str):
+        return {"message_ids": [_message_id(item) for item in result]}
+    message_id = _message_id(result)
+    return {"ok": True} if message_id is None else {"message_id": message_id}
+
+
+def _message_id(value: object) -> int | None:
+    if isinstance(value, TelegramObject):
+        found = getattr(value, "message_id", None)
+    elif isinstance(value, Mapping):
+        found = value.get("message_id")
+    else:
+        found = None
+    return found if isinstance(found, int) else None
+
+
+def classify(error: Exception) -> Failure | None:
+    """What `error` from `perform` means for the item; None when it is not about the item.
+
+    InvalidToken concerns the whole bot, so it is not classified: the caller stops.
+    """
+    if isinstance(error, RetryAfter):
+        wait = retry_after_seconds(error)
+        return Failure(FailureKind.FLOOD, f"flood control: retry after {wait:g} s", wait)
+    if isinstance(error, ChatMigrated):
+        return Failure(
+            FailureKind.MIGRATED,
+            f"group migrated to supergroup {error.new_chat_id}",
+            new_chat_id=error.new_chat_id,
+        )
+    if isinstance(error, InvalidToken):
+        return None
+    if isinstance(error, Forbidden | BadRequest | EndPointNotFound):
+        return Failure(FailureKind.PERMANENT, f"{type(error).__name__}: {error.message}")
+    if isinstance(error, TimedOut):
+        # Telegram may have performed it; retrying risks a duplicate, dropping risks a loss.
+        return Failure(FailureKind.TRANSIENT, f"timed out: {error.message}")
+    if isinstance(error, NetworkError):
+        return Failure(FailureKind.TRANSIENT, f"network: {error.message}")
+    if isinstance(error, TelegramError):
+        return Failure(FailureKind.PERMANENT, f"{type(error).__name__}: {error.message}")
+    if isinstance(error, TypeError | ValueError):
+        # PTB refused the payload's parameters before sending anything.
+        return Failure(FailureKind.PERMANENT, f"malformed call: {error}")
+    return None

@@ -1,0 +1,455 @@
+"""The outbox repository and worker on both databases, with a fake Bot and a manual clock."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
+
+from bot.clock import ManualClock
+from bot.outbox import (
+    DrainCounts,
+    OutboxWorker,
+    SentItem,
+    claim_due,
+    enqueue,
+    find_item,
+    sent_result,
+)
+from bot.sender import FailureKind, classify, compact_result
+from bot.storage.models import OutboxItem
+
+# PTB itself reads RetryAfter.retry_after when building one, which warns until PTB_TIMEDELTA=1.
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
+Sessions = async_sessionmaker[AsyncSession]
+START = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
+ALICE, BOB, GROUP = 101, 102, -100500
+
+
+class FakeBot:
+    """Records every call; errors queued per chat are raised by that chat's next calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.errors: dict[int, list[Exception]] = {}
+        self.called = asyncio.Event()
+        self._next_id = 0
+
+    def fail(self, chat_id: int, *errors: Exception) -> None:
+        self.errors.setdefault(chat_id, []).extend(errors)
+
+    def texts(self, chat_id: int | None = None) -> list[str]:
+        return [
+            str(params.get("text"))
+            for method, params in self.calls
+            if method == "sendMessage" and chat_id in (None, params["chat_id"])
+        ]
+
+    async def _call(self, method: str, params: dict[str, Any]) -> Any:
+        self.calls.append((method, params))
+        self.called.set()
+        # Lets other chats and workers interleave, as a real request would.
+        await asyncio.sleep(0)
+        queued = self.errors.get(params.get("chat_id", 0))
+        if queued:
+            raise queued.pop(0)
+        if method.startswith("delete"):
+            return True
+        self._next_id += 1
+        return {"message_id": self._next_id, "chat": {"id": params["chat_id"]}}
+
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        async def call(**params: Any) -> Any:
+            return await self._call(method, params)
+
+        return call
+
+    async def do_api_request(self, endpoint: str, api_kwargs: dict[str, Any]) -> Any:
+        return await self._call(endpoint, api_kwargs)
+
+
+def worker_for(
+    fake: FakeBot, sessions: Sessions, clock: ManualClock, **kwargs: Any
+) -> OutboxWorker:
+    kwargs.setdefault("rng", random.Random(7))
+    return OutboxWorker(cast(Bot, fake), sessions, clock, **kwargs)
+
+
+async def put(
+    sessions: Sessions,
+    key: str,
+    chat_id: int,
+    *,
+    method: str = "sendMessage",
+    payload: dict[str, Any] | None = None,
+    not_before: datetime = START,
+) -> bool:
+    async with sessions() as session, session.begin():
+        return await enqueue(
+            session,
+            key=key,
+            chat_id=chat_id,
+            method=method,
+            payload=payload if payload is not None else {"chat_id": chat_id, "text": key},
+            not_before=not_before,
+        )
+
+
+async def item(sessions: Sessions, key: str) -> OutboxItem:
+    async with sessions() as session:
+        found = await find_item(session, key)
+    assert found is not None
+    return found
+
+
+async def result_of(sessions: Sessions, key: str) -> dict[str, Any] | None:
+    async with sessions() as session:
+        return await sent_result(session, key)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def fake() -> FakeBot:
+    return FakeBot()
+
+
+async def test_enqueue_is_idempotent_on_the_key(session_factory: Sessions) -> None:
+    assert await put(session_factory, "digest:1", ALICE)
+    assert not await put(session_factory, "digest:1", BOB, payload={"chat_id": BOB, "text": "2"})
+    async with session_factory() as session:
+        rows = (await session.scalars(select(OutboxItem))).all()
+    assert [(row.idempotency_key, row.chat_id, row.status) for row in rows] == [
+        ("digest:1", ALICE, "pending")
+    ]
+
+
+async def test_enqueue_joins_the_callers_transaction(session_factory: Sessions) -> None:
+    async with session_factory() as session:
+        await enqueue(
+            session, key="k", chat_id=ALICE, method="sendMessage", payload={}, not_before=START
+        )
+        await session.rollback()
+    async with session_factory() as session:
+        assert await find_item(session, "k") is None
+
+
+async def test_enqueue_refuses_an_overlong_key(session_factory: Sessions) -> None:
+    with pytest.raises(ValueError, match="outbox key"):
+        await put(session_factory, "k" * 201, ALICE)
+
+
+async def test_due_items_are_sent_once_and_their_result_kept(
+    session_factory: Sessions, clock: ManualClock, fake: FakeBot
+) -> None:
+    await put(session_factory, "a1", ALICE)
+    await put(session_factory, "b1", BOB)
+    await put(session_factory, "later", ALICE, not_before=START + timedelta(hours=1))
+    seen: list[SentItem] = []
+
+    async def on_sent(sent: SentItem) -> None:
+        seen.append(sent)
+
+    worker = worker_for(fake, session_factory, clock, on_sent=on_sent)
+    assert await worker.drain_once() == DrainCounts(sent=2)
+    assert await worker.drain_once() == DrainCounts()
+
+    assert sorted(fake.texts()) == ["a1", "b1"]
+    a1 = await result_of(session_factory, "a1")
+    assert a1 is not None and isinstance(a1["message_id"], int)
+    assert await result_of(session_factory, "later") is None
+    assert sorted(s.key for s in seen) == ["a1", "b1"]
+    sent = await item(session_factory, "a1")
+    assert (sent.status, sent.sent_at, sent.claimed_by) == ("sent", START, None)
+
+    clock.advance(timedelta(hours=1))
+    assert await worker.drain_once() == DrainCounts(sent=1)
+    assert fake.texts(ALICE) == ["a1", "later"]
+
+
+async def test_a_chats_items_go_out_in_order(
+    session_factory: Sessions, clock: ManualClock, fake: FakeBot
+) -> None:
+    for n in range(30):
+        await put(session_factory, f"m{n:02}", ALICE if n % 3 else BOB)
+    await worker_for(fake, session_factory, clock, batch_size=8, per_chat=3).drain_once()
+    assert fake.texts(ALICE) == [f"m{n:02}" for n in range(30) if n % 3]
+    assert fake.texts(BOB) == [f"m{n:02}" for n in range(30) if not n % 3]
+
+
+async def test_retry_after_reschedules_that_chat_only_and_keeps_its_order(
+    session_factory: Sessions, clock: ManualClock, fake: FakeBot
+) -> None:
+    for key in ("a1", "a2", "a3"):
+        await put(session_factory, key, ALICE)
+    await put(session_factory, "b1", BOB)
+    fake.fail(ALICE, RetryAfter(30))
+    worker = worker_for(fake, session_factory, clock)
+
+    assert await worker.drain_once() == DrainCounts(sent=1, retried=1)
+    assert fake.texts() == ["a1", "b1"] or fake.texts() == ["b1", "a1"]
+    a1 = await item(session_factory, "a1")
+    assert (a1.status, a1.not_before, a1.attempts) == ("pending", START + timedelta(seconds=30), 0)
+    assert "retry after 30" in (a1.last_error or "")
+    assert (await item(session_factory, "a3")).not_before == START + timedelta(seconds=30)
+
+    clock.advance(timedelta(seconds=29))
+    assert await worker.drain_once() == DrainCounts()
+    clock.advance(timedelta(seconds=1))
+    assert await worker.drain_once() == DrainCounts(sent=3)
+    assert fake.texts(ALICE) == ["a1", "a1", "a2", "a3"]
+
+
+async def test_transient_errors_back_off_then_give_up(
+    session_factory: Sessions, clock: ManualClock, fake: FakeBot
+) -> None:
+    await put(session_factory, "a1", ALICE)
+    fake.fail(ALICE, *[NetworkError("Bad Gateway")] * 3)
+    worker = worker_for(fake, session_factory, clock, max_attempts=3, backoff=timedelta(seconds=2))
+
+    delays = []
+    for _ in range(2):
+        assert await worker.drain_once() == DrainCounts(retried=1)
+        due = (await item(session_factory, "a1")).not_before
+        delays.append(due - clock.now())
+        clock.set(due)
+    assert timedelta(seconds=1) <= delays[0] <= timedelta(seconds=2)
+    assert timedelta(seconds=2) <= delays[1] <= timedelta(seconds=4)
+
+    assert await worker.drain_once() == DrainCounts(failed=1)
+    failed = await item(session_factory, "a1")
+    assert failed.status == "failed" and failed.attempts == 3
+    assert "gave up after 3 attempts" in (failed.last_error or "")
+    clock.advance(timedelta(days=1))
+    assert await worker.drain_once() == DrainCounts()
+    assert len(fake.calls) == 3
+
+
+async def test_a_timeout_is_retried(
+    session_factory: Sessions, clock: ManualClock, fake: FakeBot
+) -> None:
+    await put(session_factory, "a1", ALICE)
+    fake.fail(ALICE, TimedOut())
+    worker = worker_for(fake, session_factory, clock)
+    assert await worker.drain_once() == DrainCounts(retried=1)
+    clock.advance(timedelta(minutes=1))
+    assert await worker.drain_once() == DrainCounts(sent=1)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        Forbidden("Forbidden: bot was blocked by the user"),
+        BadRequest("Bad Request: chat not found"),
+        BadRequest("Bad Request: message to delete not found"),
+    ],
+)
+async def test_permanent_errors_fail_at_once_with_the_reason(
+    session_factory: Sessions, clock: ManualClock, fake: FakeBot, error: Exception
+) -> None:
+    await put(session_factory, "a1", ALICE)
+    await put(session_factory, "a2", ALICE)
+    fake.fail(ALICE, error)
+    worker = worker_for(fake, session_factory, clock)
+    assert await worker.drain_once() == DrainCounts(sent=1, failed=1)
+    failed = await item(session_factory, "a1")
+    assert failed.status == "failed"
+    assert str(error) in (failed.last_error or "")
+    clock.advance(timedelta(days=1))
+    assert await worker.drain_once() == DrainCounts()
+    assert fake.texts() == ["a1", "a2"]
+
+
+async def test_an_edit_that_changes_nothing_counts_as_sent(
+    session_factory: Sessions, clock: ManualClock, fake: FakeBot
+) -> None:
+    payload = {"chat_id": GROUP, "message_id": 5, "text": "已确认 3/28"}
+    await put(session_factory, "tally:1:3", GROUP, method="editMessageText", payload=payload)
+    fake.fail(GROUP, BadRequest("Message is not modified: specified new message content ..."))
+    assert await worker_for(fake, session_factory, clock).drain_once() == DrainCounts(sent=1)
+    assert await result_of(session_factory, "tally:1:3") == {"not_modified": True}
+
+
+async def test_a_migrated_group_is_followed(
+    session_factory: Sessions, clock: ManualClock, fake: FakeBot
+) -> None:
+    supergroup = -1009999
+    await put(session_factory, "g1", GROUP)
+    await put(session_factory, "g2", GROUP)
+    fake.fail(GROUP, ChatMigrated(supergroup))
+    assert await worker_for(fake, session_factory, clock).drain_once() == DrainCounts(
+        sent=2, retried=1
+    )
+    assert fake.texts(supergroup) == ["g1", "g2"]
+    moved = await item(session_factory, "g2")
+    assert (moved.chat_id, moved.payload["chat_id"]) == (supergroup, supergroup)
+
+
+async def test_consecutive_deletes_go_as_one_delete_messages(
+    session_factory: Sessions, clock: ManualClock, fake: FakeBot
+) -> None:
+    for n in (11, 12, 13):
+        payload = {"chat_id": GROUP, "message_id": n}
+        await put(session_factory, f"del:{n}", GROUP, method="deleteMessage", payload=payload)
+    bulk = {"chat_id": GROUP, "message_ids": [13, 14, 15]}
+    await put(session_factory, "del:bulk", GROUP, method="deleteMessages", payload=bulk)
+    await put(session_factory, "notice", GROUP)
+    single = {"chat_id": GROUP, "message_id": 20}
+    await put(session_factory, "del:20", GROUP, method="deleteMessage", payload=single)
+
+    assert await worker_for(fake, session_factory, clock).drain_once() == DrainCounts(sent=6)
+    assert fake.calls == [
+        ("deleteMessages", {"chat_id": GROUP, "message_ids": [11, 12, 13, 14, 15]}),
+        ("sendMessage", {"chat_id": GROUP, "text": "notice"}),
+        ("deleteMessage", {"chat_id": GROUP, "message_id": 20}),
+    ]
+
+
+async def test_a_delete_run_is_cut_at_a_hundred_ids(
+    session_factory: Sessions, clock: ManualClock, fake: FakeBot
+) -> None:
+    for n in range(150):
+        payload = {"chat_id": GROUP, "message_id": 1000 + n}
+        await put(session_factory, f"del:{n:03}", GROUP, method="deleteMessage", payload=payload)
+    worker = worker_for(fake, session_factory, clock, per_chat=200, batch_size=400)
+    assert await worker.drain_once() == DrainCounts(sent=150)
+    assert [len(params["message_ids"]) for _, params in fake.calls] == [100, 50]
+
+
+async def test_an_expired_lease_is_reclaimed(
+    session_factory: Sessions, clock: ManualClock, fake: FakeBot
+) -> None:
+    await put(session_factory, "a1", ALICE)
+    async with session_factory() as session, session.begin():
+        crashed = await claim_due(
+            session,
+            worker="crashed-host:1",
+            now=clock.now(),
+            lease=timedelta(seconds=60),
+            limit=10,
+            per_chat=10,
+        )
+    assert [c.key for c in crashed] == ["a1"]
+    worker = worker_for(fake, session_factory, clock, worker_id="other-host:2")
+
+    clock.advance(timedelta(seconds=59))
+    assert await worker.drain_once() == DrainCounts()
+    clock.advance(timedelta(seconds=1))
+    assert await worker.drain_once() == DrainCounts(sent=1)
+    assert fake.texts() == ["a1"]
+
+
+async def test_a_restarted_worker_takes_back_its_own_claims_at_once(
+    session_factory: Sessions, clock: ManualClock, fake: FakeBot
+) -> None:
+    await put(session_factory, "a1", ALICE)
+    async with session_factory() as session, session.begin():
+        await claim_due(
+            session, worker="host:a", now=clock.now(), lease=timedelta(hours=1), limit=1, per_chat=1
+        )
+    worker = worker_for(fake, session_factory, clock, worker_id="host:a")
+    assert await worker.drain_once() == DrainCounts(sent=1)
+
+
+async def test_a_rejected_token_stops_the_worker_and_gives_back_its_claims(
+    session_factory: Sessions, clock: ManualClock, fake: FakeBot
+) -> None:
+    await put(session_factory, "a1", ALICE)
+    fake.fail(ALICE, InvalidToken())
+    with pytest.raises(InvalidToken):
+        await worker_for(fake, session_factory, clock).drain_once()
+    left = await item(session_factory, "a1")
+    assert (left.status, left.claimed_by, left.attempts) == ("pending", None, 0)
+
+
+async def test_a_failing_hook_does_not_undo_the_delivery(
+    session_factory: Sessions, clock: ManualClock, fake: FakeBot
+) -> None:
+    await put(session_factory, "a1", ALICE)
+
+    async def broken(sent: SentItem) -> None:
+        raise RuntimeError("hook bug")
+
+    worker = worker_for(fake, session_factory, clock, on_sent=broken)
+    assert await worker.drain_once() == DrainCounts(sent=1)
+    assert (await item(session_factory, "a1")).status == "sent"
+
+
+async def test_two_workers_send_each_item_once(
+    session_factory: Sessions, clock: ManualClock, fake: FakeBot
+) -> None:
+    keys = [f"k{n:03}" for n in range(120)]
+    for n, key in enumerate(keys):
+        await put(session_factory, key, 1000 + n % 40)
+    workers = [
+        worker_for(fake, session_factory, clock, worker_id=name, batch_size=10, per_chat=2)
+        for name in ("host:1", "host:2")
+    ]
+    counts = await asyncio.gather(*(w.drain_once() for w in workers))
+    assert sorted(fake.texts()) == keys
+    assert sum(c.sent for c in counts) == len(keys)
+
+
+async def test_run_forever_is_woken_by_wake_and_gives_back_claims_when_stopped(
+    session_factory: Sessions, clock: ManualClock, fake: FakeBot
+) -> None:
+    worker = worker_for(fake, session_factory, clock, poll_interval=3600)
+    running = asyncio.create_task(worker.run_forever())
+    await put(session_factory, "a1", ALICE)
+    worker.wake()
+    await asyncio.wait_for(fake.called.wait(), timeout=30)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert fake.texts() == ["a1"]
+    async with session_factory() as session:
+        claimed = await session.scalars(select(OutboxItem).where(OutboxItem.status == "claimed"))
+        assert claimed.all() == []
+
+
+@pytest.mark.parametrize(
+    ("make_error", "kind"),
+    [
+        (lambda: RetryAfter(3), FailureKind.FLOOD),
+        (lambda: ChatMigrated(-100), FailureKind.MIGRATED),
+        (lambda: Forbidden("bot was kicked from the supergroup chat"), FailureKind.PERMANENT),
+        (lambda: BadRequest("chat not found"), FailureKind.PERMANENT),
+        (lambda: TimedOut(), FailureKind.TRANSIENT),
+        (lambda: NetworkError("Internal Server Error"), FailureKind.TRANSIENT),
+        (lambda: TypeError("unexpected keyword argument 'txt'"), FailureKind.PERMANENT),
+    ],
+)
+def test_classify(make_error: Callable[[], Exception], kind: FailureKind) -> None:
+    failure = classify(make_error())
+    assert failure is not None and failure.kind is kind
+
+
+def test_classify_leaves_a_rejected_token_and_unknown_errors_to_the_caller() -> None:
+    assert classify(InvalidToken()) is None
+    assert classify(RuntimeError("database is gone")) is None
+
+
+def test_compact_result_keeps_the_ids() -> None:
+    assert compact_result(True) == {"ok": True}
+    assert compact_result({"message_id": 7, "text": "long"}) == {"message_id": 7}
+    assert compact_result([{"message_id": 1}, {"message_id": 2}]) == {"message_ids": [1, 2]}
