@@ -1,0 +1,97 @@
+"""The real Application, polling the project's test Bot API server over HTTP, with a manual clock."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime
+
+import pytz
+from telegram.ext import TypeHandler
+
+from bot.app import ALLOWED_UPDATES, build_application
+from bot.clock import ManualClock
+from bot.context import JianfuApplication, JianfuContext, Services
+from bot.settings import Secret, Settings, TelegramSettings, load_settings
+from testserver.server import BotApiServer
+
+SHANGHAI = pytz.timezone("Asia/Shanghai")
+# Generous: a safety net so a broken bot fails the test instead of hanging it, never a measure.
+SETTLE_TIMEOUT = 30.0
+
+
+def shanghai(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    """A Shanghai wall-clock time as an aware instant."""
+    return SHANGHAI.localize(datetime(year, month, day, hour, minute))
+
+
+class _Probe:
+    """Put through the update queue after the real updates; its handler runs once they are done."""
+
+    def __init__(self) -> None:
+        self.done = asyncio.Event()
+
+
+async def _mark_probe(update: object, _context: JianfuContext) -> None:
+    assert isinstance(update, _Probe)
+    update.done.set()
+
+
+class BotHarness:
+    def __init__(self, server: BotApiServer, database_url: str, clock: ManualClock) -> None:
+        self.server = server
+        self.world = server.world
+        self.clock = clock
+        base = load_settings(None, {})
+        self.settings: Settings = dataclasses.replace(
+            base,
+            telegram=TelegramSettings(
+                token=Secret(server.token),
+                base_url=server.base_url,
+                base_file_url=server.base_file_url,
+            ),
+            database=dataclasses.replace(base.database, url=database_url),
+        )
+        self.application: JianfuApplication = build_application(self.settings, clock)
+        self.application.add_handler(TypeHandler(_Probe, _mark_probe), group=-1000)
+
+    @property
+    def services(self) -> Services:
+        return self.application.bot_data.services
+
+    async def start(self) -> None:
+        app = self.application
+        await app.initialize()
+        if app.post_init is not None:
+            await app.post_init(app)
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(
+            poll_interval=0, timeout=1, allowed_updates=list(ALLOWED_UPDATES)
+        )
+
+    async def stop(self) -> None:
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
+
+    async def settle(self) -> None:
+        """Return once every update produced so far has been handled by the bot."""
+        async with asyncio.timeout(SETTLE_TIMEOUT):
+            while self.world.queued_updates:
+                await asyncio.sleep(0.005)
+            probe = _Probe()
+            await self.application.update_queue.put(probe)
+            await probe.done.wait()
+
+    async def until(self, condition: Callable[[], bool]) -> None:
+        """Wait for something the bot does in the background (e.g. the outbox) to be true."""
+        async with asyncio.timeout(SETTLE_TIMEOUT):
+            while not condition():
+                await asyncio.sleep(0.005)
