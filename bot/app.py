@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import BotCommand
 from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot.clock import Clock
-from bot.context import BotData, JianfuApplication, JianfuContext, Services
+from bot.context import BotData, JianfuApplication, JianfuContext, SentHooks, Services
 from bot.handlers import register_handlers
 from bot.i18n import catalogs
+from bot.outbox import OutboxWorker
+from bot.ratelimit import ChatRateLimiter
 from bot.settings import Settings
 from bot.storage.engine import create_engine, session_factory
 from bot.storage.migrate import ensure_at_head
@@ -29,16 +33,22 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         .base_url(settings.telegram.base_url)
         .base_file_url(settings.telegram.base_file_url)
         .context_types(ContextTypes(context=JianfuContext, bot_data=BotData))
+        .rate_limiter(ChatRateLimiter())
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .build()
     )
+    sessions = session_factory(engine)
+    hooks = SentHooks()
     application.bot_data.services = Services(
         settings=settings,
         clock=clock,
         catalogs=catalogs(),
         engine=engine,
-        sessions=session_factory(engine),
+        sessions=sessions,
+        outbox=OutboxWorker(application.bot, sessions, clock, on_sent=hooks),
+        sent_hooks=hooks,
     )
     register_handlers(application)
     return application
@@ -52,6 +62,16 @@ async def _post_init(application: JianfuApplication) -> None:
             BotCommand(c, services.catalogs.text(f"command.{c}", lang)) for c in MENU_COMMANDS
         ]
         await application.bot.set_my_commands(commands, language_code=language_code)
+    services.background.append(asyncio.create_task(services.outbox.run_forever()))
+
+
+async def _post_stop(application: JianfuApplication) -> None:
+    """Stop the background loops; whatever they had claimed stays durable in the outbox."""
+    background = application.bot_data.services.background
+    for task in background:
+        task.cancel()
+    await asyncio.gather(*background, return_exceptions=True)
+    background.clear()
 
 
 async def _post_shutdown(application: JianfuApplication) -> None:

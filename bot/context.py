@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -10,7 +11,23 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.i18n import Catalogs
+from bot.outbox import OutboxWorker, SentHook, SentItem
 from bot.settings import Settings
+
+
+@dataclass
+class SentHooks:
+    """Who wants to know the result of an outbox item, by the first part of its key ("tally:…")."""
+
+    by_prefix: dict[str, SentHook] = field(default_factory=dict)
+
+    def register(self, prefix: str, hook: SentHook) -> None:
+        self.by_prefix[prefix] = hook
+
+    async def __call__(self, item: SentItem) -> None:
+        hook = self.by_prefix.get(item.key.split(":", 1)[0])
+        if hook is not None:
+            await hook(item)
 
 
 @dataclass
@@ -20,20 +37,23 @@ class Services:
     catalogs: Catalogs
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    outbox: OutboxWorker
+    sent_hooks: SentHooks
+    background: list[asyncio.Task[None]] = field(default_factory=list)
 
 
 class BotData:
-    """PTB builds this with no arguments; the composition root fills `services` in post_init."""
+    """PTB builds this with no arguments; the composition root fills `services` in."""
 
     services: Services
 
 
-class JianfuContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+class JianfuContext(CallbackContext[ExtBot[int], dict[Any, Any], dict[Any, Any], BotData]):
     @property
     def services(self) -> Services:
         return self.bot_data.services
 
 
 JianfuApplication = Application[
-    ExtBot[None], JianfuContext, dict[Any, Any], dict[Any, Any], BotData, Any
+    ExtBot[int], JianfuContext, dict[Any, Any], dict[Any, Any], BotData, Any
 ]
