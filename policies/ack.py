@@ -1,0 +1,147 @@
+"""Whether a whole message is nothing but an acknowledgement ("收到", "张三已收到👍", "OK, noted").
+
+A false positive deletes someone's words, so the grammar is closed: an optional mention, unit
+or name prefix, one or more acknowledgement words, optional thanks or "will do", emoji and
+punctuation. Anything else in the message (a number, a question, a correction) makes it not an
+acknowledgement.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# Built-in acknowledgement words, in normalized (Simplified, half-width) form; lower-cased latin.
+ACK_WORDS = (
+    "收到",
+    "已收到",
+    "收悉",
+    "已收悉",
+    "好的",
+    "好滴",
+    "好嘞",
+    "好哒",
+    "好",
+    "嗯",
+    "嗯嗯",
+    "明白",
+    "已明白",
+    "清楚",
+    "了解",
+    "已了解",
+    "知道",
+    "知道了",
+    "已知道",
+    "知悉",
+    "已知悉",
+    "已阅",
+    "已阅知",
+    "已读",
+    "是的",
+    "遵命",
+    "ok",
+    "okay",
+    "okey",
+    "okk",
+    "noted",
+    "received",
+    "got it",
+    "copy",
+    "copy that",
+    "roger",
+    "understood",
+    "will do",
+    "well received",
+)
+
+# What may follow the acknowledgement without adding information.
+_COURTESY = (
+    r"(?:谢谢|感谢|多谢|谢啦|谢了)(?:领导|老师|提醒|分享|通知|大家|您|你|书记|主任)?"
+    r"|(?:辛苦|辛苦了|辛苦啦|您辛苦了|领导辛苦了)"
+    r"|(?:马上|立即|立刻|尽快|抓紧|随即|及时|按要求|坚决|一定)?"
+    r"(?:办|办理|落实|执行|安排|处理|照办|跟进|去办|准备|遵照执行|贯彻落实)"
+    r"|遵照执行|照办|没问题|(?:with |many )?thanks(?: a lot)?|thank you|thx|ty|tks|will do"
+)
+# Sentence-final particles people add to an acknowledgement: 收到啦, ok的, 好的呢.
+_PARTICLE = r"(?:了|啦|啰|咯|喽|哈|呀|啊|哦|噢|呢|滴|的|哒|嘞|哈哈)"
+_REPLY_ONE = r"(?:1+|\+1|1\+)"
+_SEPARATOR = r"[\s,.!~、。…;:·\-—]*"
+
+# Unit prefix: a place or body name ending in a unit word (东山村, 幸福里社区, 三年级组, 妇联).
+_UNIT = (
+    r"[一-龥0-9]{0,10}?(?:村|社区|居委会|村委会|组|所|办|站|科|院|局|校|学校|小学|中学|幼儿园|"
+    r"中心|部|室|队|委|联|网格|支部|处|股|厅|馆|厂|公司|街道|镇|乡|县|班)"
+)
+# Person prefix: a surname plus one or two characters, optionally a title (高书记, 王主任).
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏"
+    "魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚"
+    "邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳"
+    "甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解"
+    "牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边"
+    "卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩佘池麻苑迟邝"
+)
+_COMPOUND_SURNAMES = (
+    "欧阳|司马|上官|诸葛|东方|皇甫|尉迟|公孙|慕容|长孙|宇文|令狐|夏侯|轩辕|端木|西门|南宫"
+)
+_TITLES = (
+    r"(?:书记|主任|老师|医生|科长|所长|站长|村长|主席|干事|专干|局长|镇长|乡长|部长|组长|处长|"
+    r"经理|会计|同志|委员|院长|校长|队长|网格员|姐|哥|总)"
+)
+_PERSON = (
+    rf"(?:(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])[一-龥]{{1,2}}?{_TITLES}?"
+    rf"|(?:老|小)[{_SURNAMES}]"
+    r"|(?!(?:please|pls|plz|all|not|no|is|are|was|it|that|this|we|i|you|they|he|she|also|just"
+    r"|still|and|but|so|very)\b)[a-z]{2,12})"
+)
+_SELF = r"(?:我|我们|我这边|这边|本人|已经|都已|均已)"
+_MENTION = r"(?:@[^\s@]{1,32}\s*)"
+# Words that turn an apparent prefix into a statement: 没收到, 我们还未收到, 不明白.
+_NEGATION = re.compile(r"[没未不无别非否吗么]|\bwhat\b|\bnot\b|n't|\?")
+
+
+def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    ordered = sorted({w.lower() for w in words if w.strip()}, key=len, reverse=True)
+    word = "(?:" + "|".join(re.escape(w) for w in ordered) + f"|{_REPLY_ONE})"
+    ack_unit = rf"{word}{_PARTICLE}?"
+    prefix = rf"(?:(?:{_UNIT})\s*)?(?:(?:{_PERSON})\s*)?{_SELF}?"
+    body = (
+        rf"{_MENTION}*{prefix}{_SEPARATOR}"
+        rf"{ack_unit}(?:{_SEPARATOR}{ack_unit})*"
+        rf"(?:{_SEPARATOR}(?:{_COURTESY}){_PARTICLE}?)*"
+        rf"{_SEPARATOR}{_MENTION}*"
+    )
+    return re.compile(body)
+
+
+# Decorations: emoji and pictographs, skin tones, and bracket emoticons such as [抱拳] [OK].
+_DECORATION = re.compile(
+    r"\[[^\[\]\s]{1,4}\]"
+    r"|[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\u2190-\u21FF\u3297\u3299"
+    r"\u00A9\u00AE\u203C\u2049\u2122\u2139]"
+)
+# Emoji that on their own say "acknowledged".
+_ACK_EMOJI = frozenset("👍👌🫡🙏✅✔☑🤝💪🆗🙆")
+_ACK_EMOTICONS = frozenset(
+    {"[ok]", "[强]", "[抱拳]", "[握手]", "[好的]", "[收到]", "[胜利]", "[拳头]", "[耶]", "[微笑]"}
+)
+
+
+@lru_cache(maxsize=64)
+def ack_pattern(extra_words: tuple[str, ...] = ()) -> re.Pattern[str]:
+    """The compiled grammar for the built-in words plus a group's own (already normalized)."""
+    return _pattern(ACK_WORDS + extra_words)
+
+
+def ack_rule(text: str, pattern: re.Pattern[str]) -> str | None:
+    """The name of the rule that makes normalized `text` a pure acknowledgement, or None."""
+    lowered = text.lower()
+    decorations = _DECORATION.findall(lowered)
+    words = _DECORATION.sub(" ", lowered).strip() if decorations else lowered
+    if not words:
+        if decorations and all(d in _ACK_EMOJI or d in _ACK_EMOTICONS for d in decorations):
+            return "ack:emoji-only"
+        return None
+    if len(words) > 40 or _NEGATION.search(words) or not pattern.fullmatch(words):
+        return None
+    return "ack:whole-message-ack"

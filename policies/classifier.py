@@ -1,0 +1,309 @@
+"""Label a work-group message: urgent, ack, rollcall, demand_reply, data_request, notice, chat.
+
+Rules are written for the language of work groups, over normalized text: a request is read from
+who is asked (请, 麻烦, 各村, @someone), what they must do (报送, 回复, 接龙) and what about (名单,
+台账, 人数); an announcement from what it announces (meetings, documents, schedule changes).
+Clauses that deny a demand (无需回复, 不得要求…填报) or speak for oneself (我明天去…) do not count.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+from policies.ack import ack_pattern, ack_rule
+from policies.classification import Classification, RollCall
+from policies.deadlines import find_deadline
+from policies.group_policy import DEFAULT_URGENT_MARKERS, GroupPolicy
+from policies.labels import Label
+from policies.normalize import normalize
+from policies.rollcall import parse_normalized
+from policies.urgency import UrgentMarker, find_urgent_marker, marker_pattern
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifierConfig:
+    """A group's additions to the built-in vocabulary (any script or width; normalized here)."""
+
+    extra_urgent_markers: tuple[str, ...] = ()
+    extra_ack_words: tuple[str, ...] = ()
+
+    @classmethod
+    def from_policy(cls, policy: GroupPolicy) -> ClassifierConfig:
+        """The markers beyond the built-in set and the group's own acknowledgement words."""
+        built_in = {normalize(m).lower() for m in DEFAULT_URGENT_MARKERS}
+        extra = tuple(m for m in policy.urgent_markers if normalize(m).lower() not in built_in)
+        return cls(extra_urgent_markers=extra, extra_ack_words=tuple(policy.ack_words))
+
+
+DEFAULT_CONFIG = ClassifierConfig()
+
+_CLAUSE = re.compile(r"(?:[^,。;:!?\n]|(?<=\d):(?=\d))+")  # "8:30" stays one clause
+_URL = re.compile(r"(?:https?://|www\.)\S+")
+_SENTENCE = re.compile(r"[^。!?\n]+[。!?]*")
+_QUESTION = re.compile(r"\?|吗|呢$|么$|有没有|是不是|能不能|谁")
+
+# --- demand_reply -----------------------------------------------------------------------------
+_REPLY = (
+    r"(?:回复|答复|回个?[1一]|扣个?[1一]|打个?[1一]|回个?收到|回\"?收到"
+    r"|回一下|回个话|吱一声|报个到)"
+)
+_DEMANDS = (
+    ("reply-on-receipt", rf"(?:收到|看到|看完|阅后|知悉|完成)[^,。;!?\n]{{0,6}}?{_REPLY}"),
+    (
+        "asked-to-reply",
+        rf"(?:请|务必|必须|一定要?|都要|需要|及时|尽快|抓紧|马上|立即|立刻|速)[^,。;!?\n]{{0,16}}?"
+        rf"(?:{_REPLY}|确认回复)",
+    ),
+    ("instant-reply", r"秒回|速回|回复速度"),
+    (
+        "reply-within",
+        r"(?:\d+|[一二两三四五六七八九十半]+)个?(?:分钟|小时)(?:之内|内)[^,。;!?\n]{0,10}?(?:回复|答复|反馈|回)",
+    ),
+    (
+        "join-chain",
+        r"(?:请|大家|各位|全员|全体|都|在群里|在群内|抓紧|尽快|赶紧)[^,。;!?\n]{0,20}?接龙(?!的|小程序|名单|表|链接)"
+        r"|接龙(?:报名|确认|登记|回复|签到)",
+    ),
+    (
+        "english",
+        r"\b(?:please|pls|plz|kindly)\s+(?:reply|respond|confirm|acknowledge|ack)\b"
+        r"|\breply\s+(?:asap|immediately|within|by|with|\"?1\b|\"?ok\b|\"?received\b)",
+    ),
+)
+_DEMAND = re.compile("|".join(f"(?P<{name.replace('-', '_')}>{p})" for name, p in _DEMANDS))
+_NO_REPLY_NEEDED = re.compile(
+    r"(?:无需|不用|不必|不需要?|勿|不要|免)(?:再)?(?:回复|回|答复|接龙)|看到即可|知悉即可|阅知即可|"
+    r"no need to reply|no reply needed|do not reply|don't reply"
+)
+_DENIED = re.compile(r"不得|严禁|禁止|不要求|不再|避免|杜绝|反对|无需|不用|不必|不需要?")
+_INSTANT = re.compile(
+    r"秒回|速回|立即回复|立刻回复|马上回复|第一时间回复|回复速度"
+    r"|(?:(?P<minutes>\d+)|(?P<cn>[一二两三四五六七八九十]+)|(?P<half>半))个?"
+    r"(?P<unit>分钟|小时)(?:之内|内)[^,。;!?\n]{0,10}?(?:回复|答复|反馈|回)"
+)
+
+# --- data_request -----------------------------------------------------------------------------
+_ASKED = re.compile(
+    r"请|麻烦|烦请|务必|要求|需要|尽快|抓紧|@|把|将|"
+    r"各(?:村|社区|单位|科室|站所|站|所|部门|位|班|校|支部|党支部|组|学校|网格|楼栋|乡镇|居委会|小组|医|年级)|"
+    r"\b(?:pls|please|kindly)\b"
+)
+_DONE = r"(?<!已)(?<!已经)(?<!刚)(?<!都)"
+_REPORT_VERB = re.compile(
+    rf"{_DONE}(?:报送|上报|填报|核报|报上来|报上去|报一下|报过来|报给|报至|汇总|收齐|摸底|摸排|摸一下底|"
+    rf"摸个底|采集|填写|填一下|填好|上传|截图|拍照|发回|(?<!我)(?<!方便)(?<!便于)(?<!以便)统计(?!局|站|员|部门))"
+    r"|\b(?:fill (?:in|out)|submit|upload|send (?:me|us|in|back)|report (?:the|your|back))\b"
+)
+_TRANSFER = (
+    rf"{_DONE}(?:发我|发给我|(?<!转)发到|发至|发群里|发在群里|交至|交到|交给|上交|提供|给我|"
+    r"报(?![名销道告警表纸到社刊喜修批案价考了过去])[^,。;!?\n]{0,4}?(?:办|站|科|所|中心|局|处|股|部|室|委|组|里)|"
+    r"(?:回复|反馈)(?![^。!?\n]*(?:是否|能否|有没有|是不是)))"
+)
+_DATA_NOUN = (
+    r"名单|花名册|台账|清单|(?<![代发外仪手钟电])表(?![彰扬示演达态决现率])|册|照片|图片|截图|信息|数据|情况|人数|户数|数量|数|亩|面积|编号|范围|"
+    r"材料|回执|明细|地址|电话|名字|底册|档案|资料|进度|结果|报告|总结|方案|单据|票据|发票|凭证|证明|"
+    r"\b(?:list|form|data|photos?|sheet|report)\b"
+)
+_REPORTED_BEFORE = re.compile(r"已经|已|刚刚|刚才|早就")
+_TRANSFERRED_DATA = re.compile(
+    rf"{_TRANSFER}[^。!?\n]{{0,30}}?(?:{_DATA_NOUN})|(?:{_DATA_NOUN})[^。!?\n]{{0,30}}?{_TRANSFER}"
+)
+
+# --- notice -----------------------------------------------------------------------------------
+_NOTICE_STRONG = re.compile(
+    # meetings and events
+    r"召开|举行|举办|会议|例会|大会|[作务周题体工调度推进协调座谈部署动员总结表彰专晨班]会(?!计)|"
+    r"讲座|培训|党课|坐诊|义诊|演练|(?:开展|举办|举行|组织|进行)[^,。;!?\n]{0,12}活动|活动(?:时间|地点)|"
+    r"考试|检测|放假|停课|复课|开学|集合|参加(?!不)|出席|参会|列席|"
+    # documents and announcements
+    r"通知|公告|通告|通报|公示|温馨提示|知悉|特此|提醒|发布|预警|如下|"
+    # schedules and changes
+    r"安排|调整|改为|改在|改到|改期|取消|推迟|提前到|延期|暂停|恢复|停水|停电|停业|停诊|检修|维修|"
+    r"维护|停机|上线|封闭|施工|装修|封路|绕行|搬迁|迁址|值班|带班|时间为|时间表|作息|实行|施行|"
+    r"(?:即日|明天|明日|下周.|本周.|下月|\d+月\d+日|\d+号)(?:起|开始)|"
+    # visits from above
+    r"来[^,。;!?\n]{0,6}(?:检查|调研|督查|督导|指导|考察|视察|听课|授课|坐诊)|督查组|检查组|迎检|迎审|"
+    r"听[^,。;!?\n]{0,3}课|"
+    r"\b(?:fyi|reminder|notice|announcement|meeting|will be held|please note|heads up|inspection|"
+    r"schedule|arrives?|training|workshop|postponed|cancell?ed|closed)\b"
+)
+_NOTICE_WEAK = re.compile(
+    r"文件|附件|转发[:《]|转发[^,。;!?\n]{0,12}(?:通知|文件|《)|学习|《|自学|转告|查看|下载|群公告"
+)
+# First person speaks for oneself (我明天去…), unless it is an institution (我镇, 我院).
+_PERSONAL = re.compile(r"我(?![镇院校局所县市区乡村部办委])|\bI\b|\bmy\b")
+# In a message that demands replies, these clauses are part of the demand, not an announcement.
+_SUPPORTING = re.compile(r"确认|是否|能否|回复")
+_INSTRUCTION = re.compile(
+    r"(?:请|要求|务必)(?:各|全体|所有|大家|全镇|全院|全校|全员)[^,。;!?\n]{0,20}?"
+    r"(?:做好|组织|开展|落实|通知|准备|加强|确保|参加|前往|在岗|到岗|配合|执行|注意|关注|学习|转告|转发|"
+    r"排查|巡查|清理|整改|暂停|停止|撤离|转移)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Analysis:
+    """Everything about a message that does not depend on `now`."""
+
+    labels: frozenset[Label]
+    why: tuple[str, ...]
+    marker: UrgentMarker | None = None
+    instant_reply: bool = False
+    rollcall: RollCall | None = None
+
+
+def _clauses(text: str) -> list[str]:
+    return _CLAUSE.findall(text)
+
+
+def _demand(text: str) -> str | None:
+    """The rule that finds a demand for individual replies, or None."""
+    if _NO_REPLY_NEEDED.search(text):
+        return None
+    for clause in _clauses(text):
+        for match in _DEMAND.finditer(clause):
+            if not _DENIED.search(clause[: match.start()]):
+                return f"demand_reply:{(match.lastgroup or '').replace('_', '-')}:{match[0]}"
+    return None
+
+
+def _is_instant(text: str) -> bool:
+    for match in _INSTANT.finditer(text):
+        if match["unit"] is None:
+            return True
+        if match["unit"] == "分钟":
+            amount = int(match["minutes"]) if match["minutes"] else 30 if match["half"] else 10
+            return amount <= 60
+        return bool(match["half"]) or match["minutes"] == "1" or match["cn"] == "一"
+    return False
+
+
+def _data_request(text: str) -> str | None:
+    """The rule that finds a request to report data, or None."""
+    if not _ASKED.search(text):
+        return None
+    for sentence in _SENTENCE.findall(text):
+        if _DENIED.search(sentence):
+            continue
+        for rule, pattern in (("report-verb", _REPORT_VERB), ("send-data", _TRANSFERRED_DATA)):
+            for match in pattern.finditer(sentence):
+                if not _already_done(sentence, match.start()):
+                    return f"data_request:{rule}:{match[0]}"
+    return None
+
+
+def _already_done(sentence: str, position: int) -> bool:
+    """Whether the clause around `position` says it was done: 我已经把名单报给民政办了."""
+    start = max(sentence.rfind(sep, 0, position) for sep in ",;:") + 1
+    end = min((i for i in (sentence.find(sep, position) for sep in ",;:") if i >= 0), default=None)
+    return bool(_REPORTED_BEFORE.search(sentence[start:position])) or sentence[start:end].rstrip(
+        "。!."
+    ).endswith("了")
+
+
+def _announcing_clauses(text: str, demand: bool, data: bool) -> list[str]:
+    """Clauses that could announce something: not questions, not about oneself, not the request."""
+    found = []
+    for sentence in _SENTENCE.findall(text):
+        if _QUESTION.search(sentence):
+            continue
+        for clause in _clauses(sentence):
+            if _PERSONAL.search(clause) or (
+                data and (_REPORT_VERB.search(clause) or _TRANSFERRED_DATA.search(clause))
+            ):
+                continue
+            if demand:
+                if _SUPPORTING.search(_DEMAND.sub("", clause)):
+                    continue
+                clause = _DEMAND.sub(" ", clause)
+            found.append(clause)
+    return found
+
+
+def _notice(text: str, demand: bool, data: bool) -> str | None:
+    """The rule that finds an announcement or a task instruction beside any request."""
+    for clause in _announcing_clauses(text, demand, data):
+        if match := _NOTICE_STRONG.search(clause):
+            return f"notice:announces:{match[0]}"
+        if match := _INSTRUCTION.search(clause):
+            return f"notice:instruction:{match[0]}"
+        if not data and (match := _NOTICE_WEAK.search(clause)):
+            return f"notice:document:{match[0]}"
+    return None
+
+
+def _analyse(text: str, config: ClassifierConfig) -> _Analysis:
+    rule = ack_rule(text, ack_pattern(_normalized_words(config.extra_ack_words)))
+    if rule:
+        return _Analysis(frozenset({Label.ACK}), (rule,))
+    lowered = _URL.sub(" ", text.lower())
+    marker = find_urgent_marker(
+        text, marker_pattern(_normalized_words(config.extra_urgent_markers))
+    )
+    labels: set[Label] = set()
+    why: list[str] = []
+    if marker:
+        labels.add(Label.URGENT)
+        why.append(f"urgent:marker:{marker.marker}")
+        body = lowered.replace(marker.marker.lower(), " ", 1)
+    else:
+        body = lowered
+    rollcall = parse_normalized(text)
+    data = _data_request(rollcall.title.lower() if rollcall else body)
+    if data:
+        labels.add(Label.DATA_REQUEST)
+        why.append(data)
+    instant = False
+    if rollcall:
+        labels.add(Label.ROLLCALL)
+        why.append(f"rollcall:list:{len(rollcall.entries)}-entries")
+    else:
+        demand = _demand(body)
+        if demand:
+            labels.add(Label.DEMAND_REPLY)
+            why.append(demand)
+            instant = _is_instant(body)
+        notice = _notice(body, demand is not None, data is not None)
+        if notice is None and marker and not (demand or data or _QUESTION.search(body)):
+            notice = "notice:urgent-announcement"
+        if notice:
+            labels.add(Label.NOTICE)
+            why.append(notice)
+    if not labels:
+        return _Analysis(frozenset({Label.CHAT}), ("chat:no-rule",))
+    return _Analysis(frozenset(labels), tuple(why), marker, instant, rollcall)
+
+
+@lru_cache(maxsize=256)
+def _normalized_words(words: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(normalize(w).lower() for w in words)
+
+
+@lru_cache(maxsize=16384)
+def _cached_analysis(text: str, config: ClassifierConfig) -> _Analysis:
+    return _analyse(text, config)
+
+
+def classify(text: str, now: datetime, config: ClassifierConfig = DEFAULT_CONFIG) -> Classification:
+    """Labels for one message, which rule gave each, and what the labels carry.
+
+    `now` (timezone-aware) anchors relative deadlines such as 本周五 or 今晚8点.
+    """
+    normalized = normalize(text)
+    analysis = _cached_analysis(normalized, config)
+    marker = analysis.marker
+    deadline = (
+        find_deadline(normalized.lower(), now) if Label.DATA_REQUEST in analysis.labels else None
+    )
+    return Classification(
+        labels=analysis.labels,
+        why=analysis.why,
+        urgent_marker=marker.marker if marker else None,
+        urgent_reason=marker.reason if marker else None,
+        instant_reply=analysis.instant_reply,
+        rollcall=analysis.rollcall,
+        deadline=deadline,
+    )

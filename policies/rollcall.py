@@ -1,0 +1,116 @@
+"""接龙 chains: a topic and its numbered entries; what a reposted copy adds and drops."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from policies.classification import RollCall, RollCallEntry
+from policies.normalize import normalize
+
+# "1. 张伟 XL", "2、李娜", "3) 王强", "(4) 刘洋", "- 陈静", "• 杨帆"
+_ENTRY = re.compile(
+    r"(?:(?P<number>\d{1,3})(?:\s*[.、):,]|\s)|\((?P<paren>\d{1,3})\)|[-•·*])\s*(?P<body>\S.*)"
+)
+_MAX_ENTRY_CHARS = 40
+# Words in a topic line that say "sign up / report in by adding a line".
+_CHAIN_TOPIC = re.compile(
+    r"接龙|报名|签到|认领|预约|登记|自愿|订餐|订饭|尺码|参加人员|参加的|需要的|志愿者|值守|捐款|"
+    r"sign ?up|volunteers?|roll ?call|rsvp",
+    re.IGNORECASE,
+)
+# An announcement that happens to end with a list: results, agendas, rules, schedules.
+_ANNOUNCEMENT_TOPIC = re.compile(
+    r"如下|被评为|表彰|公示|通报|议程|事项|要求|安排|注意|规定|通知|须知|步骤|流程|说明|目录|内容|"
+    r"agenda|rules|notice",
+    re.IGNORECASE,
+)
+_CLAUSE_PUNCTUATION = re.compile(r"[,。;:!?]")
+_HASHTAG = re.compile(r"#接龙\s*")
+_NOT_KEY = re.compile(r"[\W_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class RollCallDiff:
+    added: tuple[RollCallEntry, ...]
+    dropped: tuple[RollCallEntry, ...]
+
+
+def _entry(line: str) -> RollCallEntry | None:
+    match = _ENTRY.fullmatch(line)
+    if match is None or len(match["body"]) > _MAX_ENTRY_CHARS:
+        return None
+    number = match["number"] or match["paren"]
+    body = match["body"].strip()
+    split = re.search(r"\s|(?=\()", body)
+    name, extra = (body[: split.start()], body[split.end() :].strip()) if split else (body, "")
+    if not name:
+        name, extra = extra, ""
+    return RollCallEntry(int(number) if number else None, name, extra)
+
+
+def _is_plain_list(entries: list[RollCallEntry]) -> bool:
+    """Short entries with no sentence punctuation: names with a note, not numbered prose."""
+    return len(entries) >= 2 and all(
+        len(e.name) + len(e.extra) <= 20 and not _CLAUSE_PUNCTUATION.search(e.name + e.extra)
+        for e in entries
+    )
+
+
+def parse_normalized(text: str) -> RollCall | None:
+    """A roll-call from already normalized text: a topic, then entries to the end."""
+    lines = text.split("\n")
+    entries: list[RollCallEntry] = []
+    for line in reversed(lines):
+        entry = _entry(line)
+        if entry is None:
+            break
+        entries.append(entry)
+    topic_lines = lines[: len(lines) - len(entries)]
+    if not entries or not topic_lines:
+        return None
+    entries.reverse()
+    topic = " ".join(topic_lines)
+    chained = "接龙" in topic
+    if not chained and (
+        _ANNOUNCEMENT_TOPIC.search(topic)
+        or not (_CHAIN_TOPIC.search(topic) or _is_plain_list(entries))
+        or len(entries) < 2
+    ):
+        return None
+    title = _HASHTAG.sub("", topic).strip() or "接龙"
+    return RollCall(title, tuple(entries))
+
+
+def parse_rollcall(text: str) -> RollCall | None:
+    """The chain in a message (topic plus entries), or None when it is not a 接龙 list."""
+    return parse_normalized(normalize(text))
+
+
+def entry_key(entry: RollCallEntry) -> str:
+    """What identifies an entry across reposts: name and note, ignoring script, emoji, spacing."""
+    return _NOT_KEY.sub("", normalize(f"{entry.name}{entry.extra}")).lower()
+
+
+def merge_repost(known: tuple[RollCallEntry, ...], repost: RollCall) -> RollCallDiff:
+    """Entries the repost adds to and drops from the known list; renumbering is not a change.
+
+    Two entries with the same name are two entries: counts are compared, not sets.
+    """
+    remaining = Counter(entry_key(e) for e in known)
+    added: list[RollCallEntry] = []
+    for entry in repost.entries:
+        key = entry_key(entry)
+        if remaining[key] > 0:
+            remaining[key] -= 1
+        else:
+            added.append(entry)
+    dropped: list[RollCallEntry] = []
+    for entry in reversed(known):
+        key = entry_key(entry)
+        if remaining[key] > 0:
+            remaining[key] -= 1
+            dropped.append(entry)
+    dropped.reverse()
+    return RollCallDiff(tuple(added), tuple(dropped))

@@ -1,0 +1,73 @@
+"""Per-label precision, recall and F1 of the classifier on the shared labelled corpus."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytz
+
+from policies.classifier import classify
+from policies.labels import Label
+
+NOW = pytz.timezone("Asia/Shanghai").localize(datetime(2026, 11, 18, 10, 0))
+
+
+def corpus_file() -> Path:
+    """$JIANFU_CORPUS (a file, or a directory holding messages.jsonl), else ../shared/corpus."""
+    configured = os.environ.get("JIANFU_CORPUS")
+    path = (
+        Path(configured)
+        if configured
+        else Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
+    )
+    return path / "messages.jsonl" if path.is_dir() else path
+
+
+Scores = dict[Label, tuple[float, float, float]]
+
+
+def quality_table(rows: list[dict[str, Any]]) -> tuple[Scores, str]:
+    """(precision, recall, F1) per label, and the same as a printable table."""
+    counts = {label: [0, 0, 0] for label in Label}  # true positive, false positive, false negative
+    for row in rows:
+        got = classify(row["text"], NOW).labels
+        wanted = {Label(name) for name in row["labels"]}
+        for label in Label:
+            if label in got and label in wanted:
+                counts[label][0] += 1
+            elif label in got:
+                counts[label][1] += 1
+            elif label in wanted:
+                counts[label][2] += 1
+    scores: Scores = {}
+    lines = [f"{'label':<14}{'precision':>10}{'recall':>8}{'F1':>7}{'tp':>5}{'fp':>4}{'fn':>4}"]
+    for label, (tp, fp, fn) in counts.items():
+        precision = tp / (tp + fp) if tp + fp else 1.0
+        recall = tp / (tp + fn) if tp + fn else 1.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        scores[label] = (precision, recall, f1)
+        lines.append(f"{label:<14}{precision:>10.3f}{recall:>8.3f}{f1:>7.3f}{tp:>5}{fp:>4}{fn:>4}")
+    macro = sum(f1 for _, _, f1 in scores.values()) / len(scores)
+    lines.append(f"{'macro-F1':<14}{macro:>25.3f}   ({len(rows)} messages)")
+    return scores, "\n".join(lines)
+
+
+def test_classifier_quality_on_the_shared_corpus() -> None:
+    path = corpus_file()
+    if not path.is_file():
+        pytest.skip(f"no corpus at {path}; set JIANFU_CORPUS to a messages.jsonl")
+    rows = [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+    scores, table = quality_table(rows)
+    print(f"\n{table}")
+    ack_precision, ack_recall, _ = scores[Label.ACK]
+    macro = sum(f1 for _, _, f1 in scores.values()) / len(scores)
+    assert ack_precision >= 0.995, table
+    assert ack_recall >= 0.95, table
+    assert macro >= 0.95, table
