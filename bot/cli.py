@@ -68,7 +68,9 @@ def classify_command(file: Path | None) -> int:
         with file.open(encoding="utf-8") as infile:
             return run_classify(infile, sys.stdout, sys.stderr, now)
     except OSError as error:
-        raise FatalError(f"cannot read {file}: {error.strerror}; give a readable JSON-lines file") from None
+        raise FatalError(
+            f"cannot read {file}: {error.strerror}; give a readable JSON-lines file"
+        ) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,48 @@
+"""Each group's effective policy: the configured defaults with the group's own overrides."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import GroupPolicyOverride
+from bot.storage.policy_codec import policy_from_json, policy_to_json
+from bot.storage.upsert import upsert
+from policies.classifier import ClassifierConfig
+from policies.group_policy import GroupPolicy
+
+
+async def group_policy(session: AsyncSession, chat_id: int, defaults: GroupPolicy) -> GroupPolicy:
+    row = await session.get(GroupPolicyOverride, chat_id)
+    return defaults if row is None else policy_from_json(row.overrides, defaults)
+
+
+async def save_group_policy(
+    session: AsyncSession,
+    chat_id: int,
+    policy: GroupPolicy,
+    defaults: GroupPolicy,
+    *,
+    by: int | None,
+    now: datetime,
+) -> None:
+    """Store only what differs from the defaults, so later default changes still reach the group."""
+    await upsert(
+        session,
+        GroupPolicyOverride,
+        {
+            "chat_id": chat_id,
+            "overrides": policy_to_json(policy, defaults),
+            "updated_at": now,
+            "updated_by": by,
+        },
+        keys=["chat_id"],
+    )
+
+
+@lru_cache(maxsize=1024)
+def classifier_config(policy: GroupPolicy) -> ClassifierConfig:
+    """The classifier's view of a policy; cached, since every message needs it."""
+    return ClassifierConfig.from_policy(policy)
