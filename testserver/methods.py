@@ -15,6 +15,7 @@ from typing import Any
 
 from testserver.formatting import HtmlEntityError, parse_html
 from testserver.spec import UploadedFile
+from testserver.webhook import WebhookPusher
 from testserver.world import (
     DEFAULT_ALLOWED_UPDATES,
     DELETE_WINDOW,
@@ -75,6 +76,7 @@ class BotMethods:
         self.world = world
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.webhook: JSON | None = None
+        self.pusher: WebhookPusher | None = None
         self._poll_cancel: asyncio.Event | None = None
         self.closing = False
         self._handlers: dict[str, Handler] = {
@@ -87,6 +89,7 @@ class BotMethods:
             "setWebhook": self.set_webhook,
             "deleteWebhook": self.delete_webhook,
             "getWebhookInfo": self.get_webhook_info,
+            "getUpdates": self.get_updates,
             "sendMessage": self.send_message,
             "sendPoll": self.send_poll,
             "copyMessage": self.copy_message,
@@ -185,17 +188,33 @@ class BotMethods:
 
     # ---- updates ---------------------------------------------------------------------------
 
-    def set_webhook(self, params: Params) -> bool:
+    async def set_webhook(self, params: Params) -> bool:
+        """Record the webhook and push updates to it (plain http is accepted here)."""
+        await self._stop_pushing()
+        if params.get("drop_pending_updates"):
+            self.world.drop_pending_updates()
+        if not params["url"]:
+            return True
         self.webhook = {k: v for k, v in params.items() if not isinstance(v, UploadedFile)}
+        if "allowed_updates" in params:
+            self.world.allowed_updates = (
+                frozenset(params["allowed_updates"]) or DEFAULT_ALLOWED_UPDATES
+            )
+        self.pusher = WebhookPusher(self.world, params["url"], params.get("secret_token"))
+        self.pusher.start()
+        return True
+
+    async def delete_webhook(self, params: Params) -> bool:
+        await self._stop_pushing()
         if params.get("drop_pending_updates"):
             self.world.drop_pending_updates()
         return True
 
-    def delete_webhook(self, params: Params) -> bool:
+    async def _stop_pushing(self) -> None:
         self.webhook = None
-        if params.get("drop_pending_updates"):
-            self.world.drop_pending_updates()
-        return True
+        if self.pusher is not None:
+            await self.pusher.stop()
+            self.pusher = None
 
     def get_webhook_info(self, params: Params) -> JSON:
         info: JSON = {
@@ -205,6 +224,9 @@ class BotMethods:
         }
         if self.webhook and "allowed_updates" in self.webhook:
             info["allowed_updates"] = self.webhook["allowed_updates"]
+        if self.pusher is not None and self.pusher.last_error is not None:
+            info["last_error_date"] = self.pusher.last_error.date
+            info["last_error_message"] = self.pusher.last_error.message
         return info
 
     async def get_updates(self, params: Params) -> list[JSON]:
@@ -251,11 +273,12 @@ class BotMethods:
             )
         return [u.to_api() for u in updates]
 
-    def release_polls(self) -> None:
-        """End a waiting long poll with no updates (the server is stopping)."""
+    async def shutdown(self) -> None:
+        """End a waiting long poll with no updates and stop webhook delivery."""
         self.closing = True
         if self._poll_cancel is not None:
             self._poll_cancel.set()
+        await self._stop_pushing()
 
     # ---- sending ---------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import time
 from collections.abc import Callable
@@ -105,7 +106,7 @@ class BotApiServer:
 
     async def stop(self) -> None:
         """Release waiting polls and held requests, then close every connection."""
-        self.methods.release_polls()
+        await self.methods.shutdown()
         self._stopping.set()
         if self._http is not None:
             self._http.stop()
@@ -234,18 +235,17 @@ class BotApiServer:
             status, description = fault.answer()
             raise ApiError(status, description, fault.retry_after if status == 429 else None)
         self._check_limits(spec.name, params)
-        if spec.name == "getUpdates":
-            result: Any = await self.methods.get_updates(params)
+        handler = self.methods.handler(spec.name)
+        if handler is not None:
+            result = handler(params)
+            if inspect.isawaitable(result):
+                result = await result
+        elif [str(t) for t in spec.returns] == ["Boolean"]:
+            result = True
         else:
-            handler = self.methods.handler(spec.name)
-            if handler is not None:
-                result = handler(params)
-            elif [str(t) for t in spec.returns] == ["Boolean"]:
-                result = True
-            else:
-                raise ApiError(
-                    400, f"Bad Request: method {spec.name} is not simulated by the test server"
-                )
+            raise ApiError(
+                400, f"Bad Request: method {spec.name} is not simulated by the test server"
+            )
         if self.check_responses:
             self.spec.check_value([str(t) for t in spec.returns], result, spec.name)
         return result

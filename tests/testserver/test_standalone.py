@@ -1,0 +1,63 @@
+"""`python -m testserver` in its own process, driven through the control API."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+import httpx
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+
+REPO = Path(__file__).resolve().parents[2]
+TOKEN = "123456:standalone"
+
+
+async def test_a_bot_in_another_process_can_be_driven() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "testserver",
+        "--token",
+        TOKEN,
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        base_url, base_file_url, control = [
+            (await process.stdout.readline()).decode().strip() for _ in range(3)
+        ]
+        async with (
+            httpx.AsyncClient(base_url=control + "/") as http,
+            Bot(TOKEN, base_url=base_url, base_file_url=base_file_url) as bot,
+        ):
+            alice = (await http.post("users", json={"first_name": "Alice"})).json()
+            group = (
+                await http.post("groups", json={"title": "工作群", "member_ids": [alice["id"]]})
+            ).json()
+            await http.post(
+                "send", json={"chat_id": group["id"], "user_id": alice["id"], "text": "看到回1"}
+            )
+            [update] = await bot.get_updates()
+            assert update.message is not None and update.message.text == "看到回1"
+            keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("收到", callback_data="ack")]])
+            sent = await bot.send_message(group["id"], "请按按钮", reply_markup=keyboard)
+            pressed = await http.post(
+                "press",
+                json={
+                    "chat_id": group["id"],
+                    "message_id": sent.message_id,
+                    "user_id": alice["id"],
+                },
+            )
+            assert pressed.json()["data"] == "ack"
+            listed = (await http.get("sent", params={"chat_id": group["id"]})).json()
+            assert [m["text"] for m in listed] == ["请按按钮"]
+            assert (await http.get("violations")).json() == []
+            missing = await http.post("send", json={"user_id": 1, "text": "x"})
+            assert missing.status_code == 400 and "no user 1" in missing.json()["error"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert await process.wait() == 0
