@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from telegram import BotCommand
-from telegram.ext import ApplicationBuilder, ContextTypes
+from telegram.ext import ApplicationBuilder, ContextTypes, JobQueue
 
 from bot.clock import Clock
 from bot.context import BotData, JianfuApplication, JianfuContext, SentHooks, Services
@@ -17,6 +18,8 @@ from bot.settings import Settings
 from bot.storage.engine import create_engine, session_factory
 from bot.storage.migrate import ensure_at_head
 
+# The alarm clock's safety net; exact times are armed from what the ticks say they need.
+TICK_INTERVAL = timedelta(seconds=60)
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member", "chat_member")
 MENU_COMMANDS = ("start", "help", "policy", "quiet", "restdays", "mode", "ack")
 # Telegram's command menus are per ISO 639-1 code, so Traditional Chinese readers get the default.
@@ -34,6 +37,7 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         .base_file_url(settings.telegram.base_file_url)
         .context_types(ContextTypes(context=JianfuContext, bot_data=BotData))
         .rate_limiter(ChatRateLimiter())
+        .job_queue(JobQueue[JianfuContext]())
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -63,6 +67,21 @@ async def _post_init(application: JianfuApplication) -> None:
         ]
         await application.bot.set_my_commands(commands, language_code=language_code)
     services.background.append(asyncio.create_task(services.outbox.run_forever()))
+    job_queue = application.job_queue
+    assert job_queue is not None, "python-telegram-bot[job-queue] is a dependency"
+    # The first run at start-up catches up on whatever fell due while the bot was down.
+    job_queue.run_repeating(_alarm, interval=TICK_INTERVAL, first=0, name="tick")
+
+
+async def _alarm(context: JianfuContext) -> None:
+    """The JobQueue only wakes the bot; what is due is read from the database by the ticks."""
+    next_due = await context.services.run_ticks()
+    job_queue = context.job_queue
+    if next_due is not None and job_queue is not None:
+        name = f"tick:{next_due.isoformat()}"
+        if not job_queue.get_jobs_by_name(name):
+            # PTB types a context's job queue with an unbound context type; it is this one.
+            job_queue.run_once(_alarm, when=next_due, name=name)  # type: ignore[arg-type]
 
 
 async def _post_stop(application: JianfuApplication) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.clock import Clock
 from bot.i18n import Catalogs
@@ -30,6 +32,10 @@ class SentHooks:
             await hook(item)
 
 
+Tick = Callable[["Services"], Awaitable[datetime | None]]
+"""Does what is due by the services' clock; returns when it next has something due, if known."""
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -39,7 +45,14 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     outbox: OutboxWorker
     sent_hooks: SentHooks
+    ticks: list[Tick] = field(default_factory=list)
     background: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def run_ticks(self) -> datetime | None:
+        """Run every feature's due work; the earliest time any of them wants to run again."""
+        wanted = [when for tick in self.ticks if (when := await tick(self)) is not None]
+        self.outbox.wake()
+        return min(wanted, default=None)
 
 
 class BotData:
@@ -55,5 +68,5 @@ class JianfuContext(CallbackContext[ExtBot[int], dict[Any, Any], dict[Any, Any],
 
 
 JianfuApplication = Application[
-    ExtBot[int], JianfuContext, dict[Any, Any], dict[Any, Any], BotData, Any
+    ExtBot[int], JianfuContext, dict[Any, Any], dict[Any, Any], BotData, JobQueue[JianfuContext]
 ]

@@ -8,12 +8,14 @@ from collections.abc import Callable
 from datetime import datetime
 
 import pytz
+from sqlalchemy import func, select
 from telegram.ext import TypeHandler
 
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.clock import ManualClock
 from bot.context import JianfuApplication, JianfuContext, Services
 from bot.settings import Secret, Settings, TelegramSettings, load_settings
+from bot.storage.models import OutboxItem
 from testserver.server import BotApiServer
 
 SHANGHAI = pytz.timezone("Asia/Shanghai")
@@ -90,6 +92,22 @@ class BotHarness:
             probe = _Probe()
             await self.application.update_queue.put(probe)
             await probe.done.wait()
+
+    async def tick(self) -> None:
+        """What the alarm clock does at a due time: run every feature's due work, now."""
+        await self.services.run_ticks()
+
+    async def outbox_idle(self) -> None:
+        """Wait until nothing due by the clock is left unsent in the outbox."""
+        async with asyncio.timeout(SETTLE_TIMEOUT):
+            while await self._outbox_busy():  # noqa: ASYNC110 - the worker runs on its own
+                await asyncio.sleep(0.005)
+
+    async def _outbox_busy(self) -> bool:
+        now = self.clock.now()
+        busy = OutboxItem.status.in_(("pending", "claimed")) & (OutboxItem.not_before <= now)
+        async with self.services.sessions() as session:
+            return bool(await session.scalar(select(func.count()).where(busy)))
 
     async def until(self, condition: Callable[[], bool]) -> None:
         """Wait for something the bot does in the background (e.g. the outbox) to be true."""
