@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from telegram import Bot
-
-# tests/ is on sys.path (tests/conftest.py), so without the repository root ahead of it this
-# directory would shadow the real `testserver` package as a namespace package.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bot.clock import ManualClock
 from testserver import BotApiServer
