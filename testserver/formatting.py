@@ -5,6 +5,7 @@ MarkdownV2 is not parsed: such text is stored as sent, without entities.
 
 from __future__ import annotations
 
+import html
 from html.parser import HTMLParser
 from typing import Any
 
@@ -32,13 +33,28 @@ class HtmlEntityError(ValueError):
 
 class _Parser(HTMLParser):
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
+        # Character references by hand, so that a bare "<" left in the text is seen and refused.
+        super().__init__(convert_charrefs=False)
         self.chunks: list[str] = []
         self.position = 0
         self.entities: list[dict[str, Any]] = []
         self.open: list[tuple[str, dict[str, Any]]] = []
 
     def handle_data(self, data: str) -> None:
+        if "<" in data:
+            raise HtmlEntityError('Unsupported start tag: a bare "<" must be written as "&lt;"')
+        self._text(data)
+
+    def handle_entityref(self, name: str) -> None:
+        self._text(html.unescape(f"&{name};"))
+
+    def handle_charref(self, name: str) -> None:
+        self._text(html.unescape(f"&#{name};"))
+
+    def handle_comment(self, data: str) -> None:
+        raise HtmlEntityError('Unsupported start tag "!--"')
+
+    def _text(self, data: str) -> None:
         self.chunks.append(data)
         self.position += utf16_len(data)
 

@@ -11,7 +11,9 @@ import asyncio
 import contextlib
 import inspect
 import json
+import logging
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +33,7 @@ from testserver.methods import ApiError, BotMethods
 from testserver.spec import BotApiSpec, SpecError, UploadedFile
 from testserver.world import JSON, User, World
 
+_LOG = logging.getLogger(__name__)
 DEFAULT_TOKEN = "7000000001:TEST-jianfu-local-bot-api-server"
 _JSON_TYPE = "application/json"
 
@@ -78,6 +81,8 @@ class BotApiServer:
         self.limiter = RateLimiter(limits, monotonic)
         self.faults = Faults()
         self.violations: list[Violation] = []
+        self.errors: list[str] = []
+        """Failures of the test server itself (answered 500); a test should fail on them."""
         self.requests: list[RequestRecord] = []
         self.check_responses = check_responses
         self._monotonic = monotonic
@@ -174,7 +179,9 @@ class BotApiServer:
         return [r for r in self.requests if r.method == method]
 
     def assert_no_violations(self) -> None:
-        """Raise AssertionError listing the spec violations seen, if any."""
+        """Raise AssertionError listing spec violations and test server failures, if any."""
+        if self.errors:
+            raise AssertionError("the test server failed:\n" + "\n".join(self.errors))
         if self.violations:
             lines = "\n".join(f"{v.method}: {v.description}" for v in self.violations)
             raise AssertionError(f"bot requests violating the Bot API spec:\n{lines}")
@@ -191,21 +198,24 @@ class BotApiServer:
         try:
             form, files, body = _read_params(request)
             result = await self._answer(token, method_name, form, files, body)
-        except ApiError as error:
-            answer: JSON = {
-                "ok": False,
-                "error_code": error.status,
-                "description": error.description,
-            }
-            if error.retry_after is not None:
-                answer["parameters"] = {"retry_after": error.retry_after}
-            self._record(method_name, form, body, error.status, arrived, error.description)
-            return error.status, answer
-        if isinstance(result, Fault):
-            self._record(method_name, form, body, 0, arrived, f"fault: {result.kind}")
-            return result
-        self._record(method_name, form, body, 200, arrived, None)
-        return 200, {"ok": True, "result": result}
+        except SpecError as failure:
+            # Only check_responses raises it here: the server's own answer is malformed.
+            error = self._internal_error(method_name, f"answer off the spec: {failure}")
+        except ApiError as failure:
+            error = failure
+        except Exception:
+            error = self._internal_error(method_name, traceback.format_exc())
+        else:
+            if isinstance(result, Fault):
+                self._record(method_name, form, body, 0, arrived, f"fault: {result.kind}")
+                return result
+            self._record(method_name, form, body, 200, arrived, None)
+            return 200, {"ok": True, "result": result}
+        answer: JSON = {"ok": False, "error_code": error.status, "description": error.description}
+        if error.retry_after is not None:
+            answer["parameters"] = {"retry_after": error.retry_after}
+        self._record(method_name, form, body, error.status, arrived, error.description)
+        return error.status, answer
 
     async def _answer(
         self,
@@ -265,6 +275,12 @@ class BotApiServer:
         )
         if retry_after is not None:
             raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+
+    def _internal_error(self, method: str, details: str) -> ApiError:
+        """Record a fault of the test server itself; the 500 to answer with."""
+        self.errors.append(f"{method}: {details}")
+        _LOG.error("test server failed on %s: %s", method, details)
+        return ApiError(500, "Internal Server Error: the test server failed, see server.errors")
 
     def _violation(
         self, method: str, description: str, form: dict[str, str], body: JSON | None
