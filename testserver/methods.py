@@ -92,6 +92,7 @@ class BotMethods:
             "getUpdates": self.get_updates,
             "sendMessage": self.send_message,
             "sendPoll": self.send_poll,
+            "sendMediaGroup": self.send_media_group,
             "copyMessage": self.copy_message,
             "forwardMessage": self.forward_message,
             "editMessageText": self.edit_message_text,
@@ -297,6 +298,37 @@ class BotMethods:
             return self._post(chat, params, media=media, caption=caption, caption_entities=entities)
 
         return send
+
+    def send_media_group(self, params: Params) -> list[JSON]:
+        """An album; files uploaded with attach:// are stored with placeholder content."""
+        chat = self.reachable_chat(params["chat_id"])
+        items = params["media"]
+        if not 2 <= len(items) <= 10:
+            raise bad_request("wrong number of media items: send from 2 to 10")
+        group_id = f"album-{chat.id}-{chat.last_message_id + 1}"
+        sent = []
+        for item in items:
+            kind = item["type"]
+            if kind not in ("photo", "video", "document"):
+                raise bad_request(f"media of type {kind} is not simulated by the test server")
+            reference = item["media"]
+            media = (
+                self.world.new_file(kind)
+                if reference.startswith("attach://")
+                else self._file(kind, reference)
+            )
+            caption, entities = _caption(item)
+            sent.append(
+                self._post(
+                    chat,
+                    params,
+                    media=media,
+                    caption=caption,
+                    caption_entities=entities,
+                    media_group_id=group_id,
+                )
+            )
+        return sent
 
     def send_poll(self, params: Params) -> JSON:
         chat = self.reachable_chat(params["chat_id"])

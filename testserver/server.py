@@ -30,7 +30,7 @@ from testserver.control import control_routes
 from testserver.faults import Fault, FaultKind, Faults
 from testserver.limits import LimitSettings, RateLimiter
 from testserver.methods import ApiError, BotMethods
-from testserver.spec import BotApiSpec, SpecError, UploadedFile
+from testserver.spec import BotApiSpec, ObjectSpec, SpecError, UploadedFile
 from testserver.world import JSON, User, World
 
 _LOG = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ class Violation:
 class RequestRecord:
     method: str
     params: dict[str, Any]
+    """Decoded to native values when they passed the spec check, else as received."""
     status: int
     at: float
     """time.monotonic() when the request arrived."""
@@ -193,11 +194,13 @@ class BotApiServer:
     ) -> tuple[int, JSON] | Fault:
         """The status and body to answer, or the connection-level fault to play out."""
         arrived = self._monotonic()
-        form: dict[str, str] = {}
-        body: JSON | None = None
+        params: dict[str, Any] = {}
         try:
             form, files, body = _read_params(request)
-            result = await self._answer(token, method_name, form, files, body)
+            params = dict(body) if body is not None else dict(form)
+            spec, params = self._checked(token, method_name, form, files, body)
+            method_name = spec.name
+            result = await self._perform(spec, params)
         except SpecError as failure:
             # Only check_responses raises it here: the server's own answer is malformed.
             error = self._internal_error(method_name, f"answer off the spec: {failure}")
@@ -207,24 +210,25 @@ class BotApiServer:
             error = self._internal_error(method_name, traceback.format_exc())
         else:
             if isinstance(result, Fault):
-                self._record(method_name, form, body, 0, arrived, f"fault: {result.kind}")
+                self._record(method_name, params, 0, arrived, f"fault: {result.kind}")
                 return result
-            self._record(method_name, form, body, 200, arrived, None)
+            self._record(method_name, params, 200, arrived, None)
             return 200, {"ok": True, "result": result}
         answer: JSON = {"ok": False, "error_code": error.status, "description": error.description}
         if error.retry_after is not None:
             answer["parameters"] = {"retry_after": error.retry_after}
-        self._record(method_name, form, body, error.status, arrived, error.description)
+        self._record(method_name, params, error.status, arrived, error.description)
         return error.status, answer
 
-    async def _answer(
+    def _checked(
         self,
         token: str,
         method_name: str,
         form: dict[str, str],
         files: dict[str, UploadedFile],
         body: JSON | None,
-    ) -> Any:
+    ) -> tuple[ObjectSpec, dict[str, Any]]:
+        """The method's spec and its decoded parameters, or the 401/400 error."""
         if token != self.token:
             raise ApiError(401, "Unauthorized")
         spec = self.spec.method(method_name)
@@ -238,6 +242,10 @@ class BotApiServer:
             )
         except SpecError as exc:
             raise self._violation(spec.name, str(exc), form, body) from None
+        return spec, params
+
+    async def _perform(self, spec: ObjectSpec, params: dict[str, Any]) -> Any:
+        """Injected fault, flood limits, then the method itself."""
         fault = self.faults.take(spec.name)
         if fault is not None:
             if fault.kind in ("timeout", "drop"):
@@ -293,13 +301,11 @@ class BotApiServer:
     def _record(
         self,
         method: str,
-        form: dict[str, str],
-        body: JSON | None,
+        params: dict[str, Any],
         status: int,
         arrived: float,
         description: str | None,
     ) -> None:
-        params: dict[str, Any] = dict(body) if body is not None else dict(form)
         self.requests.append(RequestRecord(method, params, status, arrived, description))
 
     async def play_out(self, fault: Fault) -> None:

@@ -229,6 +229,7 @@ class ChatMessage:
     reply_to: ChatMessage | None = None
     reply_markup: JSON | None = None
     forward_origin: JSON | None = None
+    media_group_id: str | None = None
     service: JSON | None = None
     """Service message fields, e.g. {"new_chat_members": [...]}."""
     disable_notification: bool = False
@@ -258,6 +259,8 @@ class ChatMessage:
         data["chat"] = self.chat.to_api()
         if self.forward_origin is not None:
             data["forward_origin"] = self.forward_origin
+        if self.media_group_id is not None:
+            data["media_group_id"] = self.media_group_id
         if with_reply and self.reply_to is not None:
             data["reply_to_message"] = self.reply_to.to_api(with_reply=False)
         if self.edit_date is not None:

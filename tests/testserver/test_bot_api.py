@@ -45,6 +45,10 @@ async def test_a_sent_message_is_stored_with_what_the_bot_asked_for(
     assert stored.disable_notification is True
     assert stored.reply_to_message_id == notice.message_id
     assert stored.callback_data == ["ack:1"]
+    [request] = server.requests_for("sendMessage")
+    assert request.params["chat_id"] == group.id
+    assert request.params["disable_notification"] is True
+    assert request.status == 200
     assert [m.message_id for m in world.visible_messages(group)] == [1, 2]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from telegram import Bot, MessageOriginUser
+from telegram import Bot, InputMediaPhoto, MessageOriginUser
 
 from bot.clock import ManualClock
 from testserver import GROUP_ANONYMOUS_BOT, BotApiServer
@@ -80,3 +80,17 @@ async def test_a_sent_poll_is_stored(server: BotApiServer, bot: Bot) -> None:
     [stored] = server.world.sent_by_bot(group)
     assert stored.poll is not None and stored.poll["question"] == "周五开会？"
     assert sent.poll is not None and sent.poll.is_anonymous is False
+
+
+async def test_an_album_resent_by_file_id(server: BotApiServer, bot: Bot) -> None:
+    world = server.world
+    alice = world.add_user("Alice")
+    group = world.add_group("群", members=[alice])
+    photos = [world.send(alice, group, media="photo") for _ in range(2)]
+    file_ids = [p.media.file_id for p in photos if p.media]
+    album = await bot.send_media_group(
+        group.id, [InputMediaPhoto(file_ids[0], caption="昨晚的照片"), InputMediaPhoto(file_ids[1])]
+    )
+    assert [m.photo[-1].file_id for m in album] == file_ids
+    assert album[0].caption == "昨晚的照片"
+    assert len({m.media_group_id for m in album}) == 1
