@@ -38,9 +38,6 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         .context_types(ContextTypes(context=JianfuContext, bot_data=BotData))
         .rate_limiter(ChatRateLimiter())
         .job_queue(JobQueue[JianfuContext]())
-        .post_init(_post_init)
-        .post_stop(_post_stop)
-        .post_shutdown(_post_shutdown)
         .build()
     )
     sessions = session_factory(engine)
@@ -58,7 +55,8 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     return application
 
 
-async def _post_init(application: JianfuApplication) -> None:
+async def start_services(application: JianfuApplication) -> None:
+    """After initialize: check the database, set the command menu, start the background loops."""
     services = application.bot_data.services
     await ensure_at_head(services.engine)
     for language_code, lang in MENU_LANGUAGES.items():
@@ -84,14 +82,11 @@ async def _alarm(context: JianfuContext) -> None:
             job_queue.run_once(_alarm, when=next_due, name=name)  # type: ignore[arg-type]
 
 
-async def _post_stop(application: JianfuApplication) -> None:
-    """Stop the background loops; whatever they had claimed stays durable in the outbox."""
-    background = application.bot_data.services.background
-    for task in background:
+async def stop_services(application: JianfuApplication) -> None:
+    """After stop: end the background loops (their claims stay in the outbox), close the DB."""
+    services = application.bot_data.services
+    for task in services.background:
         task.cancel()
-    await asyncio.gather(*background, return_exceptions=True)
-    background.clear()
-
-
-async def _post_shutdown(application: JianfuApplication) -> None:
-    await application.bot_data.services.engine.dispose()
+    await asyncio.gather(*services.background, return_exceptions=True)
+    services.background.clear()
+    await services.engine.dispose()

@@ -11,8 +11,9 @@ from bot.settings import ConfigError, LoggingSettings
 
 REDACTED = "[REDACTED]"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-# httpx logs one INFO line per request, and the request URL holds the bot token.
-_CHATTY_LOGGERS = ("httpx", "httpcore")
+# httpx logs one INFO line per request, and the request URL holds the bot token; Alembic logs
+# its migration context each time the bot checks the database revision at start-up.
+_CHATTY_LOGGERS = ("httpx", "httpcore", "alembic")
 _OWN_HANDLER = "jianfu"
 
 

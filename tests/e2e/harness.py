@@ -11,7 +11,7 @@ import pytz
 from sqlalchemy import func, select
 from telegram.ext import TypeHandler
 
-from bot.app import ALLOWED_UPDATES, build_application
+from bot.app import ALLOWED_UPDATES, build_application, start_services, stop_services
 from bot.clock import ManualClock
 from bot.context import JianfuApplication, JianfuContext, Services
 from bot.settings import Secret, Settings, TelegramSettings, load_settings
@@ -65,8 +65,7 @@ class BotHarness:
     async def start(self) -> None:
         app = self.application
         await app.initialize()
-        if app.post_init is not None:
-            await app.post_init(app)
+        await start_services(app)
         await app.start()
         assert app.updater is not None
         await app.updater.start_polling(
@@ -79,9 +78,8 @@ class BotHarness:
             await app.updater.stop()
         if app.running:
             await app.stop()
+        await stop_services(app)
         await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
 
     async def settle(self) -> None:
         """Return once every update produced so far has been handled by the bot."""
