@@ -81,8 +81,6 @@ class BotMethods:
         self.closing = False
         self._handlers: dict[str, Handler] = {
             "getMe": self.get_me,
-            "logOut": self.true,
-            "close": self.true,
             "setMyCommands": self.set_my_commands,
             "getMyCommands": self.get_my_commands,
             "deleteMyCommands": self.delete_my_commands,
@@ -155,9 +153,6 @@ class BotMethods:
         return chat
 
     # ---- account -------------------------------------------------------------------------
-
-    def true(self, params: Params) -> bool:
-        return True
 
     def get_me(self, params: Params) -> JSON:
         return self.world.bot.to_api() | {
@@ -335,21 +330,12 @@ class BotMethods:
         options = params["options"]
         if not 2 <= len(options) <= 12:
             raise bad_request("poll must have from 2 to 12 options")
-        poll: JSON = {
-            "id": f"poll-{chat.id}-{chat.last_message_id + 1}",
-            "question": params["question"],
-            "options": [
-                {"persistent_id": str(i), "text": o["text"], "voter_count": 0}
-                for i, o in enumerate(options)
-            ],
-            "total_voter_count": 0,
-            "is_closed": bool(params.get("is_closed", False)),
-            "is_anonymous": bool(params.get("is_anonymous", True)),
-            "type": params.get("type", "regular"),
-            "allows_multiple_answers": bool(params.get("allows_multiple_answers", False)),
-            "allows_revoting": bool(params.get("allows_revoting", True)),
-            "members_only": bool(params.get("members_only", False)),
-        }
+        flags = ("is_anonymous", "type", "allows_multiple_answers", "allows_revoting", "is_closed")
+        poll = self.world.new_poll(
+            params["question"],
+            [o["text"] for o in options],
+            **{k: params[k] for k in flags if k in params},
+        )
         return self._post(chat, params, poll=poll)
 
     def copy_message(self, params: Params) -> JSON:
@@ -565,8 +551,6 @@ class BotMethods:
                 "gifts_from_channels": False,
             },
         }
-        if chat.user is not None and chat.user.last_name is None:
-            info.pop("last_name", None)
         return info
 
     def get_chat_member(self, params: Params) -> JSON:

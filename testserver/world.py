@@ -419,7 +419,7 @@ class World:
 
     def send(
         self,
-        user: User | None,
+        user: User,
         chat: Chat,
         text: str | None = None,
         *,
@@ -438,11 +438,16 @@ class World:
         """`user` posts in `chat` (anonymous: as the group itself, like an anonymous admin).
 
         Text starting with "/" gets its bot_command entity unless `entities` is given.
-        A private chat is opened by writing in it, so the user counts as having started the bot.
+        A private chat is opened by writing in it, so the user counts as having started the bot;
+        someone writing in a group they are not in becomes a member.
         """
-        if user is not None and not chat.is_group:
+        if chat.user is not None:
+            if chat.user is not user:
+                raise ValueError(f"{user.first_name} cannot write in {chat.user.first_name}'s chat")
             user.started = True
             user.blocked = False
+        elif chat.member(user).status not in PRESENT:
+            chat.members[user.id] = Member(user, "member")
         if text is not None and entities is None and text.startswith("/"):
             command = text.split(maxsplit=1)[0]
             entities = [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]
@@ -457,7 +462,7 @@ class World:
             caption=caption,
             caption_entities=list(caption_entities) if caption_entities else None,
             media=self.new_file(media, file_name=file_name) if media else None,
-            poll=_poll(self._next_file_id("poll"), *poll) if poll else None,
+            poll=self.new_poll(*poll) if poll else None,
             reply_to=reply_to,
             forward_origin=self._origin(forward_from, forward_date) if forward_from else None,
         )
@@ -613,6 +618,24 @@ class World:
         self.files[stored.file_id] = stored
         return stored
 
+    def new_poll(self, question: str, options: Sequence[str], **flags: object) -> JSON:
+        """A Poll object; `flags` override is_anonymous, type, allows_multiple_answers, ..."""
+        return {
+            "id": f"poll-{next(self._file_ids)}",
+            "question": question,
+            "options": [
+                {"persistent_id": str(i), "text": text, "voter_count": 0}
+                for i, text in enumerate(options)
+            ],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": True,
+            "type": "regular",
+            "allows_multiple_answers": False,
+            "allows_revoting": True,
+            "members_only": False,
+        } | flags
+
     # ---- updates ---------------------------------------------------------------------------
 
     def pending_updates(self, offset: int | None, limit: int) -> list[Update]:
@@ -663,9 +686,6 @@ class World:
         chat.last_message_id += 1
         return chat.last_message_id
 
-    def _next_file_id(self, prefix: str) -> str:
-        return f"{prefix}-{next(self._file_ids)}"
-
     def _push(self, kind: str, data: JSON) -> None:
         self._updates.append(Update(next(self._update_ids), kind, data))
         self._new_update.set()
@@ -715,21 +735,3 @@ class World:
         if isinstance(source, Chat):
             return {"type": "chat", "date": when, "sender_chat": source.to_api()}
         return {"type": "hidden_user", "date": when, "sender_user_name": source}
-
-
-def _poll(poll_id: str, question: str, options: Sequence[str]) -> JSON:
-    return {
-        "id": poll_id,
-        "question": question,
-        "options": [
-            {"persistent_id": str(i), "text": text, "voter_count": 0}
-            for i, text in enumerate(options)
-        ],
-        "total_voter_count": 0,
-        "is_closed": False,
-        "is_anonymous": True,
-        "type": "regular",
-        "allows_multiple_answers": False,
-        "allows_revoting": True,
-        "members_only": False,
-    }
