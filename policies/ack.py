@@ -49,19 +49,12 @@ ACK_WORDS = (
     "copy",
     "copy that",
     "roger",
+    "roger that",
     "understood",
     "will do",
     "well received",
 )
 
-# What may follow the acknowledgement without adding information.
-_COURTESY = (
-    r"(?:谢谢|感谢|多谢|谢啦|谢了)(?:领导|老师|提醒|分享|通知|大家|您|你|书记|主任)?"
-    r"|(?:辛苦|辛苦了|辛苦啦|您辛苦了|领导辛苦了)"
-    r"|(?:马上|立即|立刻|尽快|抓紧|随即|及时|按要求|坚决|一定)?"
-    r"(?:办|办理|落实|执行|安排|处理|照办|跟进|去办|准备|遵照执行|贯彻落实)"
-    r"|遵照执行|照办|没问题|(?:with |many )?thanks(?: a lot)?|thank you|thx|ty|tks|will do"
-)
 # Sentence-final particles people add to an acknowledgement: 收到啦, ok的, 好的呢.
 _PARTICLE = r"(?:了|啦|啰|咯|喽|哈|呀|啊|哦|噢|呢|滴|的|哒|嘞|哈哈)"
 _REPLY_ONE = r"(?:1+|\+1|1\+)"
@@ -95,6 +88,17 @@ _PERSON = (
     r"|still|and|but|so|very)\b)[a-z]{2,12})"
 )
 _SELF = r"(?:我|我们|我这边|这边|本人|已经|都已|均已)"
+# What may follow the acknowledgement without adding information.
+_COURTESY = (
+    r"(?:谢谢|感谢|多谢|谢啦|谢了)(?:领导|老师|提醒|分享|通知|大家|您|你|书记|主任)?"
+    r"|(?:辛苦|辛苦了|辛苦啦|您辛苦了|领导辛苦了)"
+    r"|(?:马上|立即|立刻|尽快|抓紧|随即|及时|按要求|坚决|一定)?"
+    r"(?:办|办理|落实|执行|安排|处理|照办|跟进|去办|准备|遵照执行|贯彻落实)"
+    r"|遵照执行|照办|没问题|领导|各位|大家"
+    # addressed: 好的，老师 / 收到，王书记 (a bare name could be a date: 周五)
+    rf"|(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}]|老|小)?{_TITLES}"
+    r"|(?:with |many )?thanks(?: a lot)?|thank you|thx|ty|tks|will do"
+)
 _MENTION = r"(?:@[^\s@]{1,32}\s*)"
 # Words that turn an apparent prefix into a statement: 没收到, 我们还未收到, 不明白.
 _NEGATION = re.compile(r"[没未不无别非否吗么]|\bwhat\b|\bnot\b|n't|\?")
@@ -122,26 +126,40 @@ _DECORATION = re.compile(
 )
 # Emoji that on their own say "acknowledged".
 _ACK_EMOJI = frozenset("👍👌🫡🙏✅✔☑🤝💪🆗🙆")
+# Skin tones and gender signs that ride on another emoji (👍🏻, 🙋‍♀️).
+_MODIFIERS = frozenset("\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U0001f3ff♀♂")
 _ACK_EMOTICONS = frozenset(
     {"[ok]", "[强]", "[抱拳]", "[握手]", "[好的]", "[收到]", "[胜利]", "[拳头]", "[耶]", "[微笑]"}
 )
 
 
-@lru_cache(maxsize=64)
+_MAX_CHARS = 40  # longer than any acknowledgement with a name, a unit and thanks
+
+
+@lru_cache(maxsize=256)
 def ack_pattern(extra_words: tuple[str, ...] = ()) -> re.Pattern[str]:
     """The compiled grammar for the built-in words plus a group's own (already normalized)."""
     return _pattern(ACK_WORDS + extra_words)
 
 
-def ack_rule(text: str, pattern: re.Pattern[str]) -> str | None:
-    """The name of the rule that makes normalized `text` a pure acknowledgement, or None."""
+def ack_rule(text: str, extra_words: tuple[str, ...] = ()) -> str | None:
+    """The rule that makes normalized `text` a pure acknowledgement, or None.
+
+    `extra_words` are a group's own acknowledgement words, normalized and lower-cased.
+    """
+    if len(text) > 2 * _MAX_CHARS:
+        return None
     lowered = text.lower()
     decorations = _DECORATION.findall(lowered)
     words = _DECORATION.sub(" ", lowered).strip() if decorations else lowered
     if not words:
-        if decorations and all(d in _ACK_EMOJI or d in _ACK_EMOTICONS for d in decorations):
+        if decorations and all(
+            d in _ACK_EMOJI or d in _ACK_EMOTICONS or d in _MODIFIERS for d in decorations
+        ):
             return "ack:emoji-only"
         return None
-    if len(words) > 40 or _NEGATION.search(words) or not pattern.fullmatch(words):
+    if len(words) > _MAX_CHARS or _NEGATION.search(words):
+        return None
+    if not ack_pattern(extra_words).fullmatch(words):
         return None
     return "ack:whole-message-ack"

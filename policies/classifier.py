@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from policies.ack import ack_pattern, ack_rule
+from policies.ack import ack_rule
 from policies.classification import Classification, RollCall
 from policies.deadlines import find_deadline
 from policies.group_policy import DEFAULT_URGENT_MARKERS, GroupPolicy
 from policies.labels import Label
 from policies.normalize import normalize
 from policies.rollcall import parse_normalized
-from policies.urgency import UrgentMarker, find_urgent_marker, marker_pattern
+from policies.urgency import UrgentMarker, find_urgent_marker
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +69,12 @@ _DEMANDS = (
     ),
     (
         "english",
-        r"\b(?:please|pls|plz|kindly)\s+(?:reply|respond|confirm|acknowledge|ack)\b"
-        r"|\breply\s+(?:asap|immediately|within|by|with|\"?1\b|\"?ok\b|\"?received\b)",
+        r"(?:please|pls|plz|kindly)\s+(?:reply|respond|confirm|acknowledge|ack)\b"
+        r"|reply\s+(?:asap|immediately|within|by|with|\"?1\b|\"?ok\b|\"?received\b)",
     ),
 )
+# Every demand pattern holds one of these; most messages are ruled out by this cheap search.
+_DEMAND_HINT = re.compile(r"回|扣|吱|秒|速|龙|打|报个到|reply|respond|confirm|ack")
 _DEMAND = re.compile("|".join(f"(?P<{name.replace('-', '_')}>{p})" for name, p in _DEMANDS))
 _NO_REPLY_NEEDED = re.compile(
     r"(?:无需|不用|不必|不需要?|勿|不要|免)(?:再)?(?:回复|回|答复|接龙)|看到即可|知悉即可|阅知即可|"
@@ -86,56 +88,66 @@ _INSTANT = re.compile(
 )
 
 # --- data_request -----------------------------------------------------------------------------
+# Python's regex engine skips ahead fast only through a pattern made purely of literal
+# alternatives; so each family is a fast literal pattern plus, where needed, a small one for the
+# forms that need context, and conditions that need context are checked after a match.
 _ASKED = re.compile(
-    r"请|麻烦|烦请|务必|要求|需要|尽快|抓紧|@|把|将|"
-    r"各(?:村|社区|单位|科室|站所|站|所|部门|位|班|校|支部|党支部|组|学校|网格|楼栋|乡镇|居委会|小组|医|年级)|"
-    r"\b(?:pls|please|kindly)\b"
+    r"请|麻烦|烦请|务必|要求|需要|尽快|抓紧|@|把|将|各|"
+    r"pls|please|kindly|everyone|all staff|could you|can you|would you|could everyone"
 )
-_DONE = r"(?<!已)(?<!已经)(?<!刚)(?<!都)"
 _REPORT_VERB = re.compile(
-    rf"{_DONE}(?:报送|上报|填报|核报|报上来|报上去|报一下|报过来|报给|报至|汇总|收齐|摸底|摸排|摸一下底|"
-    rf"摸个底|采集|填写|填一下|填好|上传|截图|拍照|发回|(?<!我)(?<!方便)(?<!便于)(?<!以便)统计(?!局|站|员|部门))"
-    r"|\b(?:fill (?:in|out)|submit|upload|send (?:me|us|in|back)|report (?:the|your|back))\b"
+    r"报送|上报|填报|核报|报上来|报上去|报一下|报过来|报给|报至|汇总|收齐|摸底|摸排|摸一下底|摸个底|"
+    r"采集|填写|填一下|填好|上传|截图|拍照|发回|统计|"
+    r"fill in|fill out|submit|upload|send me|send us|send in|send back|report the|report your"
 )
-_TRANSFER = (
-    rf"{_DONE}(?:发我|发给我|(?<!转)发到|发至|发群里|发在群里|交至|交到|交给|上交|提供|给我|"
-    r"报(?![名销道告警表纸到社刊喜修批案价考了过去])[^,。;!?\n]{0,4}?(?:办|站|科|所|中心|局|处|股|部|室|委|组|里)|"
-    r"(?:回复|反馈)(?![^。!?\n]*(?:是否|能否|有没有|是不是)))"
+# 统计 is a verb of reporting, except for an office (统计站) or the asker's own work (方便我统计).
+_STATISTICS_OFFICE = re.compile(r"局|站|员|部门")
+_OWN_STATISTICS = re.compile(r"(?:我|方便|便于|以便)$")
+_TRANSFER_VERB = re.compile(
+    r"发我|发给|发送给|发到|发至|发群里|发在群里|交至|交到|交给|上交|提供|给我|回复|反馈|"
+    r"报(?![名销道告警表纸到社刊喜修批案价考了过去])[^,。;!?\n]{0,4}?"
+    r"(?:办|站|科|所|中心|局|处|股|部|室|委|组|里)"
 )
-_DATA_NOUN = (
-    r"名单|花名册|台账|清单|(?<![代发外仪手钟电])表(?![彰扬示演达态决现率])|册|照片|图片|截图|信息|数据|情况|人数|户数|数量|数|亩|面积|编号|范围|"
+_FORWARDED = re.compile(r"转$")  # 转发给村民 forwards a notice, it sends no data
+_YES_NO = re.compile(r"是否|能否|有没有|是不是")  # 回复是否… asks for a yes or no, not data
+_DATA = re.compile(
+    r"名单|花名册|台账|清单|表|册|照片|图片|截图|信息|数据|情况|人数|户数|数量|数|亩|面积|编号|范围|"
     r"材料|回执|明细|地址|电话|名字|底册|档案|资料|进度|结果|报告|总结|方案|单据|票据|发票|凭证|证明|"
-    r"\b(?:list|form|data|photos?|sheet|report)\b"
+    r"list|form|data|photo|sheet|report"
 )
+# 表 in 代表, 发表, 表彰, 表示 is not a form.
+_NOT_A_FORM = re.compile(r"[代发外仪手钟电]表|表[彰扬示演达态决现率]")
 _REPORTED_BEFORE = re.compile(r"已经|已|刚刚|刚才|早就")
-_TRANSFERRED_DATA = re.compile(
-    rf"{_TRANSFER}[^。!?\n]{{0,30}}?(?:{_DATA_NOUN})|(?:{_DATA_NOUN})[^。!?\n]{{0,30}}?{_TRANSFER}"
-)
+_DATA_WINDOW = 30  # how far from the verb the data may be named: 把…名单…发我
 
 # --- notice -----------------------------------------------------------------------------------
-_NOTICE_STRONG = re.compile(
+_NOTICE_WORDS = re.compile(
     # meetings and events
-    r"召开|举行|举办|会议|例会|大会|[作务周题体工调度推进协调座谈部署动员总结表彰专晨班]会(?!计)|"
-    r"讲座|培训|党课|坐诊|义诊|演练|(?:开展|举办|举行|组织|进行)[^,。;!?\n]{0,12}活动|活动(?:时间|地点)|"
-    r"考试|检测|放假|停课|复课|开学|集合|参加(?!不)|出席|参会|列席|"
+    r"召开|举行|举办|会议|例会|大会|开会|工作重点|重点工作|工作要点|工作计划|工作部署|"
+    r"观看|收看|参观|观摩|注意安全|注意防范|注意防暑|注意保暖|讲座|培训|党课|坐诊|义诊|演练|"
+    r"活动时间|活动地点|考试|检测|放假|停课|复课|开学|集合|出席|参会|列席|"
     # documents and announcements
     r"通知|公告|通告|通报|公示|温馨提示|知悉|特此|提醒|发布|预警|如下|"
     # schedules and changes
     r"安排|调整|改为|改在|改到|改期|取消|推迟|提前到|延期|暂停|恢复|停水|停电|停业|停诊|检修|维修|"
     r"维护|停机|上线|封闭|施工|装修|封路|绕行|搬迁|迁址|值班|带班|时间为|时间表|作息|实行|施行|"
+    r"督查组|检查组|迎检|迎审|"
+    r"fyi|reminder|notice|announcement|meeting|will be held|please note|heads up|inspection|"
+    r"schedule|arrive|training|workshop|postpone|cancel|closed"
+)
+_NOTICE_PHRASES = re.compile(
+    r"[作务周题体工调度推进协调座谈部署动员总结表彰专晨班]会(?!计)|参加(?!不)|"
+    r"(?:开展|举办|举行|组织|进行)[^,。;!?\n]{0,12}活动|"
     r"(?:即日|明天|明日|下周.|本周.|下月|\d+月\d+日|\d+号)(?:起|开始)|"
-    # visits from above
-    r"来[^,。;!?\n]{0,6}(?:检查|调研|督查|督导|指导|考察|视察|听课|授课|坐诊)|督查组|检查组|迎检|迎审|"
-    r"听[^,。;!?\n]{0,3}课|"
-    r"\b(?:fyi|reminder|notice|announcement|meeting|will be held|please note|heads up|inspection|"
-    r"schedule|arrives?|training|workshop|postponed|cancell?ed|closed)\b"
+    r"来[^,。;!?\n]{0,6}(?:检查|调研|督查|督导|指导|考察|视察|听课|授课|坐诊)|听[^,。;!?\n]{0,3}课"
 )
 _NOTICE_WEAK = re.compile(
     r"文件|附件|转发[:《]|转发[^,。;!?\n]{0,12}(?:通知|文件|《)|学习|《|自学|转告|查看|下载|群公告"
 )
 # First person speaks for oneself (我明天去…), unless it is an institution (我镇, 我院).
-_PERSONAL = re.compile(r"我(?![镇院校局所县市区乡村部办委])|\bI\b|\bmy\b")
+_PERSONAL = re.compile(r"我(?![镇院校局所县市区乡村部办委])|(?:i|my)\b(?<!\wi)(?<!\wmy)")
 # In a message that demands replies, these clauses are part of the demand, not an announcement.
+_REPLY_OPENING = re.compile(r"(?:收到|好的|明白|了解|已阅|知道了|ok|okay|noted|received)[\s,.!]")
 _SUPPORTING = re.compile(r"确认|是否|能否|回复")
 _INSTRUCTION = re.compile(
     r"(?:请|要求|务必)(?:各|全体|所有|大家|全镇|全院|全校|全员)[^,。;!?\n]{0,20}?"
@@ -161,7 +173,7 @@ def _clauses(text: str) -> list[str]:
 
 def _demand(text: str) -> str | None:
     """The rule that finds a demand for individual replies, or None."""
-    if _NO_REPLY_NEEDED.search(text):
+    if not _DEMAND_HINT.search(text) or _NO_REPLY_NEEDED.search(text):
         return None
     for clause in _clauses(text):
         for match in _DEMAND.finditer(clause):
@@ -181,6 +193,37 @@ def _is_instant(text: str) -> bool:
     return False
 
 
+def _names_data(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] names data to send: a list, a form, a count, photos."""
+    return any(
+        not (match[0] == "表" and _NOT_A_FORM.search(text, match.start() - 1, match.end() + 1))
+        for match in _DATA.finditer(text, start, end)
+    )
+
+
+def _sends_data(text: str) -> re.Match[str] | None:
+    """A verb of sending (发我, 报民政办, 回复) with data named near it (名单, 人数, 照片)."""
+    for match in _TRANSFER_VERB.finditer(text):
+        if _FORWARDED.search(text, 0, match.start()) or (
+            match[0] in ("回复", "反馈") and _YES_NO.search(text, match.end())
+        ):
+            continue
+        if _names_data(text, max(0, match.start() - _DATA_WINDOW), match.end() + _DATA_WINDOW):
+            return match
+    return None
+
+
+def _reports(text: str) -> re.Match[str] | None:
+    """A verb of reporting (报送, 填报, 统计, submit) that is not about a statistics office."""
+    for match in _REPORT_VERB.finditer(text):
+        if match[0] != "统计" or not (
+            _STATISTICS_OFFICE.match(text, match.end())
+            or _OWN_STATISTICS.search(text, 0, match.start())
+        ):
+            return match
+    return None
+
+
 def _data_request(text: str) -> str | None:
     """The rule that finds a request to report data, or None."""
     if not _ASKED.search(text):
@@ -188,10 +231,10 @@ def _data_request(text: str) -> str | None:
     for sentence in _SENTENCE.findall(text):
         if _DENIED.search(sentence):
             continue
-        for rule, pattern in (("report-verb", _REPORT_VERB), ("send-data", _TRANSFERRED_DATA)):
-            for match in pattern.finditer(sentence):
-                if not _already_done(sentence, match.start()):
-                    return f"data_request:{rule}:{match[0]}"
+        if (match := _reports(sentence)) and not _already_done(sentence, match.start()):
+            return f"data_request:report-verb:{match[0]}"
+        if (match := _sends_data(sentence)) and not _already_done(sentence, match.start()):
+            return f"data_request:send-data:{match[0]}"
     return None
 
 
@@ -205,15 +248,18 @@ def _already_done(sentence: str, position: int) -> bool:
 
 
 def _announcing_clauses(text: str, demand: bool, data: bool) -> list[str]:
-    """Clauses that could announce something: not questions, not about oneself, not the request."""
+    """Clauses that could announce something: not questions, not about oneself, not the request.
+
+    A message that opens with an acknowledgement (收到，…) is a reply, and announces nothing.
+    """
+    if _REPLY_OPENING.match(text):
+        return []
     found = []
     for sentence in _SENTENCE.findall(text):
         if _QUESTION.search(sentence):
             continue
         for clause in _clauses(sentence):
-            if _PERSONAL.search(clause) or (
-                data and (_REPORT_VERB.search(clause) or _TRANSFERRED_DATA.search(clause))
-            ):
+            if _PERSONAL.search(clause) or (data and (_reports(clause) or _sends_data(clause))):
                 continue
             if demand:
                 if _SUPPORTING.search(_DEMAND.sub("", clause)):
@@ -225,24 +271,23 @@ def _announcing_clauses(text: str, demand: bool, data: bool) -> list[str]:
 
 def _notice(text: str, demand: bool, data: bool) -> str | None:
     """The rule that finds an announcement or a task instruction beside any request."""
-    for clause in _announcing_clauses(text, demand, data):
-        if match := _NOTICE_STRONG.search(clause):
-            return f"notice:announces:{match[0]}"
-        if match := _INSTRUCTION.search(clause):
-            return f"notice:instruction:{match[0]}"
-        if not data and (match := _NOTICE_WEAK.search(clause)):
-            return f"notice:document:{match[0]}"
+    clauses = "\n".join(_announcing_clauses(text, demand, data))
+    if match := _NOTICE_WORDS.search(clauses) or _NOTICE_PHRASES.search(clauses):
+        return f"notice:announces:{match[0]}"
+    if match := _INSTRUCTION.search(clauses):
+        return f"notice:instruction:{match[0]}"
+    if not data and (match := _NOTICE_WEAK.search(clauses)):
+        return f"notice:document:{match[0]}"
     return None
 
 
 def _analyse(text: str, config: ClassifierConfig) -> _Analysis:
-    rule = ack_rule(text, ack_pattern(_normalized_words(config.extra_ack_words)))
+    ack_words, urgent_markers = _vocabulary(config)
+    rule = ack_rule(text, ack_words)
     if rule:
         return _Analysis(frozenset({Label.ACK}), (rule,))
     lowered = _URL.sub(" ", text.lower())
-    marker = find_urgent_marker(
-        text, marker_pattern(_normalized_words(config.extra_urgent_markers))
-    )
+    marker = find_urgent_marker(text, urgent_markers)
     labels: set[Label] = set()
     why: list[str] = []
     if marker:
@@ -278,8 +323,11 @@ def _analyse(text: str, config: ClassifierConfig) -> _Analysis:
 
 
 @lru_cache(maxsize=256)
-def _normalized_words(words: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(normalize(w).lower() for w in words)
+def _vocabulary(config: ClassifierConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A group's acknowledgement words and urgency markers, normalized and lower-cased."""
+    words = tuple(normalize(w).lower() for w in config.extra_ack_words if normalize(w))
+    markers = tuple(normalize(m).lower() for m in config.extra_urgent_markers if normalize(m))
+    return words, markers
 
 
 @lru_cache(maxsize=16384)

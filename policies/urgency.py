@@ -48,7 +48,7 @@ class UrgentMarker:
     rule: str  # the pattern that found it: group, bracket, hashtag, leading, bare, declared, title…
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=256)
 def marker_pattern(extra_markers: tuple[str, ...] = ()) -> re.Pattern[str]:
     """Built-in marker grammar plus a group's own markers (already normalized), matched anywhere."""
     parts = list(_BUILT_IN)
@@ -58,9 +58,21 @@ def marker_pattern(extra_markers: tuple[str, ...] = ()) -> re.Pattern[str]:
     return re.compile("|".join(parts), re.IGNORECASE)
 
 
-def find_urgent_marker(text: str, pattern: re.Pattern[str]) -> UrgentMarker | None:
-    """The first declared urgency marker in normalized `text`, with the reason that follows it."""
-    for match in pattern.finditer(text):
+def find_urgent_marker(text: str, extra_markers: tuple[str, ...] = ()) -> UrgentMarker | None:
+    """The first declared urgency marker in normalized `text`, with the reason that follows it.
+
+    `extra_markers` are a group's own, normalized and lower-cased.
+    """
+    lowered = text.lower()
+    # Every built-in marker holds 急 or a latin word: most messages need no pattern at all.
+    if (
+        "急" not in text
+        and "urgent" not in lowered
+        and "asap" not in lowered
+        and not any(m in lowered for m in extra_markers)
+    ):
+        return None
+    for match in marker_pattern(extra_markers).finditer(text):
         rule = match.lastgroup or ""
         start, end = match.span(rule)
         before, after = text[max(0, start - 8) : start], text[end : end + 8]
