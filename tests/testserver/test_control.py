@@ -1,0 +1,51 @@
+"""The JSON control API, in process: the same world the Python API drives."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from telegram import Bot
+from telegram.error import NetworkError
+
+from testserver import BotApiServer
+
+
+@pytest.fixture
+async def control(server: BotApiServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.control_url + "/") as http:
+        yield http
+
+
+async def test_membership_changes_and_faults(
+    server: BotApiServer, bot: Bot, control: httpx.AsyncClient
+) -> None:
+    owner = (await control.post("users", json={"first_name": "Owner", "started": True})).json()
+    group = (
+        await control.post(
+            "groups", json={"title": "群", "creator_id": owner["id"], "bot_status": "left"}
+        )
+    ).json()
+    added = await control.post(
+        "bot_status", json={"chat_id": group["id"], "status": "member", "by_user_id": owner["id"]}
+    )
+    assert added.json()["status"] == "member"
+    updates = await bot.get_updates()
+    assert updates[0].my_chat_member is not None
+    await control.post("fault", json={"method": "sendMessage", "kind": "502"})
+    with pytest.raises(NetworkError):
+        await bot.send_message(group["id"], "hi")
+    await bot.send_message(group["id"], "hi")
+    messages = (await control.get("messages", params={"chat_id": group["id"]})).json()
+    assert [m.get("text") for m in messages] == [None, "hi"]  # the join notice, then ours
+    statuses = [r["status"] for r in (await control.get("requests")).json()]
+    assert statuses[-2:] == [502, 200]
+
+
+async def test_unknown_endpoints_and_bad_bodies(control: httpx.AsyncClient) -> None:
+    assert (await control.get("nothing")).status_code == 404
+    bad = await control.post("users", content=b"not json")
+    assert bad.status_code == 400
+    incomplete = await control.post("users", json={})
+    assert incomplete.status_code == 400 and "first_name" in incomplete.json()["error"]
