@@ -1,4 +1,4 @@
-"""Webhook mode: Telegram (the test server) posts updates to PTB's webhook server; secret checked."""
+"""Webhook mode: the test server posts updates to PTB's webhook server; the secret is checked."""
 
 from __future__ import annotations
 
