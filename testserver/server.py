@@ -74,10 +74,12 @@ class BotApiServer:
         bot_username: str = "jianfu_test_bot",
         bot_name: str = "Jianfu Test Bot",
     ) -> None:
-        bot_id = int(token.split(":", 1)[0])
+        bot_id, _, secret = token.partition(":")
+        if not bot_id.isdigit() or not secret:
+            raise ValueError(f"a token looks like '<bot id>:<secret>', e.g. {DEFAULT_TOKEN!r}")
         self.token = token
         self.spec = spec or BotApiSpec.load(spec_path)
-        self.world = World(User(bot_id, bot_name, is_bot=True, username=bot_username), clock)
+        self.world = World(User(int(bot_id), bot_name, is_bot=True, username=bot_username), clock)
         self.methods = BotMethods(self.world)
         self.limiter = RateLimiter(limits, monotonic)
         self.faults = Faults()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
-from testserver.spec import BotApiSpec, SpecError, UploadedFile
+from testserver.spec import SPEC_ENV, BotApiSpec, SpecError, UploadedFile, default_spec_path
 
 SPEC = BotApiSpec.load()
 SEND = SPEC.methods["sendMessage"]
@@ -102,3 +103,12 @@ def test_json_bodies_are_checked_with_native_types() -> None:
 def test_method_names_match_case_insensitively() -> None:
     assert SPEC.method("sendmessage") is SEND
     assert SPEC.method("sendMessages") is None
+
+
+def test_the_spec_path_can_be_set_by_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(SPEC_ENV, str(tmp_path / "api.json"))
+    assert default_spec_path() == tmp_path / "api.json"
+    with pytest.raises(FileNotFoundError, match=SPEC_ENV):
+        BotApiSpec.load()
