@@ -677,6 +677,11 @@ class World:
     def deleted_ids(self, chat: Chat) -> list[int]:
         return [d.message_id for d in self.deletions if d.chat_id == chat.id]
 
+    @property
+    def callback_answers(self) -> list[CallbackPress]:
+        """Presses the bot has answered, in the order they were pressed."""
+        return [p for p in self.presses.values() if p.answer is not None]
+
     def edits_in(self, chat: Chat) -> list[Edit]:
         return [e for e in self.edits if e.chat_id == chat.id]
 

@@ -151,6 +151,7 @@ async def test_a_button_press_reaches_the_bot_and_its_answer_is_recorded(
     assert query.message is not None and query.message.message_id == sent.message_id
     await query.answer("已确认")
     assert press.answer == {"callback_query_id": press.id, "text": "已确认"}
+    assert world.callback_answers == [press]
     with pytest.raises(BadRequest, match=r"(?i)query is too old"):
         await query.answer("again")
     with pytest.raises(ValueError, match="no button"):
