@@ -48,10 +48,10 @@ _QUESTION = re.compile(r"\?|吗|呢$|么$|有没有|是不是|能不能|谁")
 # --- demand_reply -----------------------------------------------------------------------------
 _REPLY = (
     r"(?:回复|答复|回个?[1一]|扣个?[1一]|打个?[1一]|回个?收到|回\"?收到"
-    r"|回一下|回个话|吱一声|报个到)"
+    r"|回一下|回个话|吱一声|说一声|报个到|确认收到|确认已收到|确认已阅)"
 )
 _DEMANDS = (
-    ("reply-on-receipt", rf"(?:收到|看到|看完|阅后|知悉|完成)[^,。;!?\n]{{0,6}}?{_REPLY}"),
+    ("reply-on-receipt", rf"(?:收到|看到|看完|阅后|知悉|完成)[^,。;!?\n]{{0,8}}?{_REPLY}"),
     (
         "asked-to-reply",
         rf"(?:请|务必|必须|一定要?|都要|需要|及时|尽快|抓紧|马上|立即|立刻|速)[^,。;!?\n]{{0,16}}?"
@@ -74,7 +74,7 @@ _DEMANDS = (
     ),
 )
 # Every demand pattern holds one of these; most messages are ruled out by this cheap search.
-_DEMAND_HINT = re.compile(r"回|扣|吱|秒|速|龙|打|报个到|reply|respond|confirm|ack")
+_DEMAND_HINT = re.compile(r"回|扣|吱|秒|速|龙|打|说一声|报个到|确认|reply|respond|confirm|ack")
 _DEMAND = re.compile("|".join(f"(?P<{name.replace('-', '_')}>{p})" for name, p in _DEMANDS))
 _NO_REPLY_NEEDED = re.compile(
     r"(?:无需|不用|不必|不需要?|勿|不要|免)(?:再)?(?:回复|回|答复|接龙)|看到即可|知悉即可|阅知即可|"
@@ -98,13 +98,15 @@ _ASKED = re.compile(
 _REPORT_VERB = re.compile(
     r"报送|上报|填报|核报|报上来|报上去|报一下|报过来|报给|报至|汇总|收齐|摸底|摸排|摸一下底|摸个底|"
     r"采集|填写|填一下|填好|上传|截图|拍照|发回|统计|"
-    r"fill in|fill out|submit|upload|send me|send us|send in|send back|report the|report your"
+    r"fill in|fill out|submit|upload|send me|send us|send in|send back|report the|report your|"
+    r"reply with your"
 )
 # 统计 is a verb of reporting, except for an office (统计站) or the asker's own work (方便我统计).
 _STATISTICS_OFFICE = re.compile(r"局|站|员|部门")
 _OWN_STATISTICS = re.compile(r"(?:我|方便|便于|以便)$")
 _TRANSFER_VERB = re.compile(
-    r"发我|发给|发送给|发到|发至|发群里|发在群里|交至|交到|交给|上交|提供|给我|回复|反馈|"
+    r"发我|发给|发送给|发到|发至|发群里|发在群里|发过来|发上来|发一下|传上来|交至|交到|交给|上交|"
+    r"交上来|交过来|交一下|提供|给我|回复|反馈|"
     r"报(?![名销道告警表纸到社刊喜修批案价考了过去])[^,。;!?\n]{0,4}?"
     r"(?:办|站|科|所|中心|局|处|股|部|室|委|组|里)"
 )
@@ -113,6 +115,7 @@ _YES_NO = re.compile(r"是否|能否|有没有|是不是")  # 回复是否… as
 _DATA = re.compile(
     r"名单|花名册|台账|清单|表|册|照片|图片|截图|信息|数据|情况|人数|户数|数量|数|亩|面积|编号|范围|"
     r"材料|回执|明细|地址|电话|名字|底册|档案|资料|进度|结果|报告|总结|方案|单据|票据|发票|凭证|证明|"
+    r"号码|身份证|联系方式|账号|记录|"
     r"list|form|data|photo|sheet|report"
 )
 # 表 in 代表, 发表, 表彰, 表示 is not a form.
@@ -127,10 +130,10 @@ _NOTICE_WORDS = re.compile(
     r"观看|收看|参观|观摩|注意安全|注意防范|注意防暑|注意保暖|讲座|培训|党课|坐诊|义诊|演练|"
     r"活动时间|活动地点|考试|检测|放假|停课|复课|开学|集合|出席|参会|列席|"
     # documents and announcements
-    r"通知|公告|通告|通报|公示|温馨提示|知悉|特此|提醒|发布|预警|如下|"
+    r"通知|公告|通告|通报|公示|温馨提示|请知悉|予以知悉|周知|特此|提醒|发布|预警|如下|将于|定于|拟于|"
     # schedules and changes
     r"安排|调整|改为|改在|改到|改期|取消|推迟|提前到|延期|暂停|恢复|停水|停电|停业|停诊|检修|维修|"
-    r"维护|停机|上线|封闭|施工|装修|封路|绕行|搬迁|迁址|值班|带班|时间为|时间表|作息|实行|施行|"
+    r"维护|停机|上线|封闭|开放|关闭|施工|装修|封路|绕行|搬迁|迁址|值班|带班|时间为|时间表|作息|实行|施行|"
     r"督查组|检查组|迎检|迎审|"
     r"fyi|reminder|notice|announcement|meeting|will be held|please note|heads up|inspection|"
     r"schedule|arrive|training|workshop|postpone|cancel|closed"
@@ -147,7 +150,9 @@ _NOTICE_WEAK = re.compile(
 # First person speaks for oneself (我明天去…), unless it is an institution (我镇, 我院).
 _PERSONAL = re.compile(r"我(?![镇院校局所县市区乡村部办委])|(?:i|my)\b(?<!\wi)(?<!\wmy)")
 # In a message that demands replies, these clauses are part of the demand, not an announcement.
-_REPLY_OPENING = re.compile(r"(?:收到|好的|明白|了解|已阅|知道了|ok|okay|noted|received)[\s,.!]")
+_REPLY_OPENING = re.compile(
+    r"(?:收到|好的|明白|了解|已阅|知道了|ok|okay|noted|received)(?![请后的回])"
+)
 _SUPPORTING = re.compile(r"确认|是否|能否|回复")
 _INSTRUCTION = re.compile(
     r"(?:请|要求|务必)(?:各|全体|所有|大家|全镇|全院|全校|全员)[^,。;!?\n]{0,20}?"

@@ -23,7 +23,7 @@ _CHAIN_TOPIC = re.compile(
 # An announcement that happens to end with a list: results, agendas, rules, schedules.
 _ANNOUNCEMENT_TOPIC = re.compile(
     r"如下|被评为|表彰|公示|通报|议程|事项|要求|安排|注意|规定|通知|须知|步骤|流程|说明|目录|内容|"
-    r"重点|任务|计划|目标|分工|措施|"
+    r"重点|任务|计划|目标|分工|措施|(?:值班|排班|课|作息|日程|时间)表|"
     r"agenda|rules|notice",
     re.IGNORECASE,
 )
