@@ -225,6 +225,11 @@ class BotMethods:
             info["last_error_message"] = self.pusher.last_error.message
         return info
 
+    @property
+    def polling(self) -> bool:
+        """Whether a getUpdates long poll is waiting."""
+        return self._poll_cancel is not None
+
     async def get_updates(self, params: Params) -> list[JSON]:
         """Long poll; a newer getUpdates ends a waiting one with 409 like Telegram."""
         if self.webhook is not None:
