@@ -149,10 +149,11 @@ _NOTICE_WEAK = re.compile(
 )
 # First person speaks for oneself (我明天去…), unless it is an institution (我镇, 我院).
 _PERSONAL = re.compile(r"我(?![镇院校局所县市区乡村部办委])|(?:i|my)\b(?<!\wi)(?<!\wmy)")
-# In a message that demands replies, these clauses are part of the demand, not an announcement.
+# A message opening with an acknowledgement is a reply (收到，明天派人去), not an announcement.
 _REPLY_OPENING = re.compile(
     r"(?:收到|好的|明白|了解|已阅|知道了|ok|okay|noted|received)(?![请后的回])"
 )
+# In a message that demands replies, these clauses are part of the demand, not an announcement.
 _SUPPORTING = re.compile(r"确认|是否|能否|回复")
 _INSTRUCTION = re.compile(
     r"(?:请|要求|务必)(?:各|全体|所有|大家|全镇|全院|全校|全员)[^,。;!?\n]{0,20}?"
@@ -188,12 +189,12 @@ def _demand(text: str) -> str | None:
 
 
 def _is_instant(text: str) -> bool:
+    """Whether the demanded reply is due within the hour: 秒回, 速回, 20分钟内回复, 半小时内回复."""
     for match in _INSTANT.finditer(text):
         if match["unit"] is None:
             return True
         if match["unit"] == "分钟":
-            amount = int(match["minutes"]) if match["minutes"] else 30 if match["half"] else 10
-            return amount <= 60
+            return not match["minutes"] or int(match["minutes"]) <= 60
         return bool(match["half"]) or match["minutes"] == "1" or match["cn"] == "一"
     return False
 
@@ -335,7 +336,7 @@ def _vocabulary(config: ClassifierConfig) -> tuple[tuple[str, ...], tuple[str, .
     return words, markers
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def _cached_analysis(text: str, config: ClassifierConfig) -> _Analysis:
     return _analyse(text, config)
 

@@ -262,19 +262,20 @@ def _chinese_phrases(text: str) -> list[re.Match[str]]:
     return found
 
 
-@lru_cache(maxsize=4096)
-def _phrases(text: str) -> tuple[tuple[int, bool, re.Match[str]], ...]:
-    """Date phrases worth resolving, as (position, has a deadline cue, match)."""
-    found: list[tuple[int, bool, re.Match[str]]] = []
-    for clause in _CLAUSE.finditer(text):
-        part = clause[0]
-        requesting = _REQUEST_CLAUSE.search(part) is not None
-        for match in _chinese_phrases(part):
+@lru_cache(maxsize=1024)
+def _phrases(text: str) -> tuple[tuple[bool, re.Match[str]], ...]:
+    """Date phrases worth resolving, each with whether it is cued as a deadline (前, 截止, by).
+
+    An uncued date counts only in a clause that asks for something (请…今晚把照片发群里).
+    """
+    found: list[tuple[bool, re.Match[str]]] = []
+    for clause in _CLAUSE.findall(text):
+        requesting = _REQUEST_CLAUSE.search(clause) is not None
+        for match in _chinese_phrases(clause):
             cued = bool(match["cue"] or match["span"] or match["weekend"])
             if cued or requesting:
-                found.append((clause.start() + match.start(), cued, match))
-        for match in _ENGLISH.finditer(part):
-            found.append((clause.start() + match.start(), True, match))
+                found.append((cued, match))
+        found.extend((True, match) for match in _ENGLISH.finditer(clause))
     return tuple(found)
 
 
@@ -284,11 +285,11 @@ def find_deadline(text: str, now: datetime) -> datetime | None:
     Among several, the earliest that is still ahead of `now` wins, else the earliest.
     """
     candidates = _phrases(text)
-    if any(cued for _, cued, _ in candidates):
-        candidates = tuple(c for c in candidates if c[1])
+    if any(cued for cued, _ in candidates):
+        candidates = tuple(c for c in candidates if c[0])
     resolved = [
         due
-        for _, _, match in candidates
+        for _, match in candidates
         if (due := (_english if match.re is _ENGLISH else _chinese)(match, now)) is not None
     ]
     if not resolved:

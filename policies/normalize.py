@@ -57,7 +57,7 @@ def _traditional_only_chars() -> frozenset[str]:
 _TRADITIONAL_ONLY = _traditional_only_chars()
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=4096)
 def normalize(text: str) -> str:
     """Simplified Chinese, half-width ASCII, no invisible characters, one space between words.
 

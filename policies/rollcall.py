@@ -27,7 +27,10 @@ _ANNOUNCEMENT_TOPIC = re.compile(
     r"agenda|rules|notice",
     re.IGNORECASE,
 )
+_NAME_END = re.compile(r"\s|(?=\()")
 _CLAUSE_PUNCTUATION = re.compile(r"[,。;:!?]")
+# After the entries a chain may say "keep adding" (请继续接龙, 👇) and still be a chain.
+_TAIL_CHARS = 4
 _HASHTAG = re.compile(r"#接龙\s*")
 _NOT_KEY = re.compile(r"[\W_]+")
 
@@ -39,12 +42,13 @@ class RollCallDiff:
 
 
 def _entry(line: str) -> RollCallEntry | None:
+    """One numbered or bulleted line as number, name (its first word) and the rest."""
     match = _ENTRY.fullmatch(line)
     if match is None or len(match["body"]) > _MAX_ENTRY_CHARS:
         return None
     number = match["number"] or match["paren"]
     body = match["body"].strip()
-    split = re.search(r"\s|(?=\()", body)
+    split = _NAME_END.search(body)
     name, extra = (body[: split.start()], body[split.end() :].strip()) if split else (body, "")
     if not name:
         name, extra = extra, ""
@@ -59,23 +63,30 @@ def _is_plain_list(entries: list[RollCallEntry]) -> bool:
     )
 
 
+def _is_tail(line: str) -> bool:
+    return "接龙" in line or len(line) <= _TAIL_CHARS
+
+
 def parse_normalized(text: str) -> RollCall | None:
-    """A roll-call from already normalized text: a topic, then entries to the end."""
+    """A roll-call from already normalized text: a topic, then its entries at the end."""
+    if "\n" not in text:
+        return None
     lines = text.split("\n")
+    end = len(lines)
+    while end > 1 and _entry(lines[end - 1]) is None and _is_tail(lines[end - 1]):
+        end -= 1
+    tail = " ".join(lines[end:])
     entries: list[RollCallEntry] = []
-    for line in reversed(lines):
-        entry = _entry(line)
-        if entry is None:
-            break
+    while end > 1 and (entry := _entry(lines[end - 1])) is not None:
         entries.append(entry)
-    topic_lines = lines[: len(lines) - len(entries)]
-    if not entries or not topic_lines:
+        end -= 1
+    if not entries:
         return None
     entries.reverse()
-    topic = " ".join(topic_lines)
+    topic = " ".join(lines[:end])
     chained = "接龙" in topic
     if not chained and (
-        _ANNOUNCEMENT_TOPIC.search(topic)
+        _ANNOUNCEMENT_TOPIC.search(f"{topic} {tail}")
         or not (_CHAIN_TOPIC.search(topic) or _is_plain_list(entries))
         or len(entries) < 2
     ):

@@ -33,9 +33,17 @@ def test_a_chain_started_with_its_first_entry_is_a_rollcall() -> None:
     assert chain.entries == (RollCallEntry(1, "东坡村", "陈红"),)
 
 
+@pytest.mark.parametrize("tail", ["请大家继续接龙👇", "👇", "..."])
+def test_a_keep_going_line_after_the_entries_still_makes_a_chain(tail: str) -> None:
+    chain = parse_rollcall(f"周五聚餐接龙\n1. 王芳\n2. 李强\n{tail}")
+    assert chain is not None
+    assert [e.name for e in chain.entries] == ["王芳", "李强"]
+
+
 @pytest.mark.parametrize(
     "text",
     [
+        "年度考核优秀人员：\n1. 王芳\n2. 李强\n现予公示",
         "请大家接龙",
         "上次那个接龙名单谁有？",
         "表彰名单如下：\n1. 王芳\n2. 李强",
