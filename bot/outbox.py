@@ -332,6 +332,20 @@ class SentItem:
 SentHook = Callable[[SentItem], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class FailedItem:
+    """An item given up for good (a permanent error, or out of attempts), with the reason."""
+
+    key: str
+    chat_id: int
+    method: str
+    payload: JSONObject
+    reason: str
+
+
+FailedHook = Callable[[FailedItem], Awaitable[None]]
+
+
 @dataclass
 class DrainCounts:
     sent: int = 0
@@ -383,6 +397,8 @@ class OutboxWorker:
         self._on_sent = on_sent
         self._rng = rng or random.Random()
         self._wakeup = asyncio.Event()
+        # Features that must react when an item fails (e.g. a hold whose delete was refused).
+        self.failed_hooks: list[FailedHook] = []
 
     def wake(self) -> None:
         """Something was enqueued: look for due items now rather than at the next poll."""
@@ -544,6 +560,7 @@ class OutboxWorker:
                 attempts=None,
             )
             counts.failed += len(batch)
+            await self._notify_failed(batch, failure.reason)
             return
         if failure.kind is FailureKind.MIGRATED and failure.new_chat_id is not None:
             moved = [_moved(item, failure.new_chat_id) for item in (*batch, *queue)]
@@ -582,6 +599,16 @@ class OutboxWorker:
             queue.clear()
         counts.retried += len(retry)
         counts.failed += len(give_up)
+        await self._notify_failed(give_up, failure.reason)
+
+    async def _notify_failed(self, items: list[Claimed], reason: str) -> None:
+        for item in items:
+            failed = FailedItem(item.key, item.chat_id, item.method, item.payload, reason)
+            for hook in self.failed_hooks:
+                try:
+                    await hook(failed)
+                except Exception:
+                    log.exception("outbox: failure hook failed for %s", item.key)
 
     def _retry_plan(
         self, batch: list[Claimed], failure: Failure, now: datetime
