@@ -66,6 +66,15 @@ def holiday_data_covers(policy: GroupPolicy, year: int) -> bool:
     return calendar_covers_year(policy.holiday_calendar, year)
 
 
+def quiet_windows_cover_day(windows: tuple[QuietWindow, ...]) -> bool:
+    """Whether the windows together leave no work time at all (for policy validation)."""
+    try:
+        _quiet_edges(windows)
+    except ValueError:
+        return True
+    return False
+
+
 _WORK_TIME = {known: QuietStatus(False, None, None, None, known) for known in (True, False)}
 
 

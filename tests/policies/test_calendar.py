@@ -17,6 +17,7 @@ from policies.calendar import (
     next_quiet_start,
     next_work_start,
     quiet_status,
+    quiet_windows_cover_day,
 )
 from policies.group_policy import GroupPolicy, QuietWindow
 from policies.holiday_data import supported_holiday_calendar
@@ -256,9 +257,10 @@ def test_unknown_holiday_calendar_is_rejected() -> None:
 
 
 def test_windows_covering_the_whole_day_are_rejected() -> None:
-    policy = GroupPolicy(
-        quiet_windows=(QuietWindow(time(8), time(20)), QuietWindow(time(19), time(9)))
-    )
+    windows = (QuietWindow(time(8), time(20)), QuietWindow(time(19), time(9)))
+    policy = GroupPolicy(quiet_windows=windows)
+    assert quiet_windows_cover_day(windows)
+    assert not quiet_windows_cover_day(windows[:1])
     with pytest.raises(ValueError, match="cover the whole day"):
         quiet_status(policy, sh(2026, 11, 18, 10))
 
