@@ -54,10 +54,14 @@ _DEMANDS = (
     ("reply-on-receipt", rf"(?:收到|看到|看完|阅后|知悉|完成)[^,。;!?\n]{{0,8}}?{_REPLY}"),
     (
         "asked-to-reply",
-        rf"(?:请|务必|必须|一定要?|都要|需要|及时|尽快|抓紧|马上|立即|立刻|速)[^,。;!?\n]{{0,16}}?"
+        rf"(?:请|务必|必须|一定要?|都要|需要|及时|尽快|抓紧|马上|立即|立刻|速|并)[^,。;!?\n]{{0,16}}?"
         rf"(?:{_REPLY}|确认回复)",
     ),
     ("instant-reply", r"秒回|速回|回复速度"),
+    (
+        "reply-in-group",
+        r"(?:在群里|在群内|群里)(?:说一声|吱一声|报个?平安|冒个泡|回个话)|报个?平安",
+    ),
     (
         "reply-within",
         r"(?:\d+|[一二两三四五六七八九十半]+)个?(?:分钟|小时)(?:之内|内)[^,。;!?\n]{0,10}?(?:回复|答复|反馈|回)",
@@ -74,7 +78,9 @@ _DEMANDS = (
     ),
 )
 # Every demand pattern holds one of these; most messages are ruled out by this cheap search.
-_DEMAND_HINT = re.compile(r"回|扣|吱|秒|速|龙|打|说一声|报个到|确认|reply|respond|confirm|ack")
+_DEMAND_HINT = re.compile(
+    r"回|扣|吱|秒|速|龙|打|说一声|报个到|平安|冒个泡|确认|reply|respond|confirm|ack"
+)
 _DEMAND = re.compile("|".join(f"(?P<{name.replace('-', '_')}>{p})" for name, p in _DEMANDS))
 _NO_REPLY_NEEDED = re.compile(
     r"(?:无需|不用|不必|不需要?|勿|不要|免)(?:再)?(?:回复|回|答复|接龙)|看到即可|知悉即可|阅知即可|"
@@ -118,8 +124,10 @@ _DATA = re.compile(
     r"号码|身份证|联系方式|账号|记录|"
     r"list|form|data|photo|sheet|report"
 )
-# 表 in 代表, 发表, 表彰, 表示 is not a form.
-_NOT_A_FORM = re.compile(r"[代发外仪手钟电]表|表[彰扬示演达态决现率]")
+# Words that name no data here: 代表, 表彰 (no form); 回个电话, 电话回复 (a call, not a number).
+_NOT_DATA = re.compile(
+    r"[代发外仪手钟电]表|表[彰扬示演达态决现率]|[回打来通接]个?电话|电话(?:回复|联系|告知)"
+)
 _REPORTED_BEFORE = re.compile(r"已经|已|刚刚|刚才|早就")
 _DATA_WINDOW = 30  # how far from the verb the data may be named: 把…名单…发我
 
@@ -202,7 +210,7 @@ def _is_instant(text: str) -> bool:
 def _names_data(text: str, start: int, end: int) -> bool:
     """Whether text[start:end] names data to send: a list, a form, a count, photos."""
     return any(
-        not (match[0] == "表" and _NOT_A_FORM.search(text, match.start() - 1, match.end() + 1))
+        not _NOT_DATA.search(text, match.start() - 2, match.end() + 2)
         for match in _DATA.finditer(text, start, end)
     )
 

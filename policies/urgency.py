@@ -20,9 +20,9 @@ _BUILT_IN = (
     # 【紧急】 [加急] 「特急」 〖急〗: a short bracketed tag that says urgent.
     rf"(?P<bracket>[【\[「〖(](?:{_TAG_TEXT}{_WORD}{_TAG_TEXT}|急)[】\]」〗)])",
     # #紧急 #urgent
-    rf"(?P<hashtag>#(?:{_WORD}|急)(?![a-z]))",
-    # 紧急通知 / 加急! / 民政办:紧急通知 at the start of a line.
-    rf"(?:^|\n)(?:[^\n:]{{1,12}}:)?\s*(?P<leading>{_WORD}{_SUFFIX})(?=[\s:!,.、。\-]|$)",
+    rf"(?P<hashtag>#(?:{_WORD}{_SUFFIX}|急)(?![a-z])#?)",
+    # 紧急通知 / 加急! / 民政办:紧急通知 / 🔴紧急 at the start of a line.
+    rf"(?:^|\n)(?:[^\n:]{{1,12}}:)?[^\w\n]*(?P<leading>{_WORD}{_SUFFIX})(?=[\s:!,.、。\-]|$)",
     # 急! 急急急 at the start of a line.
     r"(?:^|\n)\s*(?P<bare>急+)(?=[!:\s])",
     # 紧急通知: / 加急! anywhere: the colon or "!" makes it a declaration, not a mention.

@@ -188,6 +188,13 @@ LABELLED = [
     ("我下午请假去医院", {"chat"}),
     ("Does anyone have a charger?", {"chat"}),
     ("会议几点开始？", {"chat"}),
+    ("大家到家了在群里说一声", {"demand_reply"}),
+    ("请在群里报个平安", {"demand_reply"}),
+    ("请各村书记今天之内给我回个电话", {"chat"}),
+    ("请把村干部的电话发给我", {"data_request"}),
+    ("🔴紧急通知：今晚十点起全镇停电", {"urgent", "notice"}),
+    ("#紧急通知# 全镇明天停水", {"urgent", "notice"}),
+    ("这个比较紧急，大家辛苦一下", {"chat"}),
     # more of the same kind
     ("已阅，有个错别字，第三段“截止”写成了“截至”", {"chat"}),
     ("2", {"chat"}),
@@ -387,6 +394,11 @@ def test_urgent_reason_is_the_text_after_the_marker() -> None:
     assert result.urgent_marker == "【紧急】"
     assert result.urgent_reason == "县道塌方,请各村组织群众绕行"  # in normalized form
     assert "urgent:marker:【紧急】" in result.why
+
+
+def test_a_hashtag_marker_may_close_with_a_hash() -> None:
+    result = classify("#紧急通知# 全镇明天停水", NOW)
+    assert (result.urgent_marker, result.urgent_reason) == ("#紧急通知#", "全镇明天停水")
 
 
 def test_marker_without_reason_is_reported_as_such() -> None:
