@@ -4,27 +4,156 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from telegram.ext import Application
 
+from bot import notices, outbox, release
 from bot.context import Services
 from bot.incoming import Incoming
+from bot.message_content import held_content
+from bot.outbox import FailedItem, SentItem
+from bot.storage.models import Chat, DeleteStatus, HeldMessage, HeldStatus, MessageLog
+from bot.storage.upsert import insert_ignore
+from policies.decisions import LogAction
+
+DELETE_KEY = "held"
+"""Outbox keys "held:<chat>:<message>" delete a held message from its group."""
+FALLBACK_DELETE_FAILED = "delete_failed"
+_URGENT_USES = (LogAction.URGENT_PASSED.value, LogAction.RELEASED_BY_EDIT.value)
 
 
 async def hold(session: AsyncSession, services: Services, incoming: Incoming) -> None:
     """Store the message verbatim, delete it from the group, schedule its release."""
-    raise NotImplementedError
+    message, facts, decision = incoming.message, incoming.facts, incoming.decision
+    assert decision.release_at is not None, "a hold decision carries its release time"
+    kind, payload = held_content(message)
+    stored = await insert_ignore(
+        session,
+        HeldMessage,
+        {
+            "chat_id": facts.chat_id,
+            "message_id": facts.message_id,
+            "sender_id": facts.sender_id,
+            "sent_at": facts.sent_at,
+            "release_at": decision.release_at,
+            "kind": kind,
+            "payload": payload,
+            "status": HeldStatus.HELD.value,
+            "delete_status": DeleteStatus.PENDING.value,
+        },
+        keys=["chat_id", "message_id"],
+    )
+    if stored:
+        await outbox.enqueue(
+            session,
+            key=f"{DELETE_KEY}:{facts.chat_id}:{facts.message_id}",
+            chat_id=facts.chat_id,
+            method="deleteMessage",
+            payload={"chat_id": facts.chat_id, "message_id": facts.message_id},
+            not_before=incoming.now,
+        )
 
 
 async def release_edited(session: AsyncSession, services: Services, incoming: Incoming) -> None:
     """An edit added a marker and a reason to a held message: post it now."""
-    raise NotImplementedError
+    facts = incoming.facts
+    held = await session.scalar(
+        select(HeldMessage).where(
+            HeldMessage.chat_id == facts.chat_id,
+            HeldMessage.message_id == facts.message_id,
+            HeldMessage.status == HeldStatus.HELD.value,
+        )
+    )
+    if held is None:
+        return
+    kind, payload = held_content(incoming.message)
+    held.kind, held.payload = kind, payload
+    await release.release_now(session, services, incoming.policy, held)
 
 
 async def urgent_uses_since(
     session: AsyncSession, chat_id: int, sender_id: int, since: datetime
 ) -> int:
-    raise NotImplementedError
+    """Urgent overrides the sender used in the chat since `since` (passed, or released by edit)."""
+    used = await session.scalar(
+        select(func.count())
+        .select_from(MessageLog)
+        .where(
+            MessageLog.chat_id == chat_id,
+            (MessageLog.sender_id == sender_id) | (MessageLog.sender_chat_id == sender_id),
+            MessageLog.sent_at >= since,
+            MessageLog.action.in_(_URGENT_USES),
+        )
+    )
+    return int(used or 0)
 
 
 async def is_held(session: AsyncSession, chat_id: int, message_id: int) -> bool:
-    raise NotImplementedError
+    found = await session.scalar(
+        select(HeldMessage.id).where(
+            HeldMessage.chat_id == chat_id,
+            HeldMessage.message_id == message_id,
+            HeldMessage.status == HeldStatus.HELD.value,
+        )
+    )
+    return found is not None
+
+
+async def _delete_done(services: Services, item: SentItem) -> None:
+    await _mark_delete(services, item.key, DeleteStatus.DELETED, None)
+
+
+async def _delete_failed(services: Services, item: FailedItem) -> None:
+    """The held message stays stored and is released as usual; the chat falls back to advise."""
+    if not item.key.startswith(f"{DELETE_KEY}:"):
+        return
+    await _mark_delete(services, item.key, DeleteStatus.FAILED, item.reason)
+    async with services.sessions() as session:
+        switched = await session.execute(
+            update(Chat)
+            .where(
+                Chat.chat_id == item.chat_id,
+                Chat.fallback_reason.is_distinct_from(FALLBACK_DELETE_FAILED),
+            )
+            .values(
+                bot_can_delete=False,
+                fallback_mode="advise",
+                fallback_reason=FALLBACK_DELETE_FAILED,
+                rights_notice_sent_at=services.clock.now(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(switched, "rowcount", 0):
+            await notices.tell_group(
+                session, services, item.chat_id, "rights.delete_failed", f"rights:{item.key}"
+            )
+        await session.commit()
+    services.outbox.wake()
+
+
+async def _mark_delete(
+    services: Services, key: str, status: DeleteStatus, error: str | None
+) -> None:
+    _, chat_id, message_id = key.split(":")
+    async with services.sessions() as session:
+        await session.execute(
+            update(HeldMessage)
+            .where(HeldMessage.chat_id == int(chat_id), HeldMessage.message_id == int(message_id))
+            .values(delete_status=status.value, delete_error=error)
+            .execution_options(synchronize_session=False)
+        )
+        await session.commit()
+
+
+def setup(application: Application) -> None:  # type: ignore[type-arg]
+    services: Services = application.bot_data.services
+
+    async def done(item: SentItem) -> None:
+        await _delete_done(services, item)
+
+    async def failed(item: FailedItem) -> None:
+        await _delete_failed(services, item)
+
+    services.sent_hooks.register(DELETE_KEY, done)
+    services.outbox.failed_hooks.append(failed)
