@@ -13,7 +13,7 @@ from functools import lru_cache
 _TOPIC_AFTER = (
     r"(?!联系|避难|疏散|救援|预案|电话|出口|通道|医|救|措施|处置|响应|状态|制动|按钮|停车|集合点)"
 )
-_WORD = rf"(?:十万火急|紧急{_TOPIC_AFTER}|加急|特急|火急(?!火燎)|急件|急急+|urgent|asap)"
+_WORD = rf"(?:十万火急|紧急{_TOPIC_AFTER}|加急|特急|火急(?!火燎)|急件|急{2, 8}|urgent|asap)"
 _SUFFIX = r"(?:通知|提醒|任务|事项|情况|通告|公告|通报|件|事)?"
 _TAG_TEXT = r"[^【】\[\]「」〖〗()\n]{0,4}?"
 _BUILT_IN = (
@@ -24,7 +24,7 @@ _BUILT_IN = (
     # 紧急通知 / 加急! / 民政办:紧急通知 / 🔴紧急 at the start of a line.
     rf"(?:^|\n)(?:[^\n:]{{1,12}}:)?[^\w\n]*(?P<leading>{_WORD}{_SUFFIX})(?=[\s:!,.、。\-]|$)",
     # 急! 急急急 at the start of a line.
-    r"(?:^|\n)\s*(?P<bare>急+)(?=[!:\s])",
+    r"(?:^|\n)\s*(?P<bare>急{1,8})(?=[!:\s])",
     # 紧急通知: / 加急! anywhere: the colon or "!" makes it a declaration, not a mention.
     rf"(?P<declared>{_WORD}{_SUFFIX})(?=[:!])",
     # 关于防汛的紧急通知 as the title line of a document.
