@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from collections.abc import Mapping
@@ -82,6 +83,12 @@ def catalogs() -> Catalogs:
 def text(key: str, lang: str, /, **params: object) -> str:
     """The bundled message `key` in `lang`; see Catalogs.text."""
     return catalogs().text(key, lang, **params)
+
+
+def holiday_label(catalogs: Catalogs, name: str, lang: str) -> str:
+    """A holiday's name in `lang` when the catalogs know it (China's), else as the data gives it."""
+    key = "holiday." + re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    return catalogs.text(key, lang) if key in catalogs.keys(lang) else name
 
 
 def language_for(language_code: str | None, default: str = DEFAULT_LANGUAGE) -> str:

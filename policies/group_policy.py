@@ -10,6 +10,8 @@ from enum import StrEnum
 
 import pytz
 
+from policies.holiday_data import supported_holiday_calendar
+
 
 class Mode(StrEnum):
     ENFORCE = "enforce"
@@ -129,4 +131,17 @@ def policy_problems(policy: GroupPolicy) -> list[PolicyProblem]:
         problems.append(PolicyProblem("urgent_markers", "policy.error.empty_marker"))
     if policy.extra_rest_dates & policy.extra_workdays:
         problems.append(PolicyProblem("extra_workdays", "policy.error.date_conflict"))
+    if not supported_holiday_calendar(policy.holiday_calendar):
+        problems.append(
+            PolicyProblem(
+                "holiday_calendar",
+                "policy.error.holiday_calendar",
+                {"value": policy.holiday_calendar},
+            )
+        )
+    # The calendar builds on this module, so it is imported where it is needed.
+    from policies.calendar import quiet_windows_cover_day
+
+    if quiet_windows_cover_day(policy.quiet_windows):
+        problems.append(PolicyProblem("quiet_windows", "policy.error.whole_day"))
     return problems

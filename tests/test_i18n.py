@@ -177,3 +177,12 @@ def test_language_follows_the_telegram_language_code(code: str | None, expected:
 
 def test_an_unsupported_group_default_falls_back_to_simplified() -> None:
     assert language_for("fr", default="fr") == DEFAULT_LANGUAGE
+
+
+def test_chinas_holidays_are_named_in_the_readers_language() -> None:
+    from bot.i18n import catalogs, holiday_label
+
+    assert holiday_label(catalogs(), "Spring Festival", "zh-Hans") == "春节"
+    assert holiday_label(catalogs(), "Mid-autumn Festival", "zh-Hant") == "中秋節"
+    assert holiday_label(catalogs(), "New Year's Day", "en") == "New Year's Day"
+    assert holiday_label(catalogs(), "Thanksgiving Day", "zh-Hans") == "Thanksgiving Day"

@@ -252,3 +252,15 @@ def test_lunch_window_is_quiet_too() -> None:
     noon = at(2026, 11, 18, 12, 15)
     decision = decide(lunch, facts(noon), NOTICE, GroupState(), noon)
     assert decision.release_at == at(2026, 11, 18, 13, 30)
+
+
+def test_policy_validation_rejects_unknown_calendars_and_all_day_quiet_hours() -> None:
+    from policies.group_policy import QuietWindow, policy_problems
+
+    assert policy_problems(POLICY) == []
+    unknown = GroupPolicy(holiday_calendar="atlantis")
+    assert [p.key for p in policy_problems(unknown)] == ["policy.error.holiday_calendar"]
+    whole_day = GroupPolicy(
+        quiet_windows=(QuietWindow(time(0), time(12)), QuietWindow(time(12), time(0)))
+    )
+    assert [p.key for p in policy_problems(whole_day)] == ["policy.error.whole_day"]
