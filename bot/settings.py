@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-import holidays
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -28,6 +27,7 @@ from policies.group_policy import (
     parse_weekdays,
     policy_problems,
 )
+from policies.holiday_data import supported_holiday_calendar
 
 ENV_TOKEN = "JIANFU_BOT_TOKEN"
 ENV_DATABASE_URL = "JIANFU_DATABASE_URL"
@@ -458,10 +458,8 @@ def _database(table: _Table, env: Mapping[str, str], problems: _Problems) -> Dat
 
 def _holiday_calendar(table: _Table, default: str) -> str:
     value = table.string("holiday_calendar", default).strip()
-    if value.lower() in ("cn", "none"):
-        return value.lower()
-    if value.upper() in holidays.list_supported_countries():
-        return value.upper()
+    if supported_holiday_calendar(value):
+        return value.lower() if value.lower() in ("cn", "none") else value.upper()
     table.problem(
         "holiday_calendar",
         f'expected "cn", "none" or a country code such as "HK", got {_quoted(value)}',
