@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from policies.ack import ack_rule
 from policies.classification import Classification, RollCall
-from policies.deadlines import find_deadline
+from policies.deadlines import find_deadline_normalized
 from policies.group_policy import DEFAULT_URGENT_MARKERS, GroupPolicy
 from policies.labels import Label
 from policies.normalize import normalize
@@ -358,7 +358,9 @@ def classify(text: str, now: datetime, config: ClassifierConfig = DEFAULT_CONFIG
     analysis = _cached_analysis(normalized, config)
     marker = analysis.marker
     deadline = (
-        find_deadline(normalized.lower(), now) if Label.DATA_REQUEST in analysis.labels else None
+        find_deadline_normalized(normalized.lower(), now)
+        if Label.DATA_REQUEST in analysis.labels
+        else None
     )
     return Classification(
         labels=analysis.labels,

@@ -11,6 +11,8 @@ import re
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
+from policies.normalize import normalize
+
 _END_OF_DAY = time(23, 59, 59)
 _NUM = r"(?:\d{1,2}|[一二两三四五六七八九十]{1,3})"
 _CN_DIGITS = {
@@ -280,7 +282,12 @@ def _phrases(text: str) -> tuple[tuple[bool, re.Match[str]], ...]:
 
 
 def find_deadline(text: str, now: datetime) -> datetime | None:
-    """The due time named in normalized `text`, preferring phrases marked 前/截止/by; else None.
+    """The due time a message names (本周五前, 今晚8点, by Friday) in the zone of `now`, or None."""
+    return find_deadline_normalized(normalize(text).lower(), now)
+
+
+def find_deadline_normalized(text: str, now: datetime) -> datetime | None:
+    """The due time in normalized, lower-cased `text`, preferring phrases marked 前/截止/by.
 
     Among several, the earliest that is still ahead of `now` wins, else the earliest.
     """

@@ -9,14 +9,13 @@ import pytest
 import pytz
 
 from policies.deadlines import find_deadline
-from policies.normalize import normalize
 
 SHANGHAI = pytz.timezone("Asia/Shanghai")
 NOW = SHANGHAI.localize(datetime(2026, 11, 18, 10, 0))  # Wednesday 10:00
 
 
 def due(text: str, now: datetime = NOW) -> datetime | None:
-    return find_deadline(normalize(text).lower(), now)
+    return find_deadline(text, now)
 
 
 def at(month: int, day: int, hour: int | None = None, minute: int = 0) -> datetime:
