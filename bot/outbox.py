@@ -43,8 +43,6 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import and_, case, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
@@ -53,6 +51,7 @@ from telegram import Bot
 from bot.clock import Clock
 from bot.sender import Failure, FailureKind, classify, perform
 from bot.storage.models import OutboxItem, OutboxStatus
+from bot.storage.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
 
@@ -96,16 +95,7 @@ async def enqueue(
         "not_before": not_before,
         "created_at": now or not_before,
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(OutboxItem)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=[OutboxItem.idempotency_key])
-        .returning(OutboxItem.id)
-    )
-    added = (await session.execute(statement)).scalar_one_or_none()
-    return added is not None
+    return await insert_ignore(session, OutboxItem, values, keys=["idempotency_key"])
 
 
 async def find_item(session: AsyncSession, key: str) -> OutboxItem | None:
@@ -357,11 +347,60 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"[-WORKER_ID_MAX_LENGTH:]
 
 
+class _InHand:
+    """The items a pump has claimed and not yet settled: one queue per chat, in id order."""
+
+    def __init__(self, capacity: int, per_chat: int) -> None:
+        self.queues: dict[int, deque[Claimed]] = {}
+        self.low = asyncio.Event()
+        """Set when half the capacity is free again: time to claim more."""
+        self._count = 0
+        self._capacity = capacity
+        self._per_chat = per_chat
+
+    def room(self) -> int:
+        """How many to claim now: none while more than half the capacity is in hand."""
+        return 0 if self._count > self._capacity // 2 else self._capacity - self._count
+
+    def full_chats(self) -> list[int]:
+        return [chat for chat, queue in self.queues.items() if len(queue) >= self._per_chat]
+
+    def add(self, items: Iterable[Claimed]) -> None:
+        for item in items:
+            self.queues.setdefault(item.chat_id, deque()).append(item)
+            self._count += 1
+
+    def next_call(self, chat_id: int) -> tuple[list[Claimed], str, JSONObject] | None:
+        queue = self.queues.get(chat_id)
+        if not queue:
+            return None
+        call = _next_call(queue)
+        self._settled(len(call[0]))
+        return call
+
+    def drop(self, chat_id: int) -> list[Claimed]:
+        """Take the rest of a chat's queue out of hand (its items were put back in the table)."""
+        rest = list(self.queues.get(chat_id, ()))
+        self.queues.get(chat_id, deque()).clear()
+        self._settled(len(rest))
+        return rest
+
+    def forget_if_empty(self, chat_id: int) -> None:
+        if not self.queues.get(chat_id):
+            self.queues.pop(chat_id, None)
+
+    def _settled(self, count: int) -> None:
+        self._count -= count
+        if self.room():
+            self.low.set()
+
+
 class OutboxWorker:
     """Drains the outbox through `bot`; pacing comes from the bot's rate limiter.
 
     Give it the Application's bot (an ExtBot built with `ChatRateLimiter`), so that the
-    outbox and the handlers' direct replies share one budget.
+    outbox and the handlers' direct replies share one budget. It holds up to `batch_size`
+    claimed items, at most about `per_chat` of one chat, and claims more when half are done.
     """
 
     def __init__(
@@ -399,6 +438,9 @@ class OutboxWorker:
         self._wakeup = asyncio.Event()
         # Features that must react when an item fails (e.g. a hold whose delete was refused).
         self.failed_hooks: list[FailedHook] = []
+        # Claiming and putting a chat's items back must not interleave, or an item claimed
+        # meanwhile could be sent after the table had it pending again.
+        self._claims = asyncio.Lock()
 
     def wake(self) -> None:
         """Something was enqueued: look for due items now rather than at the next poll."""
@@ -420,7 +462,7 @@ class OutboxWorker:
 
     async def _pump(self, *, until_idle: bool) -> DrainCounts:
         counts = DrainCounts()
-        queues: dict[int, deque[Claimed]] = {}
+        hand = _InHand(self._batch_size, self._per_chat)
         tasks: dict[int, asyncio.Task[None]] = {}
         recovered = await self._transact(release_claims, worker=self.worker_id)
         if recovered:
@@ -429,14 +471,20 @@ class OutboxWorker:
         try:
             while True:
                 self._wakeup.clear()
-                claimed = await self._top_up(queues)
-                for chat_id, queue in queues.items():
-                    if chat_id not in tasks:
-                        tasks[chat_id] = asyncio.create_task(self._drain_chat(queue, counts))
-                if not tasks and until_idle and not claimed:
+                hand.low.clear()
+                wanted = hand.room()
+                claimed = await self._claim(hand, wanted) if wanted else 0
+                for chat_id, queue in hand.queues.items():
+                    if queue and chat_id not in tasks:
+                        tasks[chat_id] = asyncio.create_task(
+                            self._drain_chat(chat_id, hand, counts)
+                        )
+                if until_idle and not tasks and not claimed:
                     return counts
-                if tasks or not until_idle:
-                    await self._wait(tasks, queues, until_idle=until_idle)
+                # When a claim got less than it asked for, nothing more is due until a chat
+                # is done, a wake-up or the next poll.
+                more_due = wanted == 0 or claimed == wanted
+                await self._wait(tasks, hand, watch_low=more_due, until_idle=until_idle)
         finally:
             heartbeat.cancel()
             for task in tasks.values():
@@ -446,49 +494,48 @@ class OutboxWorker:
             if released:
                 log.info("outbox: gave back %d claimed items on stopping", released)
 
-    async def _top_up(self, queues: dict[int, deque[Claimed]]) -> int:
-        """Claim more when the items in hand run low; the number claimed."""
-        held = sum(len(queue) for queue in queues.values())
-        if queues and held > self._batch_size // 2:
-            return 0
-        claimed: list[Claimed] = await self._transact(
-            claim_due,
-            worker=self.worker_id,
-            now=self._clock.now(),
-            lease=self._lease,
-            limit=self._batch_size - held,
-            per_chat=self._per_chat,
-            skip_chats=list(queues),
-        )
-        for item in claimed:
-            queues.setdefault(item.chat_id, deque()).append(item)
+    async def _claim(self, hand: _InHand, wanted: int) -> int:
+        async with self._claims:
+            claimed: list[Claimed] = await self._transact(
+                claim_due,
+                worker=self.worker_id,
+                now=self._clock.now(),
+                lease=self._lease,
+                limit=wanted,
+                per_chat=self._per_chat,
+                skip_chats=hand.full_chats(),
+            )
+            hand.add(claimed)
         return len(claimed)
 
     async def _wait(
         self,
         tasks: dict[int, asyncio.Task[None]],
-        queues: dict[int, deque[Claimed]],
+        hand: _InHand,
         *,
+        watch_low: bool,
         until_idle: bool,
     ) -> None:
-        """Until a chat is done (its errors raised), or, when running on, a wake-up or a poll."""
-        waiting: set[asyncio.Future[Any]] = set(tasks.values())
-        woken = None
+        """Until a chat is done (its errors raised), room to claim, a wake-up or a poll."""
+        signals: list[asyncio.Future[Any]] = []
+        if watch_low:
+            signals.append(asyncio.ensure_future(hand.low.wait()))
         if not until_idle:
-            woken = asyncio.ensure_future(self._wakeup.wait())
-            waiting.add(woken)
+            signals.append(asyncio.ensure_future(self._wakeup.wait()))
         try:
-            done, _ = await asyncio.wait(
-                waiting,
+            await asyncio.wait(
+                {*tasks.values(), *signals},
                 timeout=None if until_idle else self._poll_interval,
                 return_when=asyncio.FIRST_COMPLETED,
             )
         finally:
-            if woken is not None:
-                woken.cancel()
-        for chat_id in [chat_id for chat_id, task in tasks.items() if task in done]:
-            del queues[chat_id]
-            tasks.pop(chat_id).result()
+            for signal in signals:
+                signal.cancel()
+        for chat_id, task in list(tasks.items()):
+            if task.done():
+                del tasks[chat_id]
+                hand.forget_if_empty(chat_id)
+                task.result()
 
     async def _heartbeat(self) -> None:
         interval = self._lease.total_seconds() / 3
@@ -507,9 +554,9 @@ class OutboxWorker:
 
     # ---- one chat ---------------------------------------------------------------------
 
-    async def _drain_chat(self, queue: deque[Claimed], counts: DrainCounts) -> None:
-        while queue:
-            batch, method, payload = _next_call(queue)
+    async def _drain_chat(self, chat_id: int, hand: _InHand, counts: DrainCounts) -> None:
+        while (call := hand.next_call(chat_id)) is not None:
+            batch, method, payload = call
             async with self._slots:
                 try:
                     result = await perform(self._bot, method, payload)
@@ -517,7 +564,7 @@ class OutboxWorker:
                     failure = classify(error)
                     if failure is None:
                         raise
-                    await self._settle_failure(batch, failure, queue, counts)
+                    await self._settle_failure(batch, failure, hand, counts)
                     continue
             await self._settle_sent(batch, result, counts)
 
@@ -547,9 +594,8 @@ class OutboxWorker:
                 log.exception("outbox: on_sent hook failed for %s", item.key)
 
     async def _settle_failure(
-        self, batch: list[Claimed], failure: Failure, queue: deque[Claimed], counts: DrainCounts
+        self, batch: list[Claimed], failure: Failure, hand: _InHand, counts: DrainCounts
     ) -> None:
-        now = self._clock.now()
         if failure.kind is FailureKind.PERMANENT:
             log.warning("outbox: %s failed: %s", [i.key for i in batch], failure.reason)
             await self._transact(
@@ -562,41 +608,44 @@ class OutboxWorker:
             counts.failed += len(batch)
             await self._notify_failed(batch, failure.reason)
             return
-        if failure.kind is FailureKind.MIGRATED and failure.new_chat_id is not None:
-            moved = [_moved(item, failure.new_chat_id) for item in (*batch, *queue)]
-            queue.clear()
-            await self._transact(self._requeue, moved, now=now, reason=failure.reason)
-            counts.retried += len(batch)
-            return
-        retry, give_up = self._retry_plan(batch, failure, now)
-        async with self._sessions() as session, session.begin():
-            for item in retry:
-                await reschedule(
-                    session,
-                    item,
-                    worker=self.worker_id,
-                    not_before=item.not_before,
-                    reason=failure.reason,
-                )
-            for item in give_up:
-                await mark_failed(
-                    session,
-                    [item.id],
-                    worker=self.worker_id,
-                    reason=f"gave up after {item.attempts} attempts: {failure.reason}",
-                    attempts=item.attempts,
-                )
+        chat_id = batch[0].chat_id
+        async with self._claims:
+            now = self._clock.now()
+            if failure.kind is FailureKind.MIGRATED and failure.new_chat_id is not None:
+                moved = [_moved(item, failure.new_chat_id) for item in batch]
+                moved += [_moved(item, failure.new_chat_id) for item in hand.drop(chat_id)]
+                await self._transact(self._requeue, moved, now=now, reason=failure.reason)
+                counts.retried += len(batch)
+                return
+            retry, give_up = self._retry_plan(batch, failure, now)
+            async with self._sessions() as session, session.begin():
+                for item in retry:
+                    await reschedule(
+                        session,
+                        item,
+                        worker=self.worker_id,
+                        not_before=item.not_before,
+                        reason=failure.reason,
+                    )
+                for item in give_up:
+                    await mark_failed(
+                        session,
+                        [item.id],
+                        worker=self.worker_id,
+                        reason=f"gave up after {item.attempts} attempts: {failure.reason}",
+                        attempts=item.attempts,
+                    )
+                if retry:
+                    # The chat's later items must not overtake the one that waits.
+                    await hold_chat(
+                        session,
+                        chat_id=chat_id,
+                        after_id=min(item.id for item in retry),
+                        worker=self.worker_id,
+                        until=max(item.not_before for item in retry),
+                    )
             if retry:
-                # The chat's later items must not overtake the one that waits.
-                await hold_chat(
-                    session,
-                    chat_id=batch[0].chat_id,
-                    after_id=min(item.id for item in retry),
-                    worker=self.worker_id,
-                    until=max(item.not_before for item in retry),
-                )
-        if retry:
-            queue.clear()
+                hand.drop(chat_id)
         counts.retried += len(retry)
         counts.failed += len(give_up)
         await self._notify_failed(give_up, failure.reason)

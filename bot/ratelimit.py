@@ -147,7 +147,9 @@ class Window:
 class Limits:
     """The budgets a counted request draws from; None switches a budget off."""
 
-    overall: Rate | None = Rate(29.5, 1.0, burst=10.0)
+    # At most burst + rate (30.7) requests fit in any one second, so never more than 30; the
+    # 0.4 of a token over 1 absorbs the event loop waking a few milliseconds late.
+    overall: Rate | None = Rate(29.3, 1.0, burst=1.4)
     per_chat: Rate | Window | None = Rate(1.0, 1.0, burst=2.0)
     per_group: Rate | Window | None = Window(20, 62.0)
     counted: frozenset[Kind] = frozenset({Kind.SEND, Kind.EDIT})
@@ -224,12 +226,14 @@ class RateBudget:
         self._paused_until: dict[ChatKey, float] = {}
         self._prune_at = self._PRUNE_FLOOR
 
-    def _budgets(self, kind: Kind, chat: ChatKey, now: float) -> list[Budget]:
+    def _budgets(
+        self, kind: Kind, chat: ChatKey, now: float, *, overall: bool = True
+    ) -> list[Budget]:
         limits = self._limits
         budgets: list[Budget] = []
         if kind not in limits.counted:
             return budgets
-        if self._overall is not None:
+        if overall and self._overall is not None:
             budgets.append(self._overall)
         if chat is None:
             return budgets
@@ -248,22 +252,35 @@ class RateBudget:
             budget = budgets[chat] = spec.budget(now)
         return budget
 
+    def draws_on_overall(self, kind: Kind) -> bool:
+        return self._overall is not None and kind in self._limits.counted
+
+    def wait(self, kind: Kind, chat: ChatKey, now: float, *, overall: bool = True) -> float:
+        """Seconds until the request fits its pause and budgets (0: now); takes nothing.
+
+        `overall=False` leaves the overall budget out: the wait for the chat's own budgets.
+        """
+        wait = self.paused_for(pause_key(kind, chat), now)
+        for budget in self._budgets(kind, chat, now, overall=overall):
+            wait = max(wait, budget.wait(now))
+        return wait
+
+    def take(self, kind: Kind, chat: ChatKey, now: float) -> None:
+        """Count the request against every budget it draws on."""
+        for budget in self._budgets(kind, chat, now):
+            budget.take(now)
+        self._prune(now)
+
     def try_take(self, kind: Kind, chat: ChatKey, now: float) -> float:
-        """Take a token from every budget of the request and return 0, or return the wait.
+        """Take from every budget of the request and return 0, or return the wait.
 
         Nothing is taken unless everything can be, so a request held back by its chat or
         by a pause does not use up the overall budget meanwhile.
         """
-        wait = self.paused_for(pause_key(kind, chat), now)
-        budgets = self._budgets(kind, chat, now)
-        for budget in budgets:
-            wait = max(wait, budget.wait(now))
-        if wait > 0:
-            return wait
-        for budget in budgets:
-            budget.take(now)
-        self._prune(now)
-        return 0.0
+        wait = self.wait(kind, chat, now)
+        if wait == 0:
+            self.take(kind, chat, now)
+        return wait
 
     def pause(self, chat: ChatKey, seconds: float, now: float) -> None:
         """Hold requests for `chat` (None: the requests without a chat) for `seconds`."""
@@ -341,6 +358,8 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         self._budget = RateBudget(limits or Limits(), monotonic())
         self._retries = retries
         self._max_retry_wait = max_retry_wait
+        # asyncio.Lock wakes its waiters in arrival order: the queue for the overall budget.
+        self._turns = asyncio.Lock()
 
     async def initialize(self) -> None:
         """Nothing to set up: the buckets live in memory."""
@@ -357,9 +376,25 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         return self._budget.paused_for(chat, self._monotonic())
 
     async def acquire(self, kind: Kind, chat: ChatKey) -> None:
-        """Wait until a request of `kind` for `chat` fits every budget, and take from them."""
-        while (wait := self._budget.try_take(kind, chat, self._monotonic())) > 0:
-            await self._sleep(wait)
+        """Wait until a request of `kind` for `chat` fits every budget, and take from them.
+
+        Requests whose chat allows them queue for the overall budget first come, first
+        served, so that chats take turns; one waiting for its chat does not hold the queue.
+        """
+        budget = self._budget
+        while True:
+            while (wait := budget.wait(kind, chat, self._monotonic(), overall=False)) > 0:
+                await self._sleep(wait)
+            if not budget.draws_on_overall(kind):
+                budget.take(kind, chat, self._monotonic())
+                return
+            async with self._turns:
+                while budget.wait(kind, chat, now := self._monotonic(), overall=False) == 0:
+                    wait = budget.wait(kind, chat, now)
+                    if wait == 0:
+                        budget.take(kind, chat, now)
+                        return
+                    await self._sleep(wait)
 
     async def process_request(
         self,

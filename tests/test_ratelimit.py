@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import heapq
+import itertools
+from collections.abc import Coroutine
 from typing import Any
 
 import pytest
@@ -18,7 +22,7 @@ GROUP = -1001234
 
 
 class FakeTime:
-    """A monotonic clock whose sleep moves it forward."""
+    """A monotonic clock whose sleep moves it forward at once: for one caller at a time."""
 
     def __init__(self) -> None:
         self.now = 1000.0
@@ -30,6 +34,35 @@ class FakeTime:
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+class VirtualTime:
+    """Time for concurrent callers: it jumps to the next wake-up once every task is waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self._timers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        wake = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._timers, (self.now + seconds, next(self._order), wake))
+        await wake
+
+    async def run(self, *coroutines: Coroutine[Any, Any, None]) -> None:
+        tasks = [asyncio.create_task(c) for c in coroutines]
+        while not all(task.done() for task in tasks):
+            for _ in range(20):
+                await asyncio.sleep(0)
+            if self._timers:
+                when, _, wake = heapq.heappop(self._timers)
+                self.now = max(self.now, when)
+                wake.set_result(None)
+        for task in tasks:
+            task.result()
 
 
 def taken_until(budget: RateBudget, kind: Kind, chat: int, start: float, end: float) -> list[float]:
@@ -160,6 +193,7 @@ def test_idle_chat_buckets_are_dropped() -> None:
 def test_default_limits_stay_under_telegrams_figures() -> None:
     limits = Limits()
     assert limits.overall is not None and limits.overall.per_second < 30
+    assert limits.overall.burst + limits.overall.per_second < 31
     assert limits.per_chat is not None and limits.per_chat.per_second <= 1
     assert limits.per_group is not None and limits.per_group.per_second * 60 < 20
     assert Kind.DELETE not in limits.counted
@@ -253,3 +287,44 @@ async def test_unpaced_requests_do_not_wait() -> None:
             callback, (), {}, "getChatMember", {"chat_id": GROUP, "user_id": 1}, None
         )
     assert time.sleeps == []
+
+
+async def test_chats_take_turns_for_the_overall_budget() -> None:
+    time = VirtualTime()
+    limiter = ChatRateLimiter(
+        Limits(overall=Rate(10, 1.0), per_chat=None), monotonic=time.monotonic, sleep=time.sleep
+    )
+    order: list[int] = []
+
+    async def chat(chat_id: int) -> None:
+        for _ in range(4):
+            await limiter.acquire(Kind.SEND, chat_id)
+            order.append(chat_id)
+            await asyncio.sleep(0)  # the request itself
+
+    await time.run(*(chat(n) for n in range(3)))
+    assert order == [0, 1, 2] * 4
+    assert time.now == pytest.approx(1001.1)
+
+
+async def test_a_chat_waiting_for_its_own_budget_does_not_hold_up_others() -> None:
+    time = VirtualTime()
+    limiter = ChatRateLimiter(
+        Limits(overall=Rate(10, 1.0), per_chat=Rate(1, 10.0)),
+        monotonic=time.monotonic,
+        sleep=time.sleep,
+    )
+    done: list[tuple[int, float]] = []
+
+    async def send(chat_id: int, times: int) -> None:
+        for _ in range(times):
+            await limiter.acquire(Kind.SEND, chat_id)
+            done.append((chat_id, time.now))
+
+    await time.run(send(PRIVATE, 2), send(OTHER_PRIVATE, 1), send(GROUP, 1))
+    assert done == [
+        (PRIVATE, 1000.0),
+        (OTHER_PRIVATE, pytest.approx(1000.1)),
+        (GROUP, pytest.approx(1000.2)),
+        (PRIVATE, pytest.approx(1010.0)),
+    ]
