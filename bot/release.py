@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytz
-from sqlalchemy import distinct, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application
 
@@ -39,6 +39,7 @@ _SEND_MEDIA = {
     "video_note": "sendVideoNote",
     "sticker": "sendSticker",
 }
+_OVERNIGHT = timedelta(hours=24)
 _NO_CAPTION = frozenset({"video_note", "sticker"})
 _LABELLED = frozenset({*_SEND_MEDIA, "poll"})
 
@@ -147,10 +148,9 @@ def _item(
 def _sent_time(
     catalogs: Catalogs, lang: str, zone: str, sent_at: datetime, released_at: datetime
 ) -> str:
-    tz = pytz.timezone(zone)
-    local = sent_at.astimezone(tz)
-    if local.date() == released_at.astimezone(tz).date():
-        return f"{local:%H:%M}"
+    """Last night's messages by their time alone; older ones (a weekend) with their date."""
+    if released_at - sent_at < _OVERNIGHT:
+        return f"{sent_at.astimezone(pytz.timezone(zone)):%H:%M}"
     return when_text(catalogs, lang, sent_at, zone, released_at)
 
 
@@ -327,9 +327,9 @@ async def release_due(services: Services) -> datetime | None:
     async with services.sessions() as session:
         chats = (
             await session.scalars(
-                select(distinct(HeldMessage.chat_id)).where(
-                    HeldMessage.status == HeldStatus.HELD.value, HeldMessage.release_at <= now
-                )
+                select(HeldMessage.chat_id)
+                .where(HeldMessage.status == HeldStatus.HELD.value, HeldMessage.release_at <= now)
+                .distinct()
             )
         ).all()
     for chat_id in chats:
