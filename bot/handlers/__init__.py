@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram.ext import Application
 
 from bot import holding, notices, onboarding, pipeline, release
-from bot.handlers import admin, basics
+from bot.handlers import ack_command, admin, basics, buttons, rollcall_notes
 from bot.handlers.errors import report_error
 
 # Membership changes, and a group's first message when the bot did not know the group yet,
@@ -24,5 +24,8 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     holding.setup(application)
     notices.setup(application)
     release.setup(application)
+    buttons.setup(application, COMMANDS)
+    ack_command.setup(application, COMMANDS)
     pipeline.setup(application, MESSAGES)
+    rollcall_notes.setup(application, MESSAGES)
     application.add_error_handler(report_error)
