@@ -1,0 +1,331 @@
+"""Acknowledgements end to end: one button and a live tally instead of a reply storm."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import ManualClock
+from bot.i18n import text
+from bot.storage.migrate import upgrade_to_head
+from bot.storage.models import Acknowledgement, AckRequest
+from tests.e2e.harness import BotHarness
+from tests.e2e.live_scenes import (
+    bot_may_delete,
+    edit_gaps,
+    flush_live_messages,
+    reply_of,
+    step,
+    stop_alarm_clock,
+)
+from testserver.server import BotApiServer
+from testserver.world import Chat, ChatMessage
+
+NOTICE = "关于开展冬季消防安全检查的通知:请各村于周五前完成自查,收到请回复。"
+ACKS = (
+    "收到",
+    "1",
+    "好的",
+    "👍",
+    "收到谢谢",
+    "张三收到",
+    "已阅",
+    "OK",
+    "🫡",
+    "收到!",
+    "好的收到",
+    "明白",
+    "已收到",
+    "收到👍",
+    "知道了",
+    "收到收到",
+    "已知悉",
+    "Received",
+    "ok👌",
+    "嗯嗯",
+)
+SUBSTANTIVE = (
+    "收到，但第三行数据有误",
+    "收到，明天下午的会我请假",
+    "第三行数据有误，请核实",
+    "好的，表格发哪个邮箱？",
+    "收到，请问截止时间是几点？",
+)
+
+
+class Group:
+    def __init__(self, harness: BotHarness, members: int, *, started: bool = True) -> None:
+        world = harness.world
+        self.admin = world.add_user("王主任", started=started)
+        self.people = [world.add_user(f"村干部{i:02d}", started=started) for i in range(members)]
+        self.chat: Chat = world.add_group("青石镇工作群", admins=[self.admin], members=self.people)
+
+
+async def ready(harness: BotHarness, members: int, *, can_delete: bool = True) -> Group:
+    stop_alarm_clock(harness)
+    group = Group(harness, members)
+    await bot_may_delete(harness, group.chat, can_delete=can_delete)
+    return group
+
+
+async def post_notice(harness: BotHarness, group: Group, body: str = NOTICE) -> ChatMessage:
+    notice = harness.world.send(group.admin, group.chat, body)
+    await step(harness)
+    return notice
+
+
+def tally_text(count: int, total: int) -> str:
+    tally = text("ack.tally", "zh-Hans", count=count, total=total)
+    return f"{text('ack.request', 'zh-Hans')}\n{tally}"
+
+
+async def ack_rows(harness: BotHarness) -> list[Acknowledgement]:
+    async with harness.services.sessions() as session:
+        return list((await session.scalars(select(Acknowledgement))).all())
+
+
+async def test_twenty_acks_are_absorbed_and_five_replies_with_content_stay(
+    harness: BotHarness,
+) -> None:
+    world = harness.world
+    group = await ready(harness, members=25)
+    notice = await post_notice(harness, group)
+    tally = reply_of(harness, notice)
+    assert tally.callback_data[0].startswith("ack:")
+    acks: list[ChatMessage] = []
+    for number, (person, body) in enumerate(zip(group.people, ACKS, strict=False)):
+        # Some reply to the notice, some to the tally, some just say it in the group.
+        target = (notice, tally, None)[number % 3]
+        acks.append(world.send(person, group.chat, body, reply_to=target))
+        await step(harness)
+    replies = [
+        world.send(person, group.chat, body, reply_to=notice)
+        for person, body in zip(group.people[20:], SUBSTANTIVE, strict=True)
+    ]
+    await step(harness)
+    await flush_live_messages(harness)
+
+    assert sorted(world.deleted_ids(group.chat)) == [m.message_id for m in acks]
+    visible = world.visible_messages(group.chat)
+    assert all(reply in visible for reply in replies)
+    rows = await ack_rows(harness)
+    assert sorted(r.user_id for r in rows) == sorted(p.id for p in group.people[:20])
+    assert {r.via for r in rows} == {"message"}
+    # 25 people and the admin; the bot does not count.
+    assert tally.text == tally_text(20, 26)
+    assert all(gap >= timedelta(seconds=5) for gap in edit_gaps(harness, group.chat))
+
+
+async def test_a_press_counts_once_and_only_for_the_presser(harness: BotHarness) -> None:
+    world = harness.world
+    group = await ready(harness, members=4)
+    tally = reply_of(harness, await post_notice(harness, group))
+    first = world.press(group.people[0], tally)
+    again = world.press(group.people[0], tally)
+    await step(harness)
+    world.press(group.people[1], tally)
+    await flush_live_messages(harness)
+
+    assert first.answer is not None and first.answer["text"] == text(
+        "ack.toast.recorded", "zh-Hans"
+    )
+    assert again.answer is not None and again.answer["text"] == text("ack.toast.already", "zh-Hans")
+    assert sorted(r.user_id for r in await ack_rows(harness)) == sorted(
+        p.id for p in group.people[:2]
+    )
+    assert {r.via for r in await ack_rows(harness)} == {"button"}
+    assert tally.text == tally_text(2, 5)
+
+
+async def test_forged_callback_data_counts_for_nothing(harness: BotHarness) -> None:
+    world = harness.world
+    group = await ready(harness, members=3)
+    notice = await post_notice(harness, group)
+    tally = reply_of(harness, notice)
+    request_id = int(tally.callback_data[0].split(":")[1])
+    other = world.add_group("另一个群", admins=[group.admin], members=group.people)
+    await bot_may_delete(harness, other)
+    elsewhere = world.send(group.admin, other, NOTICE)
+    await step(harness)
+    other_tally = reply_of(harness, elsewhere)
+    presser = group.people[0]
+    forged = [
+        # another request's id on this tally
+        world.press(presser, tally, f"ack:{request_id + 1}", check=False),
+        # this request's id on the other chat's tally, and on someone's own message
+        world.press(presser, other_tally, f"ack:{request_id}", check=False),
+        world.press(presser, notice, f"ack:{request_id}", check=False),
+        # malformed: not a number, a smuggled user id, a padded number, an unknown kind
+        world.press(presser, tally, "ack:abc", check=False),
+        world.press(presser, tally, f"ack:{request_id}:{group.people[1].id}", check=False),
+        world.press(presser, tally, f"ack:0{request_id}", check=False),
+        world.press(presser, tally, f"ackx:{request_id}", check=False),
+    ]
+    await step(harness)
+
+    answered = [p for p in forged if p.answer is not None]
+    assert len(answered) == len(forged) - 1  # the unknown kind is not ours to answer
+    assert all("text" not in p.answer for p in answered if p.answer is not None)
+    assert await ack_rows(harness) == []
+
+
+async def test_the_list_goes_privately_to_the_requester_and_admins_only(
+    harness: BotHarness,
+) -> None:
+    world = harness.world
+    group = await ready(harness, members=3)
+    requester, outsider = group.people[0], group.people[2]
+    world.send(outsider, group.chat, "大家好")  # the bot knows members it has seen
+    notice = world.send(requester, group.chat, "明天上午九点开会,收到请回复。")
+    await step(harness)
+    tally = reply_of(harness, notice)
+    roster = tally.callback_data[1]
+    world.press(group.people[1], tally)
+    await step(harness)
+    not_started = world.add_user("新来的管理员")
+    world.set_member_status(group.chat, not_started, "administrator", by=group.admin)
+    presses = {
+        "requester": world.press(requester, tally, roster),
+        "admin": world.press(group.admin, tally, roster),
+        "outsider": world.press(outsider, tally, roster),
+        "not_started": world.press(not_started, tally, roster),
+    }
+    await step(harness)
+
+    def toast(who: str) -> str:
+        answer = presses[who].answer
+        assert answer is not None
+        return str(answer.get("text"))
+
+    assert toast("requester") == text("ack.toast.roster_sent", "zh-Hans")
+    assert toast("admin") == text("ack.toast.roster_sent", "zh-Hans")
+    assert toast("outsider") == text("ack.toast.roster_denied", "zh-Hans")
+    assert toast("not_started") == text("ack.toast.start_bot", "zh-Hans")
+    (dm,) = world.sent_by_bot(world.private_chat(requester))
+    assert dm.text is not None
+    acked_line, missing_line = dm.text.split("\n")[1:3]
+    assert group.people[1].first_name in acked_line
+    assert requester.first_name in missing_line and outsider.first_name in missing_line
+    assert group.people[1].first_name not in missing_line
+    assert world.sent_by_bot(world.private_chat(outsider)) == []
+    assert all(
+        group.people[1].first_name not in (m.text or "")
+        for m in world.sent_by_bot(group.chat)
+        if m is not tally
+    )
+
+
+async def test_ack_command_by_an_admin_and_refused_to_others(harness: BotHarness) -> None:
+    world = harness.world
+    group = await ready(harness, members=3)
+    notice = world.send(group.admin, group.chat, "周五前报送本村消防台账。")
+    await step(harness)
+    assert [
+        m for m in world.sent_by_bot(group.chat) if m.reply_to_message_id == notice.message_id
+    ] == []
+    refused = world.send(group.people[0], group.chat, "/ack", reply_to=notice)
+    await step(harness)
+    (refusal,) = world.sent_by_bot(group.chat)
+    assert refusal.text == text("admin.only", "zh-Hans", command="/ack")
+
+    command = world.send(group.admin, group.chat, "/ack", reply_to=notice)
+    await step(harness)
+    tally = reply_of(harness, notice)
+    assert tally.text == tally_text(0, 4)
+    assert command.message_id in world.deleted_ids(group.chat)
+    assert refused.message_id not in world.deleted_ids(group.chat)
+    ack = world.send(group.people[1], group.chat, "收到", reply_to=notice)
+    await flush_live_messages(harness)
+    assert ack.deleted and tally.text == tally_text(1, 4)
+
+
+async def test_ack_command_from_an_anonymous_admin(harness: BotHarness) -> None:
+    world = harness.world
+    group = await ready(harness, members=2)
+    notice = world.send(group.people[0], group.chat, "本周六上午大扫除。")
+    await step(harness)
+    world.send(group.admin, group.chat, "/ack", reply_to=notice, anonymous=True)
+    await step(harness)
+    tally = reply_of(harness, notice)
+    world.press(group.people[1], tally)
+    await flush_live_messages(harness)
+    assert tally.text == tally_text(1, 3)
+
+
+async def test_instant_reply_demand_gets_the_rule_and_the_button(harness: BotHarness) -> None:
+    world = harness.world
+    group = await ready(harness, members=2)
+    demand = world.send(group.admin, group.chat, "各位请10分钟内回复收到")
+    await step(harness)
+    replies = [
+        m for m in world.sent_by_bot(group.chat) if m.reply_to_message_id == demand.message_id
+    ]
+    texts = {m.text for m in replies}
+    assert text("rule.instant_reply", "zh-Hans", marker="【紧急】") in texts
+    assert any(m.callback_data for m in replies)
+    assert all(m.disable_notification for m in replies)
+    async with harness.services.sessions() as session:
+        request = await session.scalar(select(AckRequest))
+    assert request is not None and request.instant_reply
+
+
+async def test_without_the_delete_right_acks_stay_but_count(harness: BotHarness) -> None:
+    world = harness.world
+    group = await ready(harness, members=3, can_delete=False)
+    tally = reply_of(harness, await post_notice(harness, group))
+    kept = world.send(group.people[0], group.chat, "收到")
+    await flush_live_messages(harness)
+    assert not kept.deleted and world.deleted_ids(group.chat) == []
+    assert tally.text == tally_text(1, 4)
+
+
+async def test_an_ack_outside_any_request_is_left_alone(harness: BotHarness) -> None:
+    world = harness.world
+    group = await ready(harness, members=2)
+    stray = world.send(group.people[0], group.chat, "收到")
+    await step(harness)
+    assert not stray.deleted and await ack_rows(harness) == []
+
+
+async def test_an_absorbed_ack_edited_afterwards_changes_nothing(
+    harness: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    world = harness.world
+    group = await ready(harness, members=2)
+    await post_notice(harness, group)
+    ack = world.send(group.people[0], group.chat, "收到")
+    world.edit(ack, "收到!")  # edited before the deletion reached it
+    await step(harness)
+    await flush_live_messages(harness)
+    assert ack.deleted
+    assert len(await ack_rows(harness)) == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_old_buttons_work_after_a_restart(
+    server: BotApiServer, db_url: str, clock: ManualClock
+) -> None:
+    await upgrade_to_head(db_url)
+    first = BotHarness(server, db_url, clock)
+    await first.start()
+    try:
+        group = await ready(first, members=2)
+        tally = reply_of(first, await post_notice(first, group))
+        await step(first)
+    finally:
+        await first.stop()
+    clock.advance(timedelta(hours=1))
+    second = BotHarness(server, db_url, clock)
+    await second.start()
+    try:
+        stop_alarm_clock(second)
+        press = second.world.press(group.people[0], tally)
+        await flush_live_messages(second)
+        assert press.answer is not None
+        assert press.answer["text"] == text("ack.toast.recorded", "zh-Hans")
+        assert tally.text == tally_text(1, 3)
+    finally:
+        await second.stop()
