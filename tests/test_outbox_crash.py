@@ -1,0 +1,171 @@
+"""kill -9 in the middle of a drain, then a restart: every item reaches Telegram exactly once.
+
+A standalone test server (`python -m testserver`, limits on) and two worker processes
+(tests/outbox_process.py) on one SQLite file. The kill is placed deterministically: after the
+first 20 items are sent and marked, the server is told to hold the next sendMessage of each
+chat without performing it, 30 more items are queued, and the worker is killed once all ten
+chats are stalled on a held request. Then 20 items are sent, 30 claimed by the dead worker, and
+none is in the window between "Telegram performed it" and "marked sent".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.outbox import enqueue
+from bot.storage import create_engine, session_factory
+from bot.storage.migrate import upgrade_to_head
+from bot.storage.models import OutboxItem
+from testserver import DEFAULT_TOKEN
+
+CHATS = [5000 + n for n in range(10)]
+FIRST, SECOND = range(20), range(20, 50)
+WORKER_ID = "crash-test-worker"
+PROCESS_SCRIPT = Path(__file__).with_name("outbox_process.py")
+# Guards against a hang, not a speed requirement: each wait ends as soon as its state is seen.
+PATIENCE_S = 60.0
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+class ControlApi:
+    def __init__(self, url: str) -> None:
+        self._client = httpx.Client(base_url=url + "/", timeout=10)
+
+    def get(self, name: str) -> Any:
+        response = self._client.get(name)
+        response.raise_for_status()
+        return response.json()
+
+    def post(self, name: str, **body: Any) -> Any:
+        response = self._client.post(name, json=body)
+        response.raise_for_status()
+        return response.json()
+
+    def sent_texts(self) -> list[str]:
+        return [message["text"] for message in self.get("sent")]
+
+    def held_requests(self) -> int:
+        return sum(1 for r in self.get("requests") if r["description"] == "fault: timeout")
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, ControlApi]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "testserver", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        base_url, _file_url, control_url = (process.stdout.readline().strip() for _ in range(3))
+        yield base_url, ControlApi(control_url)
+    finally:
+        process.terminate()
+        process.wait(timeout=PATIENCE_S)
+
+
+@pytest.fixture
+async def sessions(sqlite_url: str) -> AsyncIterator[Sessions]:
+    await upgrade_to_head(sqlite_url)
+    engine = create_engine(sqlite_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+def worker_process(database: str, base_url: str, *extra: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            str(PROCESS_SCRIPT),
+            f"--database={database}",
+            f"--base-url={base_url}",
+            f"--token={DEFAULT_TOKEN}",
+            f"--worker-id={WORKER_ID}",
+            *extra,
+        ]
+    )
+
+
+async def queue_items(sessions: Sessions, numbers: range) -> None:
+    async with sessions() as session, session.begin():
+        for n in numbers:
+            chat_id = CHATS[n % len(CHATS)]
+            await enqueue(
+                session,
+                key=f"item-{n:02}",
+                chat_id=chat_id,
+                method="sendMessage",
+                payload={"chat_id": chat_id, "text": f"item-{n:02}"},
+                not_before=datetime.now(UTC),
+            )
+
+
+async def count_by_status(sessions: Sessions) -> dict[str, int]:
+    async with sessions() as session:
+        rows = await session.execute(
+            select(OutboxItem.status, func.count()).group_by(OutboxItem.status)
+        )
+        return {status: count for status, count in rows}
+
+
+async def until(condition: Callable[[], Any], what: str) -> None:
+    """Poll `condition` (sync or async) until it holds; fail after PATIENCE_S."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PATIENCE_S
+    while True:
+        outcome = condition()
+        if asyncio.iscoroutine(outcome):
+            outcome = await outcome
+        if outcome:
+            return
+        if loop.time() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def test_each_item_arrives_exactly_once_across_kill_9_and_restart(
+    server: tuple[str, ControlApi], sessions: Sessions, sqlite_url: str
+) -> None:
+    base_url, control = server
+    for chat_id in CHATS:
+        control.post("users", first_name=f"official {chat_id}", id=chat_id, started=True)
+    await queue_items(sessions, FIRST)
+
+    first = worker_process(sqlite_url, base_url)
+    try:
+
+        async def first_sent_and_marked() -> bool:
+            return (await count_by_status(sessions)).get("sent") == len(FIRST)
+
+        await until(first_sent_and_marked, "the first items to be sent and marked")
+        control.post("fault", method="sendMessage", kind="timeout", count=len(CHATS), hold=3600)
+        await queue_items(sessions, SECOND)
+        await until(lambda: control.held_requests() == len(CHATS), "every chat to be stalled")
+    finally:
+        first.kill()
+        first.wait()
+
+    assert first.returncode == -9
+    assert await count_by_status(sessions) == {"sent": len(FIRST), "claimed": len(SECOND)}
+    assert len(control.sent_texts()) == len(FIRST)
+
+    second = worker_process(sqlite_url, base_url, "--until-idle")
+    assert second.wait(timeout=PATIENCE_S) == 0
+
+    arrived = Counter(control.sent_texts())
+    assert arrived == Counter({f"item-{n:02}": 1 for n in (*FIRST, *SECOND)})
+    assert await count_by_status(sessions) == {"sent": len(FIRST) + len(SECOND)}
+    assert control.get("violations") == []
