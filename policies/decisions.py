@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -13,6 +14,7 @@ from policies.calendar import QuietStatus, next_work_start, quiet_status
 from policies.classification import Classification, RollCallEntry
 from policies.group_policy import GroupPolicy, Mode
 from policies.labels import Label
+from policies.normalize import normalize
 from policies.rollcall import merge_repost
 
 
@@ -138,7 +140,8 @@ def matching_ack_request(
 def matching_rollcall(
     classification: Classification, rollcalls: tuple[OpenRollCall, ...]
 ) -> OpenRollCall | None:
-    """The open roll-call a posted chain repeats: most of its known entries reappear in it."""
+    """The open roll-call a posted chain repeats: most of its known entries reappear in it,
+    or it has the same topic and some of them (an old copy plus one new line)."""
     chain = classification.rollcall
     if chain is None:
         return None
@@ -147,9 +150,20 @@ def matching_rollcall(
     for rollcall in rollcalls:
         diff = merge_repost(rollcall.entries, chain)
         kept = len(rollcall.entries) - len(diff.dropped)
-        if rollcall.entries and kept * 2 >= len(rollcall.entries) and kept > best_kept:
+        most_kept = kept * 2 >= len(rollcall.entries)
+        same_topic = _topic_key(rollcall.title) == _topic_key(chain.title) != _GENERIC_TOPIC
+        if (most_kept or same_topic) and kept > best_kept:
             best, best_kept = rollcall, kept
     return best
+
+
+_GENERIC_TOPIC = "接龙"
+_NOT_TOPIC = re.compile(r"[\W_]+")
+
+
+def _topic_key(title: str) -> str:
+    """A chain's topic ignoring script, emoji, spacing and punctuation."""
+    return _NOT_TOPIC.sub("", normalize(title)).lower()
 
 
 def urgent_week_start(policy: GroupPolicy, now: datetime) -> datetime:

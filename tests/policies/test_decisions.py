@@ -11,6 +11,7 @@ from policies.classification import Classification, RollCall, RollCallEntry
 from policies.decisions import (
     Action,
     Audience,
+    Decision,
     GroupState,
     LogAction,
     MessageFacts,
@@ -222,6 +223,47 @@ def test_a_new_chain_starts_a_rollcall_and_a_repost_merges_into_it() -> None:
     assert merged.rollcall_id == 9
     assert [e.name for e in merged.new_rollcall_entries] == ["赵六"]
     assert merged.delete_message
+
+
+LONG_CHAIN = OpenRollCall(
+    9,
+    300,
+    301,
+    "周日河道清理",
+    tuple(RollCallEntry(i + 1, f"志愿者{i}") for i in range(10)),
+)
+
+
+def _posted(title: str, *names: str) -> Decision:
+    chain = RollCall(title, tuple(RollCallEntry(i + 1, n) for i, n in enumerate(names)))
+    return decide(
+        POLICY,
+        facts(WORK_TIME),
+        labelled(Label.ROLLCALL, rollcall=chain),
+        GroupState(open_rollcalls=(LONG_CHAIN,)),
+        WORK_TIME,
+    )
+
+
+def test_an_old_copy_of_a_long_chain_plus_one_line_still_merges_by_its_topic() -> None:
+    merged = _posted("週日河道清理 🧹", "志愿者0", "赵六")
+    assert merged.action is Action.MERGE_ROLLCALL and merged.rollcall_id == 9
+    assert [e.name for e in merged.new_rollcall_entries] == ["赵六"]
+    assert len(merged.dropped_rollcall_entries) == 9
+
+
+def test_a_different_chain_sharing_a_name_or_only_the_word_jielong_starts_its_own() -> None:
+    assert _posted("周六党员活动", "志愿者0", "赵六").start_rollcall
+    generic = OpenRollCall(9, 300, 301, "接龙", LONG_CHAIN.entries)
+    chain = RollCall("接龙", (RollCallEntry(1, "志愿者0"), RollCallEntry(2, "赵六")))
+    decision = decide(
+        POLICY,
+        facts(WORK_TIME),
+        labelled(Label.ROLLCALL, rollcall=chain),
+        GroupState(open_rollcalls=(generic,)),
+        WORK_TIME,
+    )
+    assert decision.start_rollcall
 
 
 def test_edit_of_a_work_time_message_is_ignored_and_an_urgent_edit_releases_a_held_one() -> None:
