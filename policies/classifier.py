@@ -9,18 +9,18 @@ Clauses that deny a demand (无需回复, 不得要求…填报) or speak for on
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 
 from policies.ack import ack_rule
-from policies.classification import Classification, RollCall
+from policies.classification import Classification
 from policies.deadlines import find_deadline_normalized
 from policies.group_policy import DEFAULT_URGENT_MARKERS, GroupPolicy
 from policies.labels import Label
 from policies.normalize import normalize
 from policies.rollcall import parse_normalized
-from policies.urgency import UrgentMarker, find_urgent_marker
+from policies.urgency import find_urgent_marker
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,17 +170,6 @@ _INSTRUCTION = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class _Analysis:
-    """Everything about a message that does not depend on `now`."""
-
-    labels: frozenset[Label]
-    why: tuple[str, ...]
-    marker: UrgentMarker | None = None
-    instant_reply: bool = False
-    rollcall: RollCall | None = None
-
-
 def _clauses(text: str) -> list[str]:
     return _CLAUSE.findall(text)
 
@@ -295,11 +284,12 @@ def _notice(text: str, demand: bool, data: bool) -> str | None:
     return None
 
 
-def _analyse(text: str, config: ClassifierConfig) -> _Analysis:
+def _analyse(text: str, config: ClassifierConfig) -> Classification:
+    """Everything about normalized `text` that does not depend on `now` (so no deadline)."""
     ack_words, urgent_markers = _vocabulary(config)
     rule = ack_rule(text, ack_words)
     if rule:
-        return _Analysis(frozenset({Label.ACK}), (rule,))
+        return Classification(frozenset({Label.ACK}), (rule,))
     lowered = _URL.sub(" ", text.lower())
     marker = find_urgent_marker(text, urgent_markers)
     labels: set[Label] = set()
@@ -332,8 +322,15 @@ def _analyse(text: str, config: ClassifierConfig) -> _Analysis:
             labels.add(Label.NOTICE)
             why.append(notice)
     if not labels:
-        return _Analysis(frozenset({Label.CHAT}), ("chat:no-rule",))
-    return _Analysis(frozenset(labels), tuple(why), marker, instant, rollcall)
+        return Classification(frozenset({Label.CHAT}), ("chat:no-rule",))
+    return Classification(
+        labels=frozenset(labels),
+        why=tuple(why),
+        urgent_marker=marker.marker if marker else None,
+        urgent_reason=marker.reason if marker else None,
+        instant_reply=instant,
+        rollcall=rollcall,
+    )
 
 
 @lru_cache(maxsize=256)
@@ -345,29 +342,19 @@ def _vocabulary(config: ClassifierConfig) -> tuple[tuple[str, ...], tuple[str, .
 
 
 @lru_cache(maxsize=4096)
-def _cached_analysis(text: str, config: ClassifierConfig) -> _Analysis:
+def _cached_analysis(text: str, config: ClassifierConfig) -> Classification:
     return _analyse(text, config)
 
 
 def classify(text: str, now: datetime, config: ClassifierConfig = DEFAULT_CONFIG) -> Classification:
     """Labels for one message, which rule gave each, and what the labels carry.
 
-    `now` (timezone-aware) anchors relative deadlines such as 本周五 or 今晚8点.
+    `now` (timezone-aware) anchors relative deadlines such as 本周五 or 今晚8点. Results for the
+    same text are shared between calls: frozen, and not to be mutated (`extra` included).
     """
     normalized = normalize(text)
     analysis = _cached_analysis(normalized, config)
-    marker = analysis.marker
-    deadline = (
-        find_deadline_normalized(normalized.lower(), now)
-        if Label.DATA_REQUEST in analysis.labels
-        else None
-    )
-    return Classification(
-        labels=analysis.labels,
-        why=analysis.why,
-        urgent_marker=marker.marker if marker else None,
-        urgent_reason=marker.reason if marker else None,
-        instant_reply=analysis.instant_reply,
-        rollcall=analysis.rollcall,
-        deadline=deadline,
-    )
+    if Label.DATA_REQUEST not in analysis.labels:
+        return analysis
+    deadline = find_deadline_normalized(normalized.lower(), now)
+    return analysis if deadline is None else replace(analysis, deadline=deadline)
