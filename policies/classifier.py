@@ -98,7 +98,7 @@ _INSTANT = re.compile(
 # alternatives; so each family is a fast literal pattern plus, where needed, a small one for the
 # forms that need context, and conditions that need context are checked after a match.
 _ASKED = re.compile(
-    r"请|麻烦|烦请|务必|要求|需要|尽快|抓紧|@|把|将|各|"
+    r"请|麻烦|烦请|务必|要求|需要|尽快|抓紧|@|把|将|各|留痕|备查|"
     r"pls|please|kindly|everyone|all staff|could you|can you|would you|could everyone"
 )
 _REPORT_VERB = re.compile(
@@ -142,7 +142,7 @@ _NOTICE_WORDS = re.compile(
     # schedules and changes
     r"安排|调整|改为|改在|改到|改期|取消|推迟|提前到|延期|暂停|恢复|停水|停电|停业|停诊|检修|维修|"
     r"维护|停机|上线|封闭|开放|关闭|施工|装修|封路|绕行|搬迁|迁址|值班|带班|时间为|时间表|作息|实行|施行|"
-    r"督查组|检查组|迎检|迎审|"
+    r"督查组|检查组|迎检|迎审|上班|加班|调休|补班|大扫除|一律|严禁|禁止|须提前|需提前|"
     r"fyi|reminder|notice|announcement|meeting|will be held|please note|heads up|inspection|"
     r"schedule|arrive|training|workshop|postpone|cancel|closed"
 )
@@ -163,10 +163,18 @@ _REPLY_OPENING = re.compile(
 )
 # In a message that demands replies, these clauses are part of the demand, not an announcement.
 _SUPPORTING = re.compile(r"确认|是否|能否|回复")
-_INSTRUCTION = re.compile(
+# A task given to everyone (请各村立即组织…) announces something even beside a request.
+_TASK = re.compile(
     r"(?:请|要求|务必)(?:各|全体|所有|大家|全镇|全院|全校|全员)[^,。;!?\n]{0,20}?"
     r"(?:做好|组织|开展|落实|通知|准备|加强|确保|参加|前往|在岗|到岗|配合|执行|注意|关注|学习|转告|转发|"
     r"排查|巡查|清理|整改|暂停|停止|撤离|转移)"
+)
+# Any instruction to everyone (请大家…, 全体人员…) announces something in a message that asks
+# for no reply and no data; beside such a request it is only who is asked.
+_TO_EVERYONE = re.compile(
+    r"(?:请|要求|务必)(?:各|全体|所有|大家|全镇|全院|全校|全员)|各位注意|请注意|"
+    r"全体(?:人员|职工|干部|党员|老师|同事|同志|教师|医护)|所有人员|"
+    r"please (?:remember|make sure|ensure|note|be reminded)|all staff|everyone (?:please|must)"
 )
 
 
@@ -277,8 +285,10 @@ def _notice(text: str, demand: bool, data: bool) -> str | None:
     clauses = "\n".join(_announcing_clauses(text, demand, data))
     if match := _NOTICE_WORDS.search(clauses) or _NOTICE_PHRASES.search(clauses):
         return f"notice:announces:{match[0]}"
-    if match := _INSTRUCTION.search(clauses):
-        return f"notice:instruction:{match[0]}"
+    if match := _TASK.search(clauses):
+        return f"notice:task:{match[0]}"
+    if not (demand or data) and (match := _TO_EVERYONE.search(clauses)):
+        return f"notice:to-everyone:{match[0]}"
     if not data and (match := _NOTICE_WEAK.search(clauses)):
         return f"notice:document:{match[0]}"
     return None

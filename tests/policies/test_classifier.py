@@ -195,6 +195,12 @@ LABELLED = [
     ("🔴紧急通知：今晚十点起全镇停电", {"urgent", "notice"}),
     ("#紧急通知# 全镇明天停水", {"urgent", "notice"}),
     ("这个比较紧急，大家辛苦一下", {"chat"}),
+    ("明天请大家穿工作服", {"notice"}),
+    ("本周日正常上班", {"notice"}),
+    ("今天下午全体人员大扫除", {"notice"}),
+    ("Please remember to lock the office doors", {"notice"}),
+    ("转发后截图留痕", {"data_request"}),
+    ("请各村核实辖区内危旧房屋数量，20号前上报", {"data_request"}),
     # more of the same kind
     ("已阅，有个错别字，第三段“截止”写成了“截至”", {"chat"}),
     ("2", {"chat"}),
