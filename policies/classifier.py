@@ -43,7 +43,7 @@ DEFAULT_CONFIG = ClassifierConfig()
 _CLAUSE = re.compile(r"(?:[^,。;:!?\n]|(?<=\d):(?=\d))+")  # "8:30" stays one clause
 _URL = re.compile(r"(?:https?://|www\.)\S+")
 _SENTENCE = re.compile(r"[^。!?\n]+[。!?]*")
-_QUESTION = re.compile(r"\?|吗|呢$|么$|有没有|是不是|能不能|谁")
+_QUESTION = re.compile(r"\?|吗|(?:呢|么|吧)[。!.~]*$|有没有|是不是|能不能|谁")
 
 # --- demand_reply -----------------------------------------------------------------------------
 _REPLY = (
@@ -99,7 +99,7 @@ _INSTANT = re.compile(
 # forms that need context, and conditions that need context are checked after a match.
 _ASKED = re.compile(
     r"请|麻烦|烦请|务必|要求|需要|尽快|抓紧|@|把|将|各|留痕|备查|"
-    r"pls|please|kindly|everyone|all staff|could you|can you|would you|could everyone"
+    r"pls|please|kindly|reminder|everyone|all staff|could you|can you|would you|could everyone"
 )
 _REPORT_VERB = re.compile(
     r"报送|上报|填报|核报|报上来|报上去|报一下|报过来|报给|报至|汇总|收齐|摸底|摸排|摸一下底|摸个底|"
@@ -159,7 +159,7 @@ _NOTICE_WEAK = re.compile(
 _PERSONAL = re.compile(r"我(?![镇院校局所县市区乡村部办委])|(?:i|my)\b(?<!\wi)(?<!\wmy)")
 # A message opening with an acknowledgement is a reply (收到，明天派人去), not an announcement.
 _REPLY_OPENING = re.compile(
-    r"(?:收到|好的|明白|了解|已阅|知道了|ok|okay|noted|received)(?![请后的回])"
+    r"(?:已经收到|已收到|收到|收悉|好的|明白|了解|已阅|知道了|ok|okay|noted|received)(?![请后的回])"
 )
 # In a message that demands replies, these clauses are part of the demand, not an announcement.
 _SUPPORTING = re.compile(r"确认|是否|能否|回复")

@@ -80,7 +80,7 @@ def parse_normalized(text: str) -> RollCall | None:
     while end > 1 and (entry := _entry(lines[end - 1])) is not None:
         entries.append(entry)
         end -= 1
-    if not entries:
+    if not entries or (end == 1 and _entry(lines[0]) is not None):  # a list with no topic
         return None
     entries.reverse()
     topic = " ".join(lines[:end])

@@ -15,6 +15,8 @@ SHANGHAI = pytz.timezone("Asia/Shanghai")
 NOW = SHANGHAI.localize(datetime(2026, 11, 18, 10, 0))  # a Wednesday morning
 
 ACK = [
+    "好的，马上",
+    "收到，辛苦領導",
     "收到",
     "收到收到👍",
     "好嘞",
@@ -90,6 +92,8 @@ ACK = [
     "+1",
 ]
 NOT_ACK = [
+    "好的，马上",
+    "收到，辛苦領導",
     "收到，但第三行数据有误",
     "收到，但是表格第二列的格式不对",
     "收到，请问截止时间是哪天？",
@@ -201,6 +205,20 @@ LABELLED = [
     ("Please remember to lock the office doors", {"notice"}),
     ("转发后截图留痕", {"data_request"}),
     ("请各村核实辖区内危旧房屋数量，20号前上报", {"data_request"}),
+    ("今天的通知大家都看到了吧", {"chat"}),
+    ("紧急集合！全体民兵到武装部集合", {"urgent", "notice"}),
+    ("已收到文件，谢谢", {"chat"}),
+    ("Reminder: submit expense claims by 25th", {"data_request", "notice"}),
+    ("1. 王芳\n2. 李强\n3. 赵敏", {"chat"}),
+    ("关于召开一季度安全生产形势分析会的通知\n各村：\n定于4月2日上午9点召开会议。", {"notice"}),
+    ("请各村于4月10日前将春耕备耕情况统计表报至农业站", {"data_request"}),
+    ("请各村负责人核对附件名单，有误的请在明天中午前反馈", {"data_request"}),
+    ("谁统计一下今天来了多少人？", {"chat"}),
+    ("第三季度的台账我已经整理好了", {"chat"}),
+    ("【緊急通知】請各校今天下午4點前回覆學生返校人數", {"urgent", "demand_reply", "data_request"}),
+    ("明天9点开会，不用回复", {"notice"}),
+    ("党员捐款接龙\n1、张伟 100元\n2、李娜 200元", {"rollcall"}),
+    ("Kindly submit your leave applications before Friday", {"data_request"}),
     # more of the same kind
     ("已阅，有个错别字，第三段“截止”写成了“截至”", {"chat"}),
     ("2", {"chat"}),
