@@ -120,9 +120,10 @@ def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(body)
 
 
-# Decorations: emoji and pictographs, skin tones, and bracket emoticons such as [抱拳] [OK].
+# Decorations: emoji and pictographs, skin tones, and bracket emoticons such as [抱拳] [OK],
+# but not placeholders for an attachment ([图片], [文件]), which carry something more.
 _DECORATION = re.compile(
-    r"\[[^\[\]\s]{1,4}\]"
+    r"\[(?!图片|文件|语音|视频|链接|位置|红包|转账|动画)[^\[\]\s]{1,4}\]"
     r"|[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\u2190-\u21FF\u3297\u3299"
     r"\u00A9\u00AE\u203C\u2049\u2122\u2139]"
 )
@@ -131,10 +132,8 @@ _ACK_EMOJI = frozenset("👍👌🫡🙏✅✔☑🤝💪🆗🙆")
 # Skin tones and gender signs that ride on another emoji (👍🏻, 🙋‍♀️).
 _MODIFIERS = frozenset("\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U0001f3ff♀♂")
 _ACK_EMOTICONS = frozenset(
-    {"[ok]", "[强]", "[抱拳]", "[握手]", "[好的]", "[收到]", "[胜利]", "[拳头]", "[耶]", "[微笑]"}
+    {"[ok]", "[强]", "[抱拳]", "[握手]", "[好的]", "[收到]", "[胜利]", "[拳头]"}
 )
-
-
 _MAX_CHARS = 40  # longer than any acknowledgement with a name, a unit and thanks
 
 
