@@ -1,0 +1,138 @@
+"""Modes and the admin commands: /policy, /quiet, /restdays, /mode, with refusals and audit."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.i18n import text
+from bot.storage.models import AdminAudit
+from tests.e2e.harness import BotHarness, shanghai
+from tests.e2e.quiet_scenarios import (
+    bot_texts,
+    drained,
+    held_rows,
+    joined_group,
+    log_actions,
+    private_texts,
+    started_bot,
+)
+
+WED_NIGHT = shanghai(2026, 11, 18, 23, 10)
+
+
+async def audit_rows(harness: BotHarness) -> list[AdminAudit]:
+    async with harness.services.sessions() as session:
+        return list(await session.scalars(select(AdminAudit).order_by(AdminAudit.id)))
+
+
+async def test_policy_shows_the_rules_and_the_next_quiet_period(harness: BotHarness) -> None:
+    world = harness.world
+    li = world.add_user("李明")
+    group = await joined_group(harness, members=[li])
+    world.send(li, group, "/policy")
+    await drained(harness)
+    answer = bot_texts(harness, group)[-1]
+    assert answer.startswith(text("policy.header", "zh-Hans", group="青石镇工作群"))
+    assert "免打扰时段:21:00-08:00" in answer and "休息日:周六、周日" in answer
+    assert "下一个非工作时段从 今天 21:00 开始" in answer
+
+
+async def test_admin_changes_quiet_hours_rest_days_and_mode_and_each_is_audited(
+    harness: BotHarness,
+) -> None:
+    world = harness.world
+    admin = world.add_user("王书记")
+    group = await joined_group(harness, admins=[admin])
+    world.send(admin, group, "/quiet 12:00-13:30 20:00-08:00")
+    world.send(admin, group, "/restdays sun")
+    world.send(admin, group, "/mode advise")
+    await drained(harness)
+    assert bot_texts(harness, group)[-3:] == [
+        text("quiet.set", "zh-Hans", windows="12:00-13:30 20:00-08:00"),
+        text("restdays.set", "zh-Hans", days="周日"),
+        text("mode.set", "zh-Hans", mode=text("policy.mode.advise", "zh-Hans")),
+    ]
+    audits = await audit_rows(harness)
+    assert [(a.action, a.user_id) for a in audits] == [
+        ("quiet", admin.id),
+        ("restdays", admin.id),
+        ("mode", admin.id),
+    ]
+    assert audits[0].old == {"quiet_windows": ["21:00-08:00"]}
+    assert audits[0].new == {"quiet_windows": ["12:00-13:30", "20:00-08:00"]}
+    assert audits[2].new == {"mode": "advise"}
+
+
+async def test_bad_input_is_explained_and_changes_nothing(harness: BotHarness) -> None:
+    world = harness.world
+    admin = world.add_user("王书记")
+    group = await joined_group(harness, admins=[admin])
+    for command in ("/quiet 25:00-08:00", "/quiet", "/restdays funday", "/mode loud"):
+        world.send(admin, group, command)
+    world.send(admin, group, "/restdays mon tue wed thu fri sat sun")
+    await drained(harness)
+    assert bot_texts(harness, group)[-5:] == [
+        text("quiet.invalid", "zh-Hans", value="25:00-08:00"),
+        text("quiet.usage", "zh-Hans"),
+        text("restdays.invalid", "zh-Hans", value="funday"),
+        text("mode.invalid", "zh-Hans", value="loud"),
+        text("policy.error.rest_days", "zh-Hans"),
+    ]
+    assert await audit_rows(harness) == []
+
+
+async def test_a_member_is_refused_and_an_anonymous_admin_is_obeyed(harness: BotHarness) -> None:
+    world = harness.world
+    li = world.add_user("李明")
+    hidden = world.add_user("匿名管理员")
+    group = await joined_group(harness, admins=[hidden], members=[li])
+    world.send(li, group, "/mode off")
+    await drained(harness)
+    assert bot_texts(harness, group)[-1] == text("admin.only", "zh-Hans", command="/mode")
+    world.send(hidden, group, "/mode off", anonymous=True)
+    await drained(harness)
+    assert bot_texts(harness, group)[-1] == text(
+        "mode.set", "zh-Hans", mode=text("policy.mode.off", "zh-Hans")
+    )
+    (audit,) = await audit_rows(harness)
+    assert audit.user_id is None and audit.new == {"mode": "off"}
+
+
+async def test_advise_mode_keeps_the_message_and_tells_the_sender_once_a_night(
+    harness: BotHarness,
+) -> None:
+    world = harness.world
+    admin = world.add_user("王书记")
+    li = await started_bot(harness, "李明")
+    group = await joined_group(harness, admins=[admin], members=[li])
+    world.send(admin, group, "/mode advise")
+    await drained(harness)
+    harness.clock.set(WED_NIGHT)
+    first = world.send(li, group, "明天交材料")
+    second = world.send(li, group, "还有下周的排班")
+    await drained(harness)
+    assert not first.deleted and not second.deleted
+    assert await held_rows(harness, group) == []
+    actions = await log_actions(harness, group)
+    assert actions[first.message_id] == actions[second.message_id] == "advised"
+    reminders = [t for t in private_texts(harness, li) if t.startswith("提醒")]
+    assert len(reminders) == 1 and "明天 08:00" in reminders[0]
+    harness.clock.set(shanghai(2026, 11, 19, 22))
+    world.send(li, group, "再补充一点")
+    await drained(harness)
+    assert len([t for t in private_texts(harness, li) if t.startswith("提醒")]) == 2
+
+
+async def test_mode_off_leaves_night_messages_alone(harness: BotHarness) -> None:
+    world = harness.world
+    admin = world.add_user("王书记")
+    li = await started_bot(harness, "李明")
+    group = await joined_group(harness, admins=[admin], members=[li])
+    world.send(admin, group, "/mode off")
+    await drained(harness)
+    harness.clock.set(WED_NIGHT)
+    message = world.send(li, group, "明天交材料")
+    await drained(harness)
+    assert not message.deleted
+    assert (await log_actions(harness, group))[message.message_id] == "mode_off"
+    assert len(private_texts(harness, li)) == 1, "only the answer to /start"
