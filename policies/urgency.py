@@ -13,7 +13,7 @@ from functools import lru_cache
 _TOPIC_AFTER = (
     r"(?!联系|避难|疏散|救援|预案|电话|出口|通道|医|救|措施|处置|响应|状态|制动|按钮|停车|集合点)"
 )
-_WORD = rf"(?:十万火急|紧急{_TOPIC_AFTER}|加急|特急|火急(?!火燎)|急件|急{2, 8}|urgent|asap)"
+_WORD = rf"(?:十万火急|紧急{_TOPIC_AFTER}|加急|特急|火急(?!火燎)|急件|急{{2,8}}|urgent|asap)"
 _SUFFIX = r"(?:通知|提醒|任务|事项|情况|通告|公告|通报|集合|会议|求助|扩散|件|事)?"
 _TAG_TEXT = r"[^【】\[\]「」〖〗()\n]{0,4}?"
 _BUILT_IN = (

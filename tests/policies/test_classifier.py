@@ -219,6 +219,7 @@ LABELLED = [
     ("明天9点开会，不用回复", {"notice"}),
     ("党员捐款接龙\n1、张伟 100元\n2、李娜 200元", {"rollcall"}),
     ("Kindly submit your leave applications before Friday", {"data_request"}),
+    ("急急急 请各村马上回复", {"urgent", "demand_reply"}),
     # more of the same kind
     ("已阅，有个错别字，第三段“截止”写成了“截至”", {"chat"}),
     ("2", {"chat"}),
