@@ -13,10 +13,11 @@ Why not PTB's AIORateLimiter: one RetryAfter there pauses every request of the b
 retries in place, hiding the failure from the durable outbox that owns retries. Here:
 
 - a RetryAfter pauses only the chat it was answered for (or the unpaced requests, such as
-  callback answers and reads, when it came for one of those), and the error is raised after
-  at most `rate_limit_args` in-place retries (the limiter's `retries` by default). The outbox
-  passes 0: it reschedules the item itself, durably. Interactive replies from handlers keep
-  the default of one in-place retry when the wait is short (at most `max_retry_wait` seconds).
+  callback answers and reads, when it came for one of those), and a call gets at most
+  `rate_limit_args` attempts (an int; the limiter's `attempts` by default) before the error
+  is raised. The outbox passes `SINGLE_ATTEMPT`: it reschedules the item itself, durably.
+  Interactive replies from handlers keep the default of two attempts, the second only when
+  the wait is short (at most `max_retry_wait` seconds).
 - a request takes from all its budgets at once, and only when every one has room, so a
   request waiting for its chat uses nothing of the overall budget meanwhile.
 - the budgets stay a little under Telegram's figures, because the server counts arrival
@@ -312,6 +313,13 @@ class RateBudget:
         return len(self._chats.keys() | self._groups.keys())
 
 
+SINGLE_ATTEMPT = 1
+"""rate_limit_args for a call whose RetryAfter must reach the caller at once.
+
+Attempts rather than retries, because PTB drops falsy rate_limit_args such as 0.
+"""
+
+
 def pause_key(kind: Kind, chat: ChatKey) -> ChatKey:
     """What a RetryAfter pauses: the chat for paced requests, else the unpaced requests."""
     return None if kind is Kind.UNPACED else chat
@@ -339,16 +347,16 @@ def chat_key(data: dict[str, Any]) -> ChatKey:
 class ChatRateLimiter(BaseRateLimiter[int]):
     """PTB rate limiter: paces by `Limits`; a RetryAfter pauses only its chat.
 
-    `rate_limit_args` (an int) is the number of in-place retries after a RetryAfter for that
-    call; None means the limiter's `retries`. A retry happens only when Telegram's wait is at
-    most `max_retry_wait` seconds; otherwise the error is raised at once.
+    `rate_limit_args` (an int) is the number of attempts a call gets against RetryAfter;
+    None means the limiter's `attempts`. Another attempt is made only when Telegram's wait
+    is at most `max_retry_wait` seconds; otherwise the error is raised at once.
     """
 
     def __init__(
         self,
         limits: Limits | None = None,
         *,
-        retries: int = 1,
+        attempts: int = 2,
         max_retry_wait: float = 10.0,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -356,7 +364,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         self._monotonic = monotonic
         self._sleep = sleep
         self._budget = RateBudget(limits or Limits(), monotonic())
-        self._retries = retries
+        self._attempts = attempts
         self._max_retry_wait = max_retry_wait
         # asyncio.Lock wakes its waiters in arrival order: the queue for the overall budget.
         self._turns = asyncio.Lock()
@@ -407,8 +415,8 @@ class ChatRateLimiter(BaseRateLimiter[int]):
     ) -> JSONResult:
         kind = kind_of(endpoint)
         chat = chat_key(data)
-        retries = self._retries if rate_limit_args is None else rate_limit_args
-        attempt = 0
+        attempts = self._attempts if rate_limit_args is None else rate_limit_args
+        attempt = 1
         while True:
             await self.acquire(kind, chat)
             try:
@@ -416,6 +424,6 @@ class ChatRateLimiter(BaseRateLimiter[int]):
             except RetryAfter as error:
                 wait = retry_after_seconds(error)
                 self.pause(pause_key(kind, chat), wait)
-                if attempt >= retries or wait > self._max_retry_wait:
+                if attempt >= attempts or wait > self._max_retry_wait:
                     raise
                 attempt += 1

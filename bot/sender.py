@@ -27,10 +27,7 @@ from telegram.error import (
 )
 from telegram.ext import ExtBot
 
-from bot.ratelimit import retry_after_seconds
-
-NO_RETRY_IN_PLACE = 0
-"""The limiter's rate_limit_args for outbox calls: a RetryAfter is raised, the outbox waits."""
+from bot.ratelimit import SINGLE_ATTEMPT, retry_after_seconds
 
 
 class FailureKind(Enum):
@@ -57,6 +54,7 @@ NOT_MODIFIED = {"not_modified": True}
 
 
 def uses_outbox_limits(bot: Bot) -> bool:
+    """Whether calls through `bot` pass a rate limiter that takes rate_limit_args."""
     return isinstance(bot, ExtBot) and bot.rate_limiter is not None
 
 
@@ -70,9 +68,8 @@ async def perform(bot: Bot, method: str, payload: Mapping[str, Any]) -> dict[str
 
     An edit to the content the message already has counts as done (NOT_MODIFIED).
     """
-    extra: dict[str, Any] = (
-        {"rate_limit_args": NO_RETRY_IN_PLACE} if uses_outbox_limits(bot) else {}
-    )
+    # A RetryAfter must reach the outbox, which reschedules the item durably.
+    extra: dict[str, Any] = {"rate_limit_args": SINGLE_ATTEMPT} if uses_outbox_limits(bot) else {}
     try:
         if _api_alias(method):
             result = await getattr(bot, method)(**payload, **extra)
@@ -122,15 +119,21 @@ def classify(error: Exception) -> Failure | None:
     if isinstance(error, InvalidToken):
         return None
     if isinstance(error, Forbidden | BadRequest | EndPointNotFound):
-        return Failure(FailureKind.PERMANENT, f"{type(error).__name__}: {error.message}")
+        return Failure(FailureKind.PERMANENT, _reason(error))
     if isinstance(error, TimedOut):
         # Telegram may have performed it; retrying risks a duplicate, dropping risks a loss.
         return Failure(FailureKind.TRANSIENT, f"timed out: {error.message}")
     if isinstance(error, NetworkError):
         return Failure(FailureKind.TRANSIENT, f"network: {error.message}")
     if isinstance(error, TelegramError):
-        return Failure(FailureKind.PERMANENT, f"{type(error).__name__}: {error.message}")
+        return Failure(FailureKind.PERMANENT, _reason(error))
     if isinstance(error, TypeError | ValueError):
         # PTB refused the payload's parameters before sending anything.
         return Failure(FailureKind.PERMANENT, f"malformed call: {error}")
     return None
+
+
+def _reason(error: TelegramError) -> str:
+    """Telegram's description, led by the error's name unless it already is (Forbidden: ...)."""
+    name = type(error).__name__
+    return error.message if error.message.startswith(name) else f"{name}: {error.message}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -21,6 +21,7 @@ from telegram.error import (
     RetryAfter,
     TimedOut,
 )
+from telegram.ext import ExtBot
 
 from bot.clock import ManualClock
 from bot.outbox import (
@@ -32,8 +33,10 @@ from bot.outbox import (
     find_item,
     sent_result,
 )
+from bot.ratelimit import ChatRateLimiter
 from bot.sender import FailureKind, classify, compact_result
 from bot.storage.models import OutboxItem
+from testserver import BotApiServer
 
 # PTB itself reads RetryAfter.retry_after when building one, which warns until PTB_TIMEDELTA=1.
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -453,3 +456,104 @@ def test_compact_result_keeps_the_ids() -> None:
     assert compact_result(True) == {"ok": True}
     assert compact_result({"message_id": 7, "text": "long"}) == {"message_id": 7}
     assert compact_result([{"message_id": 1}, {"message_id": 2}]) == {"message_ids": [1, 2]}
+
+
+# ---- through the test Bot API server, over HTTP, with the real limiter -----------------------
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[BotApiServer]:
+    async with BotApiServer() as running:
+        yield running
+
+
+@pytest.fixture
+async def ext_bot(server: BotApiServer) -> AsyncIterator[ExtBot[int]]:
+    bot: ExtBot[int] = ExtBot(
+        server.token, base_url=server.base_url, rate_limiter=ChatRateLimiter()
+    )
+    async with bot:
+        yield bot
+
+
+async def test_calls_reach_the_server_as_bot_api_json(
+    session_factory: Sessions,
+    clock: ManualClock,
+    server: BotApiServer,
+    ext_bot: ExtBot[int],
+) -> None:
+    alice = server.world.add_user("Alice", started=True)
+    group = server.world.add_group("村委会工作群")
+    keyboard = {"inline_keyboard": [[{"text": "✅ 收到", "callback_data": "ack:1"}]]}
+    notice = {
+        "chat_id": group.id,
+        "text": "已确认 0/28",
+        "reply_markup": keyboard,
+        "entities": [{"type": "bold", "offset": 0, "length": 3}],
+        "disable_notification": True,
+    }
+    await put(session_factory, "tally:1", group.id, payload=notice)
+    await put(session_factory, "dm:alice", alice.id)
+    worker = OutboxWorker(ext_bot, session_factory, clock)
+    assert await worker.drain_once() == DrainCounts(sent=2)
+
+    [posted] = server.world.sent_by_bot(server.world.chats[group.id])
+    assert (posted.text, posted.reply_markup, posted.disable_notification) == (
+        "已确认 0/28",
+        keyboard,
+        True,
+    )
+    assert posted.entities == [{"type": "bold", "offset": 0, "length": 3}]
+    assert await result_of(session_factory, "tally:1") == {"message_id": posted.message_id}
+
+    edit = {key: notice[key] for key in ("chat_id", "text", "reply_markup", "entities")} | {
+        "message_id": posted.message_id
+    }
+    await put(session_factory, "tally:1:edit", group.id, method="editMessageText", payload=edit)
+    delete = {"chat_id": group.id, "message_id": posted.message_id}
+    await put(session_factory, "tally:1:del", group.id, method="deleteMessage", payload=delete)
+    assert await worker.drain_once() == DrainCounts(sent=2)
+    assert await result_of(session_factory, "tally:1:edit") == {"not_modified": True}
+    assert posted.deleted
+    server.assert_no_violations()
+
+
+async def test_server_refusals_are_settled_by_kind(
+    session_factory: Sessions,
+    clock: ManualClock,
+    server: BotApiServer,
+    ext_bot: ExtBot[int],
+) -> None:
+    blocked = server.world.add_user("Blocked", started=True)
+    server.world.block_bot(blocked)
+    flooded = server.world.add_user("Flooded", started=True)
+    await put(session_factory, "blocked", blocked.id)
+    await put(session_factory, "nowhere", 424242)
+    await put(session_factory, "flooded", flooded.id)
+    server.inject_fault("sendMessage", "429", retry_after=7)
+    worker = OutboxWorker(ext_bot, session_factory, clock, rng=random.Random(1))
+
+    counts = await worker.drain_once()
+    assert (counts.sent, counts.failed) == (1, 2) or (counts.retried, counts.failed) == (1, 1)
+    flood_victim = [
+        key
+        for key in ("blocked", "nowhere", "flooded")
+        if (await item(session_factory, key)).status == "pending"
+    ]
+    assert len(flood_victim) == 1
+    retried = await item(session_factory, flood_victim[0])
+    assert retried.not_before == START + timedelta(seconds=7)
+    assert retried.attempts == 0
+    limiter = ext_bot.rate_limiter
+    assert isinstance(limiter, ChatRateLimiter)
+    assert 0 < limiter.paused_for(retried.chat_id) <= 7
+
+    failed = {
+        key: (await item(session_factory, key)).last_error
+        for key in ("blocked", "nowhere")
+        if key not in flood_victim
+    }
+    assert all(
+        reason and ("blocked" in reason or "not found" in reason) for reason in failed.values()
+    )
+    assert server.count_429 == 1

@@ -11,7 +11,16 @@ from typing import Any
 import pytest
 from telegram.error import RetryAfter
 
-from bot.ratelimit import ChatRateLimiter, Kind, Limits, Rate, RateBudget, Window, kind_of
+from bot.ratelimit import (
+    SINGLE_ATTEMPT,
+    ChatRateLimiter,
+    Kind,
+    Limits,
+    Rate,
+    RateBudget,
+    Window,
+    kind_of,
+)
 
 # PTB itself reads RetryAfter.retry_after when building one, which warns until PTB_TIMEDELTA=1.
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -226,12 +235,12 @@ async def send(
     )
 
 
-async def test_retry_after_is_raised_when_no_retry_is_allowed_and_pauses_the_chat() -> None:
+async def test_retry_after_is_raised_after_a_single_attempt_and_pauses_the_chat() -> None:
     time = FakeTime()
     limiter = limiter_on(time, Limits(overall=Rate(30, 1.0, burst=2)))
     failing = Recorder(time, [RetryAfter(12)])
     with pytest.raises(RetryAfter):
-        await send(limiter, failing, PRIVATE, rate_limit_args=0)
+        await send(limiter, failing, PRIVATE, rate_limit_args=SINGLE_ATTEMPT)
     assert limiter.paused_for(PRIVATE) == pytest.approx(12.0)
 
     other = Recorder(time)
@@ -242,24 +251,24 @@ async def test_retry_after_is_raised_when_no_retry_is_allowed_and_pauses_the_cha
 
 async def test_short_retry_after_is_retried_in_place_once() -> None:
     time = FakeTime()
-    limiter = limiter_on(time, retries=1, max_retry_wait=10.0)
+    limiter = limiter_on(time, attempts=2, max_retry_wait=10.0)
     callback = Recorder(time, [RetryAfter(3)])
     assert await send(limiter, callback, PRIVATE) == {"message_id": 2}
     assert callback.calls == [1000.0, 1003.0]
 
 
-async def test_long_retry_after_is_raised_even_when_retries_are_allowed() -> None:
+async def test_long_retry_after_is_raised_even_when_more_attempts_are_allowed() -> None:
     time = FakeTime()
-    limiter = limiter_on(time, retries=3, max_retry_wait=10.0)
+    limiter = limiter_on(time, attempts=4, max_retry_wait=10.0)
     callback = Recorder(time, [RetryAfter(30)])
     with pytest.raises(RetryAfter):
         await send(limiter, callback, PRIVATE)
     assert callback.calls == [1000.0]
 
 
-async def test_retries_are_bounded() -> None:
+async def test_attempts_are_bounded() -> None:
     time = FakeTime()
-    limiter = limiter_on(time, retries=2, max_retry_wait=10.0)
+    limiter = limiter_on(time, attempts=3, max_retry_wait=10.0)
     callback = Recorder(time, [RetryAfter(1), RetryAfter(1), RetryAfter(1), RetryAfter(1)])
     with pytest.raises(RetryAfter):
         await send(limiter, callback, PRIVATE)
