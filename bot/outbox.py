@@ -47,6 +47,7 @@ from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 from telegram import Bot
+from telegram.error import InvalidToken, TelegramError
 
 from bot.clock import Clock
 from bot.sender import Failure, FailureKind, classify, perform
@@ -79,7 +80,8 @@ async def enqueue(
     """Add a call to the outbox unless `key` is already there; True when it was added.
 
     `method` is the Bot API name (sendMessage), `payload` its JSON parameters. `now` is the
-    creation time (default: `not_before`). The caller commits.
+    creation time (default: `not_before`). The caller commits, then calls
+    `OutboxWorker.wake()` so that the item goes out without waiting for the next poll.
     """
     if not key or len(key) > KEY_MAX_LENGTH:
         raise ValueError(f"outbox key must be 1-{KEY_MAX_LENGTH} characters: {key!r}")
@@ -455,8 +457,19 @@ class OutboxWorker:
         return await self._pump(until_idle=True)
 
     async def run_forever(self) -> None:
-        """Drain continuously until cancelled, woken by `wake()` or every `poll_interval`."""
-        await self._pump(until_idle=False)
+        """Drain continuously until cancelled, woken by `wake()` or every `poll_interval`.
+
+        A failure (the database gone for a moment, a bug in one call) is logged and the pump
+        starts again after `poll_interval`; only a token Telegram refuses stops it.
+        """
+        while True:
+            try:
+                await self._pump(until_idle=False)
+            except InvalidToken:
+                raise
+            except Exception:
+                log.exception("outbox: the worker failed; starting again")
+            await asyncio.sleep(self._poll_interval)
 
     # ---- the pump -----------------------------------------------------------------------
 
@@ -564,6 +577,8 @@ class OutboxWorker:
                     failure = classify(error)
                     if failure is None:
                         raise
+                    if not isinstance(error, TelegramError):
+                        log.exception("outbox: %s failed unexpectedly", batch[0].key)
                     await self._settle_failure(batch, failure, hand, counts)
                     continue
             await self._settle_sent(batch, result, counts)

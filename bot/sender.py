@@ -103,9 +103,10 @@ def _message_id(value: object) -> int | None:
 
 
 def classify(error: Exception) -> Failure | None:
-    """What `error` from `perform` means for the item; None when it is not about the item.
+    """What `error` from `perform` means for the item; None for a token Telegram refuses.
 
-    InvalidToken concerns the whole bot, so it is not classified: the caller stops.
+    InvalidToken concerns the whole bot, not the item: the caller stops. An error nobody
+    expected fails the item rather than retrying it forever.
     """
     if isinstance(error, RetryAfter):
         wait = retry_after_seconds(error)
@@ -130,7 +131,7 @@ def classify(error: Exception) -> Failure | None:
     if isinstance(error, TypeError | ValueError):
         # PTB refused the payload's parameters before sending anything.
         return Failure(FailureKind.PERMANENT, f"malformed call: {error}")
-    return None
+    return Failure(FailureKind.PERMANENT, f"unexpected error: {error!r}")
 
 
 def _reason(error: TelegramError) -> str:

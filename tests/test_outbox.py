@@ -10,6 +10,7 @@ from typing import Any, cast
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.error import (
@@ -398,6 +399,43 @@ async def test_a_failing_hook_does_not_undo_the_delivery(
     assert (await item(session_factory, "a1")).status == "sent"
 
 
+class FlakySessions:
+    """A session factory that fails the first `failures` times, like a database restarting."""
+
+    def __init__(self, sessions: Sessions, failures: int) -> None:
+        self._sessions = sessions
+        self._failures = failures
+
+    def __call__(self) -> AsyncSession:
+        if self._failures:
+            self._failures -= 1
+            raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+        return self._sessions()
+
+
+async def test_run_forever_starts_again_after_a_failure(
+    session_factory: Sessions, clock: ManualClock, fake: FakeBot
+) -> None:
+    await put(session_factory, "a1", ALICE)
+    flaky = cast(Sessions, FlakySessions(session_factory, failures=2))
+    worker = worker_for(fake, flaky, clock, poll_interval=0.01)
+    running = asyncio.create_task(worker.run_forever())
+    await asyncio.wait_for(fake.called.wait(), timeout=30)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert fake.texts() == ["a1"]
+
+
+async def test_run_forever_stops_on_a_rejected_token(
+    session_factory: Sessions, clock: ManualClock, fake: FakeBot
+) -> None:
+    await put(session_factory, "a1", ALICE)
+    fake.fail(ALICE, InvalidToken())
+    with pytest.raises(InvalidToken):
+        await worker_for(fake, session_factory, clock, poll_interval=0.01).run_forever()
+
+
 async def test_two_workers_send_each_item_once(
     session_factory: Sessions, clock: ManualClock, fake: FakeBot
 ) -> None:
@@ -447,9 +485,10 @@ def test_classify(make_error: Callable[[], Exception], kind: FailureKind) -> Non
     assert failure is not None and failure.kind is kind
 
 
-def test_classify_leaves_a_rejected_token_and_unknown_errors_to_the_caller() -> None:
+def test_classify_leaves_a_rejected_token_to_the_caller_and_fails_the_unexpected() -> None:
     assert classify(InvalidToken()) is None
-    assert classify(RuntimeError("database is gone")) is None
+    unexpected = classify(RuntimeError("PTB bug"))
+    assert unexpected is not None and unexpected.kind is FailureKind.PERMANENT
 
 
 def test_compact_result_keeps_the_ids() -> None:
