@@ -92,6 +92,6 @@ async def run() -> None:
         f"= {100 * rate / CEILING_PER_SECOND:.1f}% of the {CEILING_PER_SECOND:g}/s ceiling"
     )
     print(
-        f"  429 answers: {drained.refused}; busiest second at the server: "
-        f"{busiest_window(drained.performed, 1.0)} messages"
+        f"  429 answers: {drained.refused}; most arrivals at the server in any 1 s: "
+        f"{busiest_window(drained.performed, 1.0)} (arrival times jitter around the send times)"
     )

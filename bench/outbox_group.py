@@ -21,7 +21,7 @@ async def run() -> None:
     drained = await drain_through(server, [group.id], MESSAGES)
     print(f"outbox: {MESSAGES} messages to one group, SQLite file, limits on")
     print(
-        f"  sent {drained.counts.sent} in {drained.seconds:.1f} s; busiest 60 s at the server: "
-        f"{busiest_window(drained.performed, 60.0)} messages (ceiling {CEILING_PER_MINUTE}); "
+        f"  sent {drained.counts.sent} in {drained.seconds:.1f} s; most arrivals at the server "
+        f"in any 60 s: {busiest_window(drained.performed, 60.0)} (ceiling {CEILING_PER_MINUTE}); "
         f"429 answers: {drained.refused}"
     )
