@@ -19,9 +19,10 @@ Delivery guarantees:
   window for a duplicate is between Telegram performing the call and that commit: a crash (or
   a lost answer, i.e. a timeout, which is retried) inside it sends the item again. Outside it,
   a pending or claimed item has not been performed, so a restart sends it exactly once.
-- Within one worker a chat's items go out one at a time in id order; when one must wait (429
-  or a transient error), the chat's later items wait behind it. Across workers the order of
-  one chat's items is kept only as far as their claims do not interleave.
+- Within one worker a chat's items go out one at a time, in the order they fall due (by id
+  among those due together); when one must wait (429 or a transient error), the chat's later
+  items wait behind it. Across workers the order of one chat's items is kept only as far as
+  their claims do not interleave.
 - 429 reschedules after retry_after without using an attempt; 5xx, network errors and
   timeouts back off exponentially with jitter up to `max_attempts`, then fail; permanent
   errors (blocked, kicked, chat not found, message to delete not found, a malformed call)
