@@ -21,6 +21,7 @@ from telegram.ext import JobQueue
 
 from bot import acks, outbox, rollcalls
 from bot.context import JianfuContext, Services
+from bot.outbox import SentHook, SentItem
 from bot.storage.models import AckRequest, Rollcall
 
 EDIT_INTERVAL = timedelta(seconds=5)
@@ -123,6 +124,30 @@ async def _last_edit(session: AsyncSession, chat_id: int) -> datetime | None:
     ]
     known = [t for t in times if t is not None]
     return max(known, default=None)
+
+
+def sent_hook(services: Services) -> SentHook:
+    """Pace from when an edit reached Telegram, not when it was queued: a queued edit may wait."""
+
+    async def on_sent(item: SentItem) -> None:
+        _, chat_id, message_id, _ = item.key.split(":", 3)
+        sent_at = services.clock.now()
+        async with services.sessions() as session:
+            for model, column in (
+                (AckRequest, AckRequest.tally_edited_at),
+                (Rollcall, Rollcall.list_edited_at),
+            ):
+                await session.execute(
+                    update(model)
+                    .where(
+                        model.chat_id == int(chat_id),
+                        model.bot_message_id == int(message_id),
+                    )
+                    .values({column: sent_at})
+                )
+            await session.commit()
+
+    return on_sent
 
 
 async def flush_and_arm(context: JianfuContext) -> None:

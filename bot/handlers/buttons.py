@@ -235,6 +235,7 @@ def setup(application: Application, group: int) -> None:  # type: ignore[type-ar
     application.add_handler(CallbackQueryHandler(on_button, pattern=PATTERN), group=group)
     services.sent_hooks.register(acks.REQUEST_KEY, acks.sent_hook(application.bot, services))
     services.sent_hooks.register(rollcalls.ROLLCALL_KEY, rollcalls.sent_hook(services))
+    services.sent_hooks.register(tally.EDIT_KEY, tally.sent_hook(services))
     services.ticks.append(tally.flush)
     # Absorbed replies and reposts mark lists dirty from the message pipeline, which has no
     # job queue at hand: a short sweep picks them up.
