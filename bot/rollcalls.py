@@ -40,16 +40,21 @@ ROLLCALL_KEY = "rollcall"
 NOTE_PROMPT_KEY = "rcnote"
 DELETE_KEY = "rcdel"
 NOTE_CHARS = 40
+MATCH_LATEST = 5
 # A note typed without replying to the prompt belongs to the latest prompt, if this recent.
 NOTE_WITHOUT_REPLY_WINDOW = timedelta(hours=24)
 
 
 async def open_rollcalls(session: AsyncSession, chat_id: int) -> tuple[OpenRollCall, ...]:
-    """The chat's open roll-calls; entries numbered as the live list shows them."""
+    """The chat's latest open roll-calls; entries numbered as the live list shows them.
+
+    Roll-calls nobody closed stay open; only the latest few are worth comparing a chain with.
+    """
     rollcalls = await session.scalars(
         select(Rollcall)
         .where(Rollcall.chat_id == chat_id, Rollcall.status == RollcallStatus.OPEN.value)
-        .order_by(Rollcall.id)
+        .order_by(Rollcall.id.desc())
+        .limit(MATCH_LATEST)
     )
     found = []
     for rollcall in rollcalls.all():
