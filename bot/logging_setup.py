@@ -12,8 +12,9 @@ from bot.settings import ConfigError, LoggingSettings
 REDACTED = "[REDACTED]"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # httpx logs one INFO line per request, and the request URL holds the bot token; Alembic logs
-# its migration context each time the bot checks the database revision at start-up.
-_CHATTY_LOGGERS = ("httpx", "httpcore", "alembic")
+# its migration context each time the bot checks the database revision at start-up; APScheduler
+# logs every run of the alarm-clock job.
+_CHATTY_LOGGERS = ("httpx", "httpcore", "alembic", "apscheduler")
 _OWN_HANDLER = "jianfu"
 
 
