@@ -62,11 +62,18 @@ def classify_command(file: Path | None) -> int:
     from bot.clock import SystemClock
 
     now = SystemClock().now()
-    if file is None:
-        return run_classify(sys.stdin, sys.stdout, sys.stderr, now)
     try:
-        with file.open(encoding="utf-8") as infile:
+        if file is None:
+            # Undecodable bytes become U+FFFD: that line is classified (or reported), not fatal.
+            sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
+            return run_classify(sys.stdin, sys.stdout, sys.stderr, now)
+        with file.open(encoding="utf-8", errors="replace") as infile:
             return run_classify(infile, sys.stdout, sys.stderr, now)
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as Unix tools do; the pattern from
+        # Python's signal docs keeps the interpreter's final flush from failing again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as error:
         raise FatalError(
             f"cannot read {file}: {error.strerror}; give a readable JSON-lines file"
