@@ -22,7 +22,7 @@ from tests.e2e.live_scenes import (
     stop_alarm_clock,
 )
 from testserver.server import BotApiServer
-from testserver.world import Chat, ChatMessage
+from testserver.world import DEFAULT_BOT_RIGHTS, Chat, ChatMessage
 
 NOTICE = "关于开展冬季消防安全检查的通知:请各村于周五前完成自查,收到请回复。"
 ACKS = (
@@ -57,16 +57,19 @@ SUBSTANTIVE = (
 
 
 class Group:
-    def __init__(self, harness: BotHarness, members: int, *, started: bool = True) -> None:
+    def __init__(self, harness: BotHarness, members: int, *, can_delete: bool = True) -> None:
         world = harness.world
-        self.admin = world.add_user("王主任", started=started)
-        self.people = [world.add_user(f"村干部{i:02d}", started=started) for i in range(members)]
-        self.chat: Chat = world.add_group("青石镇工作群", admins=[self.admin], members=self.people)
+        self.admin = world.add_user("王主任", started=True)
+        self.people = [world.add_user(f"村干部{i:02d}", started=True) for i in range(members)]
+        rights = DEFAULT_BOT_RIGHTS if can_delete else DEFAULT_BOT_RIGHTS - {"can_delete_messages"}
+        self.chat: Chat = world.add_group(
+            "青石镇工作群", admins=[self.admin], members=self.people, bot_rights=rights
+        )
 
 
 async def ready(harness: BotHarness, members: int, *, can_delete: bool = True) -> Group:
     stop_alarm_clock(harness)
-    group = Group(harness, members)
+    group = Group(harness, members, can_delete=can_delete)
     await bot_may_delete(harness, group.chat, can_delete=can_delete)
     return group
 
@@ -230,6 +233,9 @@ async def test_ack_command_by_an_admin_and_refused_to_others(harness: BotHarness
     await step(harness)
     (refusal,) = world.sent_by_bot(group.chat)
     assert refusal.text == text("admin.only", "zh-Hans", command="/ack")
+    bare = world.send(group.admin, group.chat, "/ack")
+    await step(harness)
+    assert reply_of(harness, bare).text == text("ack.usage", "zh-Hans")
 
     command = world.send(group.admin, group.chat, "/ack", reply_to=notice)
     await step(harness)
