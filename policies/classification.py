@@ -1,4 +1,4 @@
-"""What the classifier says about one message: plain frozen data shared by classifier and decisions."""
+"""What the classifier says about one message: frozen data shared by classifier and decisions."""
 
 from __future__ import annotations
 

@@ -76,7 +76,7 @@ async def test_long_poll_returns_a_message_sent_while_waiting(
     world = server.world
     alice = world.add_user("Alice")
     poll = asyncio.create_task(bot.get_updates(timeout=30))
-    while not server.methods.polling:
+    while not server.methods.polling:  # noqa: ASYNC110 - the server has no event for this
         await asyncio.sleep(0.01)
     world.send(alice, world.private_chat(alice), "/start")
     [update] = await poll
@@ -281,7 +281,7 @@ async def test_a_second_poller_ends_the_first_with_conflict(server: BotApiServer
         Bot(server.token, base_url=server.base_url) as other,
     ):
         first = asyncio.create_task(one.get_updates(timeout=30))
-        while not server.methods.polling:
+        while not server.methods.polling:  # noqa: ASYNC110 - the server has no event for this
             await asyncio.sleep(0.01)
         second = asyncio.create_task(other.get_updates(timeout=30))
         with pytest.raises(Conflict, match=r"(?i)terminated by other getUpdates"):
