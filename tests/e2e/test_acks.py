@@ -335,3 +335,16 @@ async def test_old_buttons_work_after_a_restart(
         assert tally.text == tally_text(1, 3)
     finally:
         await second.stop()
+
+
+async def test_when_the_group_size_is_unknown_the_tally_shows_the_count_alone(
+    harness: BotHarness,
+) -> None:
+    world = harness.world
+    group = await ready(harness, members=2)
+    harness.server.inject_fault("getChatMemberCount", "400")
+    tally = reply_of(harness, await post_notice(harness, group))
+    world.press(group.people[0], tally)
+    await flush_live_messages(harness)
+    count_only = text("ack.tally_count", "zh-Hans", count=1)
+    assert tally.text == f"{text('ack.request', 'zh-Hans')}\n{count_only}"
