@@ -242,7 +242,7 @@ async def roster_text(
         .where(Acknowledgement.request_id == request.id)
         .order_by(Acknowledgement.at, Acknowledgement.id)
     )
-    acked = {user_id: user for user_id, user in rows.tuples()}
+    acked = {user_id: user for user_id, user in rows}
     members = (
         await session.scalars(
             select(User)

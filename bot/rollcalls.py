@@ -441,7 +441,7 @@ async def note_target(
         .limit(50)
     )
     key = None
-    for item_key, result, sent_at in prompts.tuples():
+    for item_key, result, sent_at in prompts:
         if reply_to_message_id is None:
             if sent_at is not None and now - sent_at <= NOTE_WITHOUT_REPLY_WINDOW:
                 key = item_key
