@@ -183,20 +183,30 @@ async def withdraw(press: Press, context: JianfuContext) -> str | None:
 async def close(press: Press, context: JianfuContext) -> str | None:
     """The initiator ends the roll-call and gets its entries as CSV in private.
 
+    A roll-call an anonymous admin started (as the group itself) is closed by any admin.
     It is closed first, so the CSV is the final list; if the CSV cannot be delivered (the
-    initiator never started the bot) it is opened again and they are told how to fix that.
+    presser never started the bot) it is opened again and they are told how to fix that.
     """
     services = context.services
-    now = services.clock.now()
+    chat_id = press.message.chat.id
     async with services.sessions() as session:
         rollcall = await _rollcall(session, press)
         if rollcall is None:
             return None
-        lang = await _lang(session, services, rollcall.chat_id, press.user)
-        if rollcall.status != RollcallStatus.OPEN.value:
+        lang = await _lang(session, services, chat_id, press.user)
+        initiator_id, is_open = rollcall.initiator_id, rollcall.status == RollcallStatus.OPEN
+        await session.commit()
+    if not is_open:
+        return _toast(context, "rollcall.toast.closed", lang)
+    if initiator_id != press.user.id and not (
+        initiator_id == chat_id and await is_chat_admin(context.bot, chat_id, press.user.id)
+    ):
+        return _toast(context, "rollcall.toast.close_denied", lang)
+    now = services.clock.now()
+    async with services.sessions() as session:
+        rollcall = await session.get(Rollcall, press.item_id)
+        if rollcall is None or rollcall.status != RollcallStatus.OPEN:
             return _toast(context, "rollcall.toast.closed", lang)
-        if rollcall.initiator_id != press.user.id:
-            return _toast(context, "rollcall.toast.close_denied", lang)
         rollcalls.close(rollcall, now)
         document = await rollcalls.entries_csv(session, services, rollcall, lang)
         count = len(await rollcalls.live_entries(session, rollcall.id))

@@ -246,3 +246,24 @@ async def test_two_people_with_the_same_name_are_two_entries(harness: BotHarness
         ("李明", second.id),
     ]
     assert listed(rollcall) == ["1. 张伟", "2. 李明", "3. 李明"]
+
+
+async def test_a_roll_call_an_anonymous_admin_started_is_closed_by_an_admin(
+    harness: BotHarness,
+) -> None:
+    world = harness.world
+    s = await scene(harness, ("王强",))
+    chain = world.send(s.initiator, s.chat, CHAIN, anonymous=True)
+    await step(harness)
+    rollcall = reply_of(harness, chain)
+    close = rollcall.callback_data[2]
+    denied = world.press(s.people["王强"], rollcall, close)
+    await step(harness)
+    closed = world.press(s.initiator, rollcall, close)
+    await flush_live_messages(harness)
+    assert denied.answer is not None
+    assert denied.answer["text"] == text("rollcall.toast.close_denied", "zh-Hans")
+    assert closed.answer is not None
+    assert closed.answer["text"] == text("rollcall.toast.closed", "zh-Hans")
+    assert [m for m in world.sent_by_bot(world.private_chat(s.initiator)) if m.media]
+    assert rollcall.callback_data == []
