@@ -10,15 +10,14 @@ from telegram.ext import Application
 
 from bot import notices, outbox, release
 from bot.context import Services
+from bot.held_keys import delete_key, parse_delete_key
 from bot.incoming import Incoming
 from bot.message_content import held_content
-from bot.outbox import FailedItem, SentItem
+from bot.outbox import FailedItem
 from bot.storage.models import Chat, DeleteStatus, HeldMessage, HeldStatus, MessageLog
 from bot.storage.upsert import insert_ignore
 from policies.decisions import LogAction
 
-DELETE_KEY = "held"
-"""Outbox keys "held:<chat>:<message>" delete a held message from its group."""
 FALLBACK_DELETE_FAILED = "delete_failed"
 _URGENT_USES = (LogAction.URGENT_PASSED.value, LogAction.RELEASED_BY_EDIT.value)
 
@@ -47,7 +46,7 @@ async def hold(session: AsyncSession, services: Services, incoming: Incoming) ->
     if stored:
         await outbox.enqueue(
             session,
-            key=f"{DELETE_KEY}:{facts.chat_id}:{facts.message_id}",
+            key=delete_key(facts.chat_id, facts.message_id),
             chat_id=facts.chat_id,
             method="deleteMessage",
             payload={"chat_id": facts.chat_id, "message_id": facts.message_id},
@@ -100,15 +99,12 @@ async def is_held(session: AsyncSession, chat_id: int, message_id: int) -> bool:
     return found is not None
 
 
-async def _delete_done(services: Services, item: SentItem) -> None:
-    await _mark_delete(services, item.key, DeleteStatus.DELETED, None)
-
-
 async def _delete_failed(services: Services, item: FailedItem) -> None:
     """The held message stays stored and is released as usual; the chat falls back to advise."""
-    if not item.key.startswith(f"{DELETE_KEY}:"):
+    held = parse_delete_key(item.key)
+    if held is None:
         return
-    await _mark_delete(services, item.key, DeleteStatus.FAILED, item.reason)
+    await _mark_failed(services, *held, item.reason)
     async with services.sessions() as session:
         switched = await session.execute(
             update(Chat)
@@ -132,15 +128,12 @@ async def _delete_failed(services: Services, item: FailedItem) -> None:
     services.outbox.wake()
 
 
-async def _mark_delete(
-    services: Services, key: str, status: DeleteStatus, error: str | None
-) -> None:
-    _, chat_id, message_id = key.split(":")
+async def _mark_failed(services: Services, chat_id: int, message_id: int, error: str) -> None:
     async with services.sessions() as session:
         await session.execute(
             update(HeldMessage)
-            .where(HeldMessage.chat_id == int(chat_id), HeldMessage.message_id == int(message_id))
-            .values(delete_status=status.value, delete_error=error)
+            .where(HeldMessage.chat_id == chat_id, HeldMessage.message_id == message_id)
+            .values(delete_status=DeleteStatus.FAILED.value, delete_error=error)
             .execution_options(synchronize_session=False)
         )
         await session.commit()
@@ -149,11 +142,7 @@ async def _mark_delete(
 def setup(application: Application) -> None:  # type: ignore[type-arg]
     services: Services = application.bot_data.services
 
-    async def done(item: SentItem) -> None:
-        await _delete_done(services, item)
-
     async def failed(item: FailedItem) -> None:
         await _delete_failed(services, item)
 
-    services.sent_hooks.register(DELETE_KEY, done)
     services.outbox.failed_hooks.append(failed)

@@ -8,9 +8,10 @@ of an urgent marker (no reason, quota used up) are told every time.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import Application
 
 from bot import outbox
@@ -24,8 +25,8 @@ from bot.policy_text import reason_text, when_text
 from bot.storage.models import Chat, NoticeSent, User
 from bot.storage.upsert import insert_ignore
 from policies.calendar import quiet_status
-from policies.decisions import Audience, MessageFacts, Notice
-from policies.group_policy import GroupPolicy
+from policies.decisions import Audience, MessageFacts, Notice, effective_mode
+from policies.group_policy import GroupPolicy, Mode
 
 GROUP_NOTICE_KEY = "gnotice"
 """Outbox keys of short group notices, deleted GROUP_NOTICE_LIFETIME after they are posted."""
@@ -33,6 +34,13 @@ GROUP_NOTICE_LIFETIME = timedelta(seconds=60)
 ADVISE_NOTICE = "advise.notice"
 _ONCE_PER_PERIOD = frozenset({"hold.notice", ADVISE_NOTICE})
 _IN_GROUP = {ADVISE_NOTICE: "advise.notice_group"}
+_NOTICE_KEY = ["chat_id", "user_id", "kind", "period_key"]
+# Notices known to be recorded already, per database (by its session factory): a night's
+# burst from one sender then costs one lookup, not one INSERT per message.
+_told: WeakKeyDictionary[async_sessionmaker[AsyncSession], set[tuple[int, int, str, str]]] = (
+    WeakKeyDictionary()
+)
+_TOLD_MAX = 100_000
 
 
 async def deliver(session: AsyncSession, services: Services, incoming: Incoming) -> None:
@@ -47,6 +55,9 @@ async def deliver(session: AsyncSession, services: Services, incoming: Incoming)
 async def advised_this_period(
     session: AsyncSession, policy: GroupPolicy, facts: MessageFacts, now: datetime
 ) -> bool:
+    chat = await session.get(Chat, facts.chat_id)  # already loaded by the pipeline
+    if effective_mode(policy, chat is not None and chat.bot_can_delete) is not Mode.ADVISE:
+        return False
     resumes_at = quiet_status(policy, now).resumes_at
     if resumes_at is None:
         return False
@@ -89,19 +100,21 @@ async def _tell_sender(
 ) -> None:
     facts, decision, policy = incoming.facts, incoming.decision, incoming.policy
     if notice.key in _ONCE_PER_PERIOD and decision.release_at is not None:
+        told = _told.setdefault(services.sessions, set())
+        once = (facts.chat_id, facts.sender_id, notice.key, _period_key(decision.release_at))
+        if once in told:
+            return
         first = await insert_ignore(
             session,
             NoticeSent,
-            {
-                "chat_id": facts.chat_id,
-                "user_id": facts.sender_id,
-                "kind": notice.key,
-                "period_key": _period_key(decision.release_at),
-                "sent_at": incoming.now,
-            },
-            keys=["chat_id", "user_id", "kind", "period_key"],
+            dict(zip(_NOTICE_KEY, once, strict=True)) | {"sent_at": incoming.now},
+            keys=_NOTICE_KEY,
         )
         if not first:
+            # Stored and committed before: later messages of the period need not ask again.
+            if len(told) >= _TOLD_MAX:
+                told.clear()
+            told.add(once)
             return
     sender = incoming.message.from_user
     user = (

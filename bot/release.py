@@ -21,9 +21,10 @@ from telegram.ext import Application
 from bot import outbox
 from bot.context import Services
 from bot.group_policies import group_policy
+from bot.held_keys import delete_key
 from bot.i18n import Catalogs
 from bot.policy_text import when_text
-from bot.storage.models import HeldMessage, HeldStatus
+from bot.storage.models import DeleteStatus, HeldMessage, HeldStatus, OutboxItem, OutboxStatus
 from policies.group_policy import GroupPolicy
 
 TEXT_LIMIT = 4096
@@ -295,7 +296,27 @@ async def release_chat(session: AsyncSession, services: Services, chat_id: int) 
     await _enqueue(session, calls, prefix, chat_id, now)
     for row in held:
         row.outbox_key = prefix
+    await _record_deletes(session, held)
     return len(held)
+
+
+async def _record_deletes(session: AsyncSession, held: Sequence[HeldMessage]) -> None:
+    """Note which deletes the outbox has done: once here, rather than once per delete at night."""
+    waiting = {
+        delete_key(row.chat_id, row.message_id): row
+        for row in held
+        if row.delete_status == DeleteStatus.PENDING.value
+    }
+    if not waiting:
+        return
+    done = await session.scalars(
+        select(OutboxItem.idempotency_key).where(
+            OutboxItem.idempotency_key.in_(list(waiting)),
+            OutboxItem.status == OutboxStatus.SENT.value,
+        )
+    )
+    for key in done:
+        waiting[key].delete_status = DeleteStatus.DELETED.value
 
 
 async def release_now(

@@ -38,6 +38,9 @@ async def test_a_refused_delete_loses_nothing_switches_to_advise_and_tells_admin
     first.deletable = second.deletable = False
     await drained(harness)
     warning = text("rights.delete_failed", "zh-Hans")
+    # The failure is learnt in the outbox worker, which then enqueues the warning.
+    await harness.until(lambda: warning in bot_texts(harness, group))
+    await drained(harness)
     assert bot_texts(harness, group).count(warning) == 1
     held = await held_rows(harness, group)
     assert held and all(row.delete_status == "failed" for row in held)

@@ -46,7 +46,7 @@ async def test_a_text_at_night_is_held_told_privately_and_released_at_eight(
     assert digest[0].text.startswith(text("release.header", "zh-Hans", count=1))
     assert "23:10 李明:明天上午九点在村委会开会" in digest[0].text
     (row,) = await held_rows(harness, group)
-    assert row.status == "released"
+    assert row.status == "released" and row.delete_status == "deleted"
 
     await at(harness, THU_MORNING)
     assert len(world.sent_by_bot(group)) == before + 1, "released once"
