@@ -4,9 +4,9 @@
    Application (storage in a SQLite file; every message held, so each is stored, logged and
    deleted through the outbox, its sender told once), and the same N by a bare PTB
    Application with one empty handler. Updates/s for both and their ratio (goal: >= 0.5).
-2. Latency: late-night messages arriving at 200/s; for each, the time from the server handing
-   it out in getUpdates to the deleteMessage(s) request naming it arriving at the server
-   (goal: p99 <= 50 ms).
+2. Latency: late-night messages arriving at 200/s (and at 50/s); for each, the time from the
+   server handing it out in getUpdates to the deleteMessage(s) request naming it arriving at
+   the server (goal at 200/s: p99 <= 50 ms).
 
 The server runs on a thread of its own (bench/_server.py), so its work is not the bot's.
 """
@@ -41,7 +41,9 @@ from testserver.world import User as WorldUser
 
 N = 2000
 SENDERS = 50
-LATENCY_RATE = 200  # updates per second
+LATENCY_RATE = 200  # updates per second: the goal's rate
+# Also at a rate the pipeline keeps up with, where the figure is its own latency, not a backlog.
+LATENCY_RATES = (LATENCY_RATE, 50)
 LATENCY_SECONDS = 5
 NIGHT = pytz.timezone("Asia/Shanghai").localize(datetime(2026, 11, 18, 23, 0))
 TEXTS = (
@@ -222,14 +224,14 @@ def _watch_hand_outs(server: BotApiServer, bot_loop: asyncio.AbstractEventLoop) 
     return hand_outs
 
 
-async def _latencies(directory: Path) -> tuple[list[float], int]:
+async def _latencies(directory: Path, rate: int) -> tuple[list[float], int]:
     """Milliseconds from hand-out to delete request for each message; and the messages sent."""
     server = BotApiServer(clock=ManualClock(NIGHT).now)
     group, people = _world(server)
-    url = f"sqlite+aiosqlite:///{directory / 'latency.db'}"
+    url = f"sqlite+aiosqlite:///{directory / f'latency{rate}.db'}"
     await _known(url, group, people)
     hand_outs = _watch_hand_outs(server, asyncio.get_running_loop())
-    total = LATENCY_RATE * LATENCY_SECONDS
+    total = rate * LATENCY_SECONDS
     counter = Counter(target=total)
 
     async def counted(_update: Update, _context: Any) -> None:
@@ -238,7 +240,7 @@ async def _latencies(directory: Path) -> tuple[list[float], int]:
     async def feed() -> None:
         start = time.monotonic()
         for n in range(total):
-            await asyncio.sleep(max(0.0, start + n / LATENCY_RATE - time.monotonic()))
+            await asyncio.sleep(max(0.0, start + n / rate - time.monotonic()))
             _send(server, group, people, n)
 
     with serving(server):
@@ -278,10 +280,12 @@ async def run() -> None:
         print(f"  bare PTB, one empty handler: {bare:8.1f} updates/s")
         print(f"  Jianfu (SQLite file, held):  {bot:8.1f} updates/s")
         print(f"  ratio: {bot / bare:.2f} (goal >= 0.5)")
-        latencies, sent = await _latencies(directory)
-        cuts = statistics.quantiles(latencies, n=100)
-        print(
-            f"hold latency, {LATENCY_RATE} updates/s for {LATENCY_SECONDS} s "
-            f"({len(latencies)} of {sent} deleted): p50 {statistics.median(latencies):.1f} ms, "
-            f"p99 {cuts[98]:.1f} ms, max {max(latencies):.1f} ms (goal p99 <= 50 ms)"
-        )
+        for rate in LATENCY_RATES:
+            latencies, sent = await _latencies(directory, rate)
+            cuts = statistics.quantiles(latencies, n=100)
+            print(
+                f"hold latency at {rate} updates/s for {LATENCY_SECONDS} s "
+                f"({len(latencies)} of {sent} deleted): p50 {statistics.median(latencies):.1f} ms"
+                f", p99 {cuts[98]:.1f} ms, max {max(latencies):.1f} ms"
+                + (" (goal at 200/s: p99 <= 50 ms)" if rate == LATENCY_RATE else "")
+            )

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytz
 
-from bot.i18n import Catalogs
+from bot.i18n import Catalogs, holiday_label
 from policies.calendar import QuietReason, holiday_data_covers, next_quiet_start, quiet_status
 from policies.group_policy import WEEKDAY_NAMES, GroupPolicy
 
@@ -49,7 +49,8 @@ def reason_text(
 ) -> str:
     """Why it is quiet: quiet hours (which), a rest day, or which holiday."""
     if reason == QuietReason.HOLIDAY and holiday:
-        return catalogs.text("hold.reason.holiday", lang, holiday=holiday)
+        name = holiday_label(catalogs, holiday, lang)
+        return catalogs.text("hold.reason.holiday", lang, holiday=name)
     if reason in (QuietReason.REST_DAY, QuietReason.EXTRA_REST_DATE):
         return catalogs.text(f"hold.reason.{reason}", lang)
     return catalogs.text("hold.reason.quiet_hours", lang, window=windows_text(policy))

@@ -20,7 +20,6 @@ from bot.roster import record_member
 from bot.storage.models import AdminAudit, Chat
 from bot.storage.policy_codec import policy_to_json
 from bot.translate import is_anonymous_admin
-from policies.calendar import quiet_status
 from policies.group_policy import (
     GroupPolicy,
     Mode,
@@ -153,10 +152,6 @@ async def _apply(
     problems = policy_problems(new)
     if problems:
         return "\n".join(catalogs.text(p.key, lang, **p.params) for p in problems)
-    try:
-        quiet_status(new, services.clock.now())
-    except ValueError:
-        return catalogs.text("quiet.whole_day", lang)
     now = services.clock.now()
     by = None if is_anonymous_admin(message) or message.from_user is None else message.from_user.id
     await save_group_policy(session, message.chat_id, new, defaults, by=by, now=now)

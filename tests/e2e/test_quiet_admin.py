@@ -70,13 +70,15 @@ async def test_bad_input_is_explained_and_changes_nothing(harness: BotHarness) -
     for command in ("/quiet 25:00-08:00", "/quiet", "/restdays funday", "/mode loud"):
         world.send(admin, group, command)
     world.send(admin, group, "/restdays mon tue wed thu fri sat sun")
+    world.send(admin, group, "/quiet 08:00-20:00 20:00-08:00")
     await drained(harness)
-    assert bot_texts(harness, group)[-5:] == [
+    assert bot_texts(harness, group)[-6:] == [
         text("quiet.invalid", "zh-Hans", value="25:00-08:00"),
         text("quiet.usage", "zh-Hans"),
         text("restdays.invalid", "zh-Hans", value="funday"),
         text("mode.invalid", "zh-Hans", value="loud"),
         text("policy.error.rest_days", "zh-Hans"),
+        text("policy.error.whole_day", "zh-Hans"),
     ]
     assert await audit_rows(harness) == []
 

@@ -162,3 +162,15 @@ async def test_a_long_night_is_split_into_pages_without_cutting_a_message(
     assert (pages[1].text or "").startswith(
         text("release.header_part", "zh-Hans", count=20, part=2, parts=len(pages))
     )
+
+
+async def test_on_a_public_holiday_the_sender_is_told_which_holiday(harness: BotHarness) -> None:
+    world = harness.world
+    li = await started_bot(harness, "李明")
+    group = await joined_group(harness, members=[li])
+    harness.clock.set(shanghai(2026, 10, 3, 10))
+    message = world.send(li, group, "节后第一天上午开会")
+    await drained(harness)
+    assert message.deleted
+    told = private_texts(harness, li)[-1]
+    assert "国庆节假期" in told and "10月8日(周四)08:00" in told
