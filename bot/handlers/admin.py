@@ -157,16 +157,17 @@ async def _apply(
     await save_group_policy(session, message.chat_id, new, defaults, by=by, now=now)
     before, after = policy_to_json(policy), policy_to_json(new)
     changed = sorted(k for k in after if after[k] != before[k])
-    session.add(
-        AdminAudit(
-            chat_id=message.chat_id,
-            user_id=by,
-            action=name,
-            old={k: before[k] for k in changed},
-            new={k: after[k] for k in changed},
-            at=now,
+    if changed:
+        session.add(
+            AdminAudit(
+                chat_id=message.chat_id,
+                user_id=by,
+                action=name,
+                old={k: before[k] for k in changed},
+                new={k: after[k] for k in changed},
+                at=now,
+            )
         )
-    )
     return await _confirmation(session, services, message.chat_id, name, new, lang)
 
 

@@ -57,6 +57,28 @@ async def test_a_refused_delete_loses_nothing_switches_to_advise_and_tells_admin
         assert row.payload["text"] in (digest.text or "")
 
 
+async def test_an_admin_choosing_enforce_again_has_the_rights_looked_at_anew(
+    harness: BotHarness,
+) -> None:
+    world = harness.world
+    admin = world.add_user("王书记")
+    li = await started_bot(harness, "李明")
+    group = await joined_group(harness, admins=[admin], members=[li])
+    harness.clock.set(WED_NIGHT)
+    refused = world.send(li, group, "第一条")
+    refused.deletable = False
+    await drained(harness)
+    await harness.until(
+        lambda: text("rights.delete_failed", "zh-Hans") in bot_texts(harness, group)
+    )
+    world.send(admin, group, "/mode enforce")
+    await drained(harness)
+    assert text("rights.restored", "zh-Hans") in bot_texts(harness, group)
+    again = world.send(li, group, "第二条")
+    await drained(harness)
+    assert again.deleted
+
+
 async def test_two_hundred_night_messages_through_429s_are_all_held_and_deleted_once(
     harness: BotHarness,
 ) -> None:
