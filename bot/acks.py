@@ -329,31 +329,28 @@ async def _recent_total(session: AsyncSession, chat_id: int) -> int | None:
 
 
 def sent_hook(bot: Bot, services: Services) -> outbox.SentHook:
-    """Learn the tally message's id once sent, then measure the group for the "/28" part."""
+    """Once the tally is sent: measure the group for the "/28" part, and learn the message id.
+
+    Both are stored together, so a known message id means the tally's total is settled too.
+    """
 
     async def on_sent(item: SentItem) -> None:
         message_id = item.result.get("message_id")
         if not isinstance(message_id, int):
             return
         _, chat_id, request_message_id = item.key.split(":")
-        where = (
-            AckRequest.chat_id == int(chat_id),
-            AckRequest.request_message_id == int(request_message_id),
-        )
-        async with services.sessions() as session:
-            await session.execute(
-                update(AckRequest).where(*where).values(bot_message_id=message_id)
-            )
-            await session.commit()
         total = await member_total(bot, services, item.chat_id)
-        if total is None:
-            return
         async with services.sessions() as session:
-            await session.execute(
-                update(AckRequest)
-                .where(*where, AckRequest.total_members.is_distinct_from(total))
-                .values(total_members=total, tally_dirty=True)
+            request = await session.scalar(
+                select(AckRequest).where(
+                    AckRequest.chat_id == int(chat_id),
+                    AckRequest.request_message_id == int(request_message_id),
+                )
             )
+            if request is not None:
+                request.bot_message_id = message_id
+                if total is not None and total != request.total_members:
+                    request.total_members, request.tally_dirty = total, True
             await session.commit()
 
     return on_sent

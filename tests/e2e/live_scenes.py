@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from bot.storage.models import AckRequest, Chat, Rollcall
 from bot.storage.upsert import upsert
-from tests.e2e.harness import BotHarness
+from tests.e2e.harness import SETTLE_TIMEOUT, BotHarness
 from testserver.world import Chat as WorldChat
 from testserver.world import ChatMessage
 
@@ -47,10 +48,30 @@ async def bot_may_delete(harness: BotHarness, group: WorldChat, *, can_delete: b
 async def step(harness: BotHarness, seconds: float = 1.0) -> None:
     """Let the bot handle what happened, run the alarm clock, drain the outbox, move time on."""
     await harness.settle()
-    await harness.outbox_idle()
+    await live_messages_posted(harness)
     await harness.tick()
-    await harness.outbox_idle()
+    await live_messages_posted(harness)
     harness.clock.advance(timedelta(seconds=seconds))
+
+
+async def live_messages_posted(harness: BotHarness) -> None:
+    """The outbox is drained and the bot has learned the id of every tally and list it posted
+    (its sent-hooks run just after the outbox marks an item sent)."""
+    await harness.outbox_idle()
+    async with asyncio.timeout(SETTLE_TIMEOUT):
+        while await _unposted(harness):  # noqa: ASYNC110 - the outbox's hooks run on their own
+            await asyncio.sleep(0.005)
+
+
+async def _unposted(harness: BotHarness) -> bool:
+    async with harness.services.sessions() as session:
+        request = await session.scalar(
+            select(AckRequest.id).where(AckRequest.bot_message_id.is_(None)).limit(1)
+        )
+        rollcall = await session.scalar(
+            select(Rollcall.id).where(Rollcall.bot_message_id.is_(None)).limit(1)
+        )
+    return request is not None or rollcall is not None
 
 
 async def flush_live_messages(harness: BotHarness) -> None:
@@ -61,7 +82,7 @@ async def flush_live_messages(harness: BotHarness) -> None:
             dirty = await session.scalar(
                 select(AckRequest.id).where(AckRequest.tally_dirty.is_(True)).limit(1)
             ) or await session.scalar(
-                select(Rollcall.id).where(or_(Rollcall.list_dirty.is_(True))).limit(1)
+                select(Rollcall.id).where(Rollcall.list_dirty.is_(True)).limit(1)
             )
         if dirty is None:
             await step(harness, 0)
