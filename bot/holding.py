@@ -100,16 +100,23 @@ async def is_held(session: AsyncSession, chat_id: int, message_id: int) -> bool:
 
 
 async def _delete_failed(services: Services, item: FailedItem) -> None:
-    """The held message stays stored and is released as usual; the chat falls back to advise."""
+    """The held message stays stored and is released as usual; the chat falls back to advise,
+    and the group hears it once (not again while the fallback lasts)."""
     held = parse_delete_key(item.key)
     if held is None:
         return
-    await _mark_failed(services, *held, item.reason)
+    chat_id, message_id = held
     async with services.sessions() as session:
+        await session.execute(
+            update(HeldMessage)
+            .where(HeldMessage.chat_id == chat_id, HeldMessage.message_id == message_id)
+            .values(delete_status=DeleteStatus.FAILED.value, delete_error=item.reason)
+            .execution_options(synchronize_session=False)
+        )
         switched = await session.execute(
             update(Chat)
             .where(
-                Chat.chat_id == item.chat_id,
+                Chat.chat_id == chat_id,
                 Chat.fallback_reason.is_distinct_from(FALLBACK_DELETE_FAILED),
             )
             .values(
@@ -122,21 +129,10 @@ async def _delete_failed(services: Services, item: FailedItem) -> None:
         )
         if getattr(switched, "rowcount", 0):
             await notices.tell_group(
-                session, services, item.chat_id, "rights.delete_failed", f"rights:{item.key}"
+                session, services, chat_id, "rights.delete_failed", f"rights:{item.key}"
             )
         await session.commit()
     services.outbox.wake()
-
-
-async def _mark_failed(services: Services, chat_id: int, message_id: int, error: str) -> None:
-    async with services.sessions() as session:
-        await session.execute(
-            update(HeldMessage)
-            .where(HeldMessage.chat_id == chat_id, HeldMessage.message_id == message_id)
-            .values(delete_status=DeleteStatus.FAILED.value, delete_error=error)
-            .execution_options(synchronize_session=False)
-        )
-        await session.commit()
 
 
 def setup(application: Application) -> None:  # type: ignore[type-arg]
