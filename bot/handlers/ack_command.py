@@ -21,7 +21,7 @@ async def ack_command(update: Update, context: JianfuContext) -> None:
     chat_id = message.chat_id
     async with services.sessions() as session:
         lang = (await group_policy(session, chat_id, services.settings.defaults)).language
-    if not await sent_by_admin(context.bot, message):
+    if not await sent_by_admin(context, message):
         await message.reply_text(services.catalogs.text("admin.only", lang, command="/ack"))
         return
     target = message.reply_to_message

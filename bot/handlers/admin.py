@@ -8,15 +8,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Message, Update
-from telegram.constants import ChatMemberStatus
 from telegram.ext import Application, CommandHandler, filters
 
+from bot.chat_admins import sent_by_admin
 from bot.context import JianfuContext, Services
 from bot.group_policies import group_policy, save_group_policy
 from bot.i18n import language_for
 from bot.onboarding import Rights, check_rights
 from bot.policy_text import joined, policy_report, weekdays_text, windows_text
-from bot.roster import record_member
 from bot.storage.models import AdminAudit, Chat
 from bot.storage.policy_codec import policy_to_json
 from bot.translate import is_anonymous_admin
@@ -28,7 +27,6 @@ from policies.group_policy import (
     policy_problems,
 )
 
-_ADMINS = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
 _NO_REST_DAYS = frozenset({"none", "无", "-"})
 
 
@@ -78,22 +76,6 @@ def mode_change(policy: GroupPolicy, args: Sequence[str]) -> Change:
     return Change(dataclasses.replace(policy, mode=mode))
 
 
-async def is_admin(context: JianfuContext, message: Message) -> bool:
-    """Asked of Telegram each time; an anonymous admin posts as the group, so is one."""
-    if is_anonymous_admin(message):
-        return True
-    if message.from_user is None:
-        return False
-    member = await context.bot.get_chat_member(message.chat_id, message.from_user.id)
-    services = context.services
-    async with services.sessions() as session:
-        await record_member(
-            session, message.chat_id, message.from_user.id, member.status, services.clock.now()
-        )
-        await session.commit()
-    return member.status in _ADMINS
-
-
 async def show_policy(update: Update, context: JianfuContext) -> None:
     message = update.effective_message
     if message is None:
@@ -116,7 +98,7 @@ def _command(
             return
         services = context.services
         text = services.catalogs.text
-        if not await is_admin(context, message):
+        if not await sent_by_admin(context, message):
             async with services.sessions() as session:
                 policy = await group_policy(session, message.chat_id, services.settings.defaults)
             await message.reply_text(text("admin.only", _lang(message, policy), command=f"/{name}"))

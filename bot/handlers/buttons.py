@@ -107,9 +107,7 @@ async def send_roster(press: Press, context: JianfuContext) -> str | None:
         text = await acks.roster_text(session, services, request, lang)
         chat_id, requester_id = request.chat_id, request.requester_id
         await session.commit()
-    if requester_id != press.user.id and not await is_chat_admin(
-        context.bot, chat_id, press.user.id
-    ):
+    if requester_id != press.user.id and not await is_chat_admin(context, chat_id, press.user.id):
         return _toast(context, "ack.toast.roster_denied", lang)
     try:
         for part in split_text(text, MessageLimit.MAX_TEXT_LENGTH):
@@ -199,7 +197,7 @@ async def close(press: Press, context: JianfuContext) -> str | None:
     if not is_open:
         return _toast(context, "rollcall.toast.closed", lang)
     if initiator_id != press.user.id and not (
-        initiator_id == chat_id and await is_chat_admin(context.bot, chat_id, press.user.id)
+        initiator_id == chat_id and await is_chat_admin(context, chat_id, press.user.id)
     ):
         return _toast(context, "rollcall.toast.close_denied", lang)
     now = services.clock.now()
