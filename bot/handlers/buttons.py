@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import CallbackQuery, InputFile, MaybeInaccessibleMessage, Update
@@ -40,6 +41,7 @@ class Press:
 
 
 Action = Callable[[Press, JianfuContext], Awaitable[str | None]]
+Live = TypeVar("Live", AckRequest, Rollcall)
 
 
 async def on_button(update: Update, context: JianfuContext) -> None:
@@ -65,20 +67,32 @@ def _toast(context: JianfuContext, key: str, lang: str) -> str:
     return context.services.catalogs.text(key, lang)
 
 
+async def _pressed(
+    session: AsyncSession,
+    press: Press,
+    model: type[Live],
+    key_prefix: str,
+    source_message_id: Callable[[Live], int],
+) -> Live | None:
+    """The tally or list the press names, or None when the press did not come from its message."""
+    row = await session.get(model, press.item_id)
+    if row is None or row.chat_id != press.message.chat.id:
+        return None
+    if row.bot_message_id is None:
+        # The press beat the sent-hook: the outbox already knows the id.
+        key = f"{key_prefix}:{row.chat_id}:{source_message_id(row)}"
+        result = await outbox.sent_result(session, key) or {}
+        row.bot_message_id = result.get("message_id")
+    return row if row.bot_message_id == press.message.message_id else None
+
+
 # ---- acknowledgements ------------------------------------------------------------------------
 
 
 async def _request(session: AsyncSession, press: Press) -> AckRequest | None:
-    """The request the pressed tally belongs to, or None when the press does not match it."""
-    request = await session.get(AckRequest, press.item_id)
-    if request is None or request.chat_id != press.message.chat.id:
-        return None
-    if request.bot_message_id is None:
-        # The press beat the sent-hook: the outbox already knows the id.
-        key = f"{acks.REQUEST_KEY}:{request.chat_id}:{request.request_message_id}"
-        result = await outbox.sent_result(session, key) or {}
-        request.bot_message_id = result.get("message_id")
-    return request if request.bot_message_id == press.message.message_id else None
+    return await _pressed(
+        session, press, AckRequest, acks.REQUEST_KEY, lambda r: r.request_message_id
+    )
 
 
 async def acknowledge(press: Press, context: JianfuContext) -> str | None:
@@ -132,14 +146,9 @@ def split_text(text: str, limit: int) -> list[str]:
 
 
 async def _rollcall(session: AsyncSession, press: Press) -> Rollcall | None:
-    rollcall = await session.get(Rollcall, press.item_id)
-    if rollcall is None or rollcall.chat_id != press.message.chat.id:
-        return None
-    if rollcall.bot_message_id is None:
-        key = f"{rollcalls.ROLLCALL_KEY}:{rollcall.chat_id}:{rollcall.source_message_id}"
-        result = await outbox.sent_result(session, key) or {}
-        rollcall.bot_message_id = result.get("message_id")
-    return rollcall if rollcall.bot_message_id == press.message.message_id else None
+    return await _pressed(
+        session, press, Rollcall, rollcalls.ROLLCALL_KEY, lambda r: r.source_message_id
+    )
 
 
 async def join(press: Press, context: JianfuContext) -> str | None:
