@@ -54,6 +54,7 @@ class Faults:
         hold: float = 60.0,
         description: str | None = None,
     ) -> Fault:
+        """Fail the next `count` requests of `method` ("*" for any) the way `kind` says."""
         if kind not in ("429", "timeout", "drop") and kind not in _ANSWERS:
             raise ValueError(f"unknown fault kind {kind!r}; use one of {get_args(FaultKind)}")
         fault = Fault(method, kind, count, retry_after, hold, description)

@@ -27,7 +27,7 @@ from tornado.netutil import bind_sockets
 from tornado.web import Application, RequestHandler
 
 from testserver.control import control_routes
-from testserver.faults import Fault, FaultKind, Faults
+from testserver.faults import Fault, Faults
 from testserver.limits import LimitSettings, RateLimiter
 from testserver.methods import ApiError, BotMethods
 from testserver.spec import BotApiSpec, ObjectSpec, SpecError, UploadedFile
@@ -83,6 +83,7 @@ class BotApiServer:
         self.methods = BotMethods(self.world)
         self.limiter = RateLimiter(limits, monotonic)
         self.faults = Faults()
+        self.inject_fault = self.faults.inject
         self.violations: list[Violation] = []
         self.errors: list[str] = []
         """Failures of the test server itself (answered 500); a test should fail on them."""
@@ -158,21 +159,6 @@ class BotApiServer:
         return f"{self.root_url}/control"
 
     # ---- test helpers ----------------------------------------------------------------------
-
-    def inject_fault(
-        self,
-        method: str,
-        kind: FaultKind,
-        count: int = 1,
-        *,
-        retry_after: int = 5,
-        hold: float = 60.0,
-        description: str | None = None,
-    ) -> Fault:
-        """Fail the next `count` requests of `method` ("*" for any) the way `kind` says."""
-        return self.faults.inject(
-            method, kind, count, retry_after=retry_after, hold=hold, description=description
-        )
 
     @property
     def count_429(self) -> int:
