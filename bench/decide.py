@@ -8,11 +8,9 @@ group); "cold" clears that cache before every pass, so each message is analysed 
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytz
 
@@ -20,19 +18,14 @@ from policies import classifier
 from policies.classifier import ClassifierConfig, classify
 from policies.decisions import GroupState, MessageFacts, decide
 from policies.group_policy import GroupPolicy
+from tests.corpus import corpus_file
 
 REPEATS = 100
-CORPUS = Path(
-    os.environ.get(
-        "JIANFU_CORPUS",
-        Path(__file__).resolve().parents[2] / "shared" / "corpus" / "messages.jsonl",
-    )
-)
 GOAL_PER_SECOND = 50_000
 
 
 def corpus_texts() -> list[str]:
-    with CORPUS.open(encoding="utf-8") as lines:
+    with corpus_file().open(encoding="utf-8") as lines:
         return [json.loads(line)["text"] for line in lines if line.strip()]
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,19 +11,9 @@ import pytz
 
 from policies.classifier import classify
 from policies.labels import Label
+from tests.corpus import corpus_file
 
 NOW = pytz.timezone("Asia/Shanghai").localize(datetime(2026, 11, 18, 10, 0))
-
-
-def corpus_file() -> Path:
-    """$JIANFU_CORPUS (a file, or a directory holding messages.jsonl), else ../shared/corpus."""
-    configured = os.environ.get("JIANFU_CORPUS")
-    path = (
-        Path(configured)
-        if configured
-        else Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
-    )
-    return path / "messages.jsonl" if path.is_dir() else path
 
 
 Scores = dict[Label, tuple[float, float, float]]
