@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
 from bot.errors import FatalError
+from bot.storage.write_lock import serialise_writers
 
 URL_HINT = "check [database] url / JIANFU_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -91,6 +92,8 @@ def _sqlite_engine(url: URL, *, foreign_keys: bool) -> AsyncEngine:
             ) from None
         url = url.set(database=str(path))
     engine = _create_async_engine(url)
+    # Registered before _begin below, so the process's lock is taken before SQLite's.
+    serialise_writers(engine.sync_engine, wait_seconds=SQLITE_BUSY_TIMEOUT_MS / 1000)
     pragmas = (
         "PRAGMA journal_mode=WAL",
         "PRAGMA synchronous=NORMAL",
