@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +18,20 @@ from policies.group_policy import GroupPolicy
 
 async def group_policy(session: AsyncSession, chat_id: int, defaults: GroupPolicy) -> GroupPolicy:
     row = await session.get(GroupPolicyOverride, chat_id)
-    return defaults if row is None else policy_from_json(row.overrides, defaults)
+    return policy_with_overrides(None if row is None else row.overrides, defaults)
+
+
+def policy_with_overrides(overrides: dict[str, Any] | None, defaults: GroupPolicy) -> GroupPolicy:
+    """The effective policy from a group's stored overrides (None: it has none)."""
+    if overrides is None:
+        return defaults
+    return _decoded(json.dumps(overrides, sort_keys=True), defaults)
+
+
+@lru_cache(maxsize=1024)
+def _decoded(overrides: str, defaults: GroupPolicy) -> GroupPolicy:
+    """Decoding is cached: a group's policy is read for every message, and rarely changes."""
+    return policy_from_json(json.loads(overrides), defaults)
 
 
 async def save_group_policy(

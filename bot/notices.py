@@ -24,7 +24,7 @@ from bot.outbox import SentItem
 from bot.policy_text import reason_text, when_text
 from bot.storage.models import Chat, NoticeSent, User
 from bot.storage.upsert import insert_ignore
-from policies.calendar import quiet_status
+from policies.calendar import QuietStatus
 from policies.decisions import Audience, MessageFacts, Notice, effective_mode
 from policies.group_policy import GroupPolicy, Mode
 
@@ -53,12 +53,16 @@ async def deliver(session: AsyncSession, services: Services, incoming: Incoming)
 
 
 async def advised_this_period(
-    session: AsyncSession, policy: GroupPolicy, facts: MessageFacts, now: datetime
+    session: AsyncSession,
+    policy: GroupPolicy,
+    facts: MessageFacts,
+    bot_can_delete: bool,
+    quiet: QuietStatus,
 ) -> bool:
-    chat = await session.get(Chat, facts.chat_id)  # already loaded by the pipeline
-    if effective_mode(policy, chat is not None and chat.bot_can_delete) is not Mode.ADVISE:
+    """Whether the sender was told about advise mode already this quiet period (`quiet`)."""
+    if effective_mode(policy, bot_can_delete) is not Mode.ADVISE:
         return False
-    resumes_at = quiet_status(policy, now).resumes_at
+    resumes_at = quiet.resumes_at
     if resumes_at is None:
         return False
     found = await session.scalar(

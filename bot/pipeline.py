@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pytz
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Message, Update
 from telegram.ext import Application, MessageHandler, filters
 
 from bot import acks, holding, notices, rollcalls
 from bot.context import JianfuContext, Services
-from bot.group_policies import classifier_config, group_policy
+from bot.group_policies import classifier_config, policy_with_overrides
 from bot.incoming import Incoming
-from bot.roster import record_sender
-from bot.storage.models import Chat, Member, MessageLog
+from bot.roster import recent_senders, record_sender
+from bot.storage.models import Chat, GroupPolicyOverride, Member, MessageLog
 from bot.storage.upsert import insert_ignore
 from bot.translate import message_facts, message_text
-from policies.calendar import quiet_status
+from policies.calendar import QuietStatus, quiet_status
 from policies.classification import Classification
 from policies.classifier import classify
 from policies.decisions import Action, GroupState, MessageFacts, decide, urgent_week_start
@@ -32,40 +35,70 @@ async def handle_group_message(update: Update, context: JianfuContext) -> None:
     if message.from_user is not None and message.from_user.id == context.bot.id:
         return
     services = context.services
+    user, now = message.from_user, services.clock.now()
+    senders = recent_senders(services.sessions)
+    recorded = user is not None and not senders.is_fresh(message.chat, user, now)
     async with services.sessions() as session:
+        if recorded:
+            assert user is not None
+            await record_sender(session, message.chat, user, now)
         incoming = await decide_message(
-            session, services, message, is_edit=update.edited_message is not None
+            session, services, message, is_edit=update.edited_message is not None, now=now
         )
         await record(session, incoming)
         await apply(session, services, incoming)
         await session.commit()
+    if recorded:
+        assert user is not None
+        senders.remember(message.chat, user, now)
     services.outbox.wake()
 
 
 async def decide_message(
-    session: AsyncSession, services: Services, message: Message, *, is_edit: bool
+    session: AsyncSession, services: Services, message: Message, *, is_edit: bool, now: datetime
 ) -> Incoming:
-    now = services.clock.now()
-    chat_id = message.chat_id
-    if message.from_user is not None:
-        await record_sender(session, message.chat, message.from_user, now)
-    policy = await group_policy(session, chat_id, services.settings.defaults)
+    """The decision for a message whose sender is recorded already."""
+    known = await _known(session, message)
+    policy = policy_with_overrides(known.overrides, services.settings.defaults)
     text = message_text(message)
     local_now = now.astimezone(pytz.timezone(policy.timezone))
     classification = classify(text, local_now, classifier_config(policy))
-    chat = await session.get(Chat, chat_id)
-    sender_is_admin = await _is_admin(session, chat_id, message)
-    facts = message_facts(message, is_edit=is_edit, sender_is_admin=sender_is_admin)
-    state = await _state(session, policy, facts, classification, chat, now)
-    decision = decide(policy, facts, classification, state, now)
+    facts = message_facts(message, is_edit=is_edit, sender_is_admin=known.sender_is_admin)
+    quiet = quiet_status(policy, now)
+    state = await _state(session, policy, facts, classification, known, quiet, now)
+    decision = decide(policy, facts, classification, state, now, quiet)
     return Incoming(message, text, facts, policy, classification, decision, now)
 
 
-async def _is_admin(session: AsyncSession, chat_id: int, message: Message) -> bool:
-    if message.from_user is None:
-        return False
-    member = await session.get(Member, (chat_id, message.from_user.id))
-    return member is not None and member.is_admin
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """What the store says about the message's group and sender."""
+
+    overrides: dict[str, Any] | None
+    bot_can_delete: bool
+    sender_is_admin: bool
+
+
+async def _known(session: AsyncSession, message: Message) -> _Known:
+    """The group's policy overrides, the bot's right to delete, the sender's admin flag: one
+    round trip."""
+    chat_id = message.chat_id
+    user_id = message.from_user.id if message.from_user is not None else None
+    row = (
+        await session.execute(
+            select(
+                select(GroupPolicyOverride.overrides)
+                .where(GroupPolicyOverride.chat_id == chat_id)
+                .scalar_subquery(),
+                select(Chat.bot_can_delete).where(Chat.chat_id == chat_id).scalar_subquery(),
+                select(Member.is_admin)
+                .where(Member.chat_id == chat_id, Member.user_id == user_id)
+                .scalar_subquery(),
+            )
+        )
+    ).one()
+    overrides, bot_can_delete, is_admin = row
+    return _Known(overrides, bool(bot_can_delete), bool(is_admin))
 
 
 async def _state(
@@ -73,12 +106,13 @@ async def _state(
     policy: GroupPolicy,
     facts: MessageFacts,
     classification: Classification,
-    chat: Chat | None,
+    known: _Known,
+    quiet_now: QuietStatus,
     now: datetime,
 ) -> GroupState:
     """What the decision needs to know, queried only when this message can need it."""
     has = classification.has
-    quiet = quiet_status(policy, now).quiet
+    quiet = quiet_now.quiet
     return GroupState(
         open_ack_requests=(
             await acks.open_requests(session, facts.chat_id, now) if has(Label.ACK) else ()
@@ -93,14 +127,16 @@ async def _state(
             if has(Label.URGENT) and (quiet or facts.is_edit)
             else 0
         ),
-        bot_can_delete=chat is not None and chat.bot_can_delete,
+        bot_can_delete=known.bot_can_delete,
         message_is_held=(
             facts.is_edit and await holding.is_held(session, facts.chat_id, facts.message_id)
         ),
         sender_advised_this_period=(
             quiet
             and policy.mode is not Mode.OFF
-            and await notices.advised_this_period(session, policy, facts, now)
+            and await notices.advised_this_period(
+                session, policy, facts, known.bot_can_delete, quiet_now
+            )
         ),
     )
 

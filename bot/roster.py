@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from weakref import WeakKeyDictionary
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Chat as TgChat
 from telegram import User as TgUser
 
@@ -12,6 +13,7 @@ from bot.storage.models import Chat, Member, User
 from bot.storage.upsert import upsert
 
 ADMIN_STATUSES = frozenset({"creator", "administrator"})
+SENDER_FRESH_FOR = timedelta(minutes=1)
 
 
 async def record_user(
@@ -70,3 +72,49 @@ async def record_sender(session: AsyncSession, chat: TgChat, user: TgUser, now: 
         keys=["chat_id", "user_id"],
         update=["last_seen_at"],
     )
+
+
+class RecentSenders:
+    """Senders this process recorded lately, with what it recorded: a burst of messages from
+    one person writes their rows once. Skipping a write only leaves last_seen_at up to `fresh_for`
+    behind; every other column it would write is compared, and rows are never deleted."""
+
+    def __init__(self, fresh_for: timedelta = SENDER_FRESH_FOR, limit: int = 100_000) -> None:
+        self._recorded: dict[tuple[int, int], tuple[tuple[object, ...], datetime]] = {}
+        self._fresh_for = fresh_for
+        self._limit = limit
+
+    def is_fresh(self, chat: TgChat, user: TgUser, now: datetime) -> bool:
+        """True when this process recorded the same chat and user facts within `fresh_for`."""
+        found = self._recorded.get((chat.id, user.id))
+        return (
+            found is not None
+            and found[0] == _recorded_facts(chat, user)
+            and timedelta(0) <= now - found[1] < self._fresh_for
+        )
+
+    def remember(self, chat: TgChat, user: TgUser, now: datetime) -> None:
+        """After the transaction that recorded them has committed."""
+        if len(self._recorded) >= self._limit:
+            self._recorded.clear()
+        self._recorded[(chat.id, user.id)] = (_recorded_facts(chat, user), now)
+
+
+def _recorded_facts(chat: TgChat, user: TgUser) -> tuple[object, ...]:
+    return (
+        chat.type,
+        chat.title,
+        user.first_name,
+        user.last_name,
+        user.username,
+        user.language_code,
+        user.is_bot,
+    )
+
+
+# Per database (by its session factory), like everything this process remembers of one.
+_recent: WeakKeyDictionary[async_sessionmaker[AsyncSession], RecentSenders] = WeakKeyDictionary()
+
+
+def recent_senders(sessions: async_sessionmaker[AsyncSession]) -> RecentSenders:
+    return _recent.setdefault(sessions, RecentSenders())

@@ -187,9 +187,11 @@ def decide(
     classification: Classification,
     state: GroupState,
     now: datetime,
+    quiet: QuietStatus | None = None,
 ) -> Decision:
-    """The decision for one group message (new or edited)."""
-    quiet = quiet_status(policy, now)
+    """The decision for one group message (new or edited); `quiet` is quiet_status(policy, now)
+    when the caller has it already."""
+    quiet = quiet_status(policy, now) if quiet is None else quiet
     mode = effective_mode(policy, state.bot_can_delete)
     if facts.is_edit:
         return _decide_edit(policy, classification, state, quiet, now)
