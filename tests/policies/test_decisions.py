@@ -234,13 +234,14 @@ LONG_CHAIN = OpenRollCall(
 )
 
 
-def _posted(title: str, *names: str) -> Decision:
+def _posted(title: str, *names: str, open_chain: OpenRollCall = LONG_CHAIN) -> Decision:
+    """The decision on a chain with these lines posted while `open_chain` is open."""
     chain = RollCall(title, tuple(RollCallEntry(i + 1, n) for i, n in enumerate(names)))
     return decide(
         POLICY,
         facts(WORK_TIME),
         labelled(Label.ROLLCALL, rollcall=chain),
-        GroupState(open_rollcalls=(LONG_CHAIN,)),
+        GroupState(open_rollcalls=(open_chain,)),
         WORK_TIME,
     )
 
@@ -255,15 +256,7 @@ def test_an_old_copy_of_a_long_chain_plus_one_line_still_merges_by_its_topic() -
 def test_a_different_chain_sharing_a_name_or_only_the_word_jielong_starts_its_own() -> None:
     assert _posted("周六党员活动", "志愿者0", "赵六").start_rollcall
     generic = OpenRollCall(9, 300, 301, "接龙", LONG_CHAIN.entries)
-    chain = RollCall("接龙", (RollCallEntry(1, "志愿者0"), RollCallEntry(2, "赵六")))
-    decision = decide(
-        POLICY,
-        facts(WORK_TIME),
-        labelled(Label.ROLLCALL, rollcall=chain),
-        GroupState(open_rollcalls=(generic,)),
-        WORK_TIME,
-    )
-    assert decision.start_rollcall
+    assert _posted("接龙", "志愿者0", "赵六", open_chain=generic).start_rollcall
 
 
 def test_edit_of_a_work_time_message_is_ignored_and_an_urgent_edit_releases_a_held_one() -> None:
