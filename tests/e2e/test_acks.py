@@ -8,20 +8,19 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.clock import ManualClock
 from bot.i18n import text
-from bot.storage.migrate import upgrade_to_head
 from bot.storage.models import Acknowledgement, AckRequest
 from tests.e2e.harness import BotHarness
-from tests.e2e.live_scenes import (
+from tests.e2e.scenes import (
     bot_may_delete,
     edit_gaps,
     flush_live_messages,
     reply_of,
+    restarted,
     step,
     stop_alarm_clock,
+    toast,
 )
-from testserver.server import BotApiServer
 from testserver.world import DEFAULT_BOT_RIGHTS, Chat, ChatMessage
 
 NOTICE = "关于开展冬季消防安全检查的通知:请各村于周五前完成自查,收到请回复。"
@@ -132,10 +131,8 @@ async def test_a_press_counts_once_and_only_for_the_presser(harness: BotHarness)
     world.press(group.people[1], tally)
     await flush_live_messages(harness)
 
-    assert first.answer is not None and first.answer["text"] == text(
-        "ack.toast.recorded", "zh-Hans"
-    )
-    assert again.answer is not None and again.answer["text"] == text("ack.toast.already", "zh-Hans")
+    assert toast(first) == text("ack.toast.recorded", "zh-Hans")
+    assert toast(again) == text("ack.toast.already", "zh-Hans")
     assert sorted(r.user_id for r in await ack_rows(harness)) == sorted(
         p.id for p in group.people[:2]
     )
@@ -198,15 +195,10 @@ async def test_the_list_goes_privately_to_the_requester_and_admins_only(
     }
     await step(harness)
 
-    def toast(who: str) -> str:
-        answer = presses[who].answer
-        assert answer is not None
-        return str(answer.get("text"))
-
-    assert toast("requester") == text("ack.toast.roster_sent", "zh-Hans")
-    assert toast("admin") == text("ack.toast.roster_sent", "zh-Hans")
-    assert toast("outsider") == text("ack.toast.roster_denied", "zh-Hans")
-    assert toast("not_started") == text("ack.toast.start_bot", "zh-Hans")
+    assert toast(presses["requester"]) == text("ack.toast.roster_sent", "zh-Hans")
+    assert toast(presses["admin"]) == text("ack.toast.roster_sent", "zh-Hans")
+    assert toast(presses["outsider"]) == text("ack.toast.roster_denied", "zh-Hans")
+    assert toast(presses["not_started"]) == text("ack.toast.start_bot", "zh-Hans")
     (dm,) = world.sent_by_bot(world.private_chat(requester))
     assert dm.text is not None
     acked_line, missing_line = dm.text.split("\n")[1:3]
@@ -311,30 +303,16 @@ async def test_an_absorbed_ack_edited_afterwards_changes_nothing(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-async def test_old_buttons_work_after_a_restart(
-    server: BotApiServer, db_url: str, clock: ManualClock
-) -> None:
-    await upgrade_to_head(db_url)
-    first = BotHarness(server, db_url, clock)
-    await first.start()
-    try:
-        group = await ready(first, members=2)
-        tally = reply_of(first, await post_notice(first, group))
-        await step(first)
-    finally:
-        await first.stop()
-    clock.advance(timedelta(hours=1))
-    second = BotHarness(server, db_url, clock)
-    await second.start()
-    try:
-        stop_alarm_clock(second)
-        press = second.world.press(group.people[0], tally)
-        await flush_live_messages(second)
-        assert press.answer is not None
-        assert press.answer["text"] == text("ack.toast.recorded", "zh-Hans")
+async def test_old_buttons_work_after_a_restart(harness: BotHarness) -> None:
+    group = await ready(harness, members=2)
+    tally = reply_of(harness, await post_notice(harness, group))
+    await step(harness)
+    async with restarted(harness, after=timedelta(hours=1)) as again:
+        stop_alarm_clock(again)
+        press = again.world.press(group.people[0], tally)
+        await flush_live_messages(again)
+        assert toast(press) == text("ack.toast.recorded", "zh-Hans")
         assert tally.text == tally_text(1, 3)
-    finally:
-        await second.stop()
 
 
 async def test_when_the_group_size_is_unknown_the_tally_shows_the_count_alone(

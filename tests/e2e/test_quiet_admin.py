@@ -7,7 +7,8 @@ from sqlalchemy import select
 from bot.i18n import text
 from bot.storage.models import AdminAudit
 from tests.e2e.harness import BotHarness, shanghai
-from tests.e2e.quiet_scenarios import (
+from tests.e2e.scenes import (
+    WED_NIGHT,
     bot_texts,
     drained,
     held_rows,
@@ -16,8 +17,6 @@ from tests.e2e.quiet_scenarios import (
     private_texts,
     started_bot,
 )
-
-WED_NIGHT = shanghai(2026, 11, 18, 23, 10)
 
 
 async def audit_rows(harness: BotHarness) -> list[AdminAudit]:

@@ -5,29 +5,27 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from bot.clock import ManualClock
 from bot.i18n import text
-from tests.e2e.harness import BotHarness, shanghai
-from tests.e2e.quiet_scenarios import (
+from tests.e2e.harness import BotHarness
+from tests.e2e.scenes import (
+    THU_MORNING,
+    WED_NIGHT,
     at,
     bot_texts,
     drained,
     held_rows,
     joined_group,
+    member_in_group,
+    restarted,
     started_bot,
 )
-from testserver.server import BotApiServer
-
-WED_NIGHT = shanghai(2026, 11, 18, 23, 10)
-THU_MORNING = shanghai(2026, 11, 19, 8)
 
 
 async def test_a_refused_delete_loses_nothing_switches_to_advise_and_tells_admins_once(
     harness: BotHarness,
 ) -> None:
     world = harness.world
-    li = await started_bot(harness, "李明")
-    group = await joined_group(harness, members=[li])
+    li, group = await member_in_group(harness)
     harness.clock.set(WED_NIGHT)
     # A single delete is refused by the rules, a batched one by an injected answer.
     harness.server.inject_fault(
@@ -107,24 +105,16 @@ async def test_two_hundred_night_messages_through_429s_are_all_held_and_deleted_
     assert all(f"夜间消息{n}\n" in released + "\n" for n in range(200))
 
 
-async def test_a_restart_in_the_night_still_releases_once(
-    harness: BotHarness, server: BotApiServer, db_url: str, clock: ManualClock
-) -> None:
+async def test_a_restart_in_the_night_still_releases_once(harness: BotHarness) -> None:
     world = harness.world
-    li = await started_bot(harness, "李明")
-    group = await joined_group(harness, members=[li])
+    li, group = await member_in_group(harness)
     harness.clock.set(WED_NIGHT)
     world.send(li, group, "明天上午九点开会")
     await drained(harness)
-    await harness.stop()
 
-    restarted = BotHarness(server, db_url, clock)
-    await restarted.start()
-    try:
+    async with restarted(harness) as again:
         before = len(world.sent_by_bot(group))
-        await at(restarted, THU_MORNING)
-        await at(restarted, THU_MORNING + timedelta(minutes=1))
+        await at(again, THU_MORNING)
+        await at(again, THU_MORNING + timedelta(minutes=1))
         digests = world.sent_by_bot(group)[before:]
         assert len(digests) == 1 and "明天上午九点开会" in (digests[0].text or "")
-    finally:
-        await restarted.stop()

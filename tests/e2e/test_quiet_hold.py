@@ -6,27 +6,26 @@ from datetime import timedelta
 
 from bot.i18n import text
 from tests.e2e.harness import BotHarness, shanghai
-from tests.e2e.quiet_scenarios import (
+from tests.e2e.scenes import (
+    THU_MORNING,
+    WED_NIGHT,
     at,
     bot_texts,
     drained,
     held_rows,
     joined_group,
     log_actions,
+    member_in_group,
     private_texts,
     started_bot,
 )
-
-WED_NIGHT = shanghai(2026, 11, 18, 23, 10)
-THU_MORNING = shanghai(2026, 11, 19, 8, 0)
 
 
 async def test_a_text_at_night_is_held_told_privately_and_released_at_eight(
     harness: BotHarness,
 ) -> None:
     world = harness.world
-    li = await started_bot(harness, "李明")
-    group = await joined_group(harness, members=[li])
+    li, group = await member_in_group(harness)
     harness.clock.set(WED_NIGHT)
     message = world.send(li, group, "明天上午九点在村委会开会,请各组长参加")
     await drained(harness)
@@ -118,8 +117,7 @@ async def test_friday_night_waits_for_monday_and_a_make_up_saturday_is_a_workday
     harness: BotHarness,
 ) -> None:
     world = harness.world
-    li = await started_bot(harness, "李明")
-    group = await joined_group(harness, members=[li])
+    li, group = await member_in_group(harness)
     harness.clock.set(shanghai(2026, 11, 20, 22, 30))  # Friday
     world.send(li, group, "下周一的检查材料请提前准备")
     await drained(harness)
@@ -145,8 +143,7 @@ async def test_a_long_night_is_split_into_pages_without_cutting_a_message(
     harness: BotHarness,
 ) -> None:
     world = harness.world
-    li = await started_bot(harness, "李明")
-    group = await joined_group(harness, members=[li])
+    li, group = await member_in_group(harness)
     harness.clock.set(WED_NIGHT)
     bodies = [f"第{n:02d}条:" + "请各村做好冬季防火巡查工作。" * 25 for n in range(20)]
     for body in bodies:
@@ -166,8 +163,7 @@ async def test_a_long_night_is_split_into_pages_without_cutting_a_message(
 
 async def test_on_a_public_holiday_the_sender_is_told_which_holiday(harness: BotHarness) -> None:
     world = harness.world
-    li = await started_bot(harness, "李明")
-    group = await joined_group(harness, members=[li])
+    li, group = await member_in_group(harness)
     harness.clock.set(shanghai(2026, 10, 3, 10))
     message = world.send(li, group, "节后第一天上午开会")
     await drained(harness)

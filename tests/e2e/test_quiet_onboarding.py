@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from bot.i18n import text
 from bot.storage.models import Chat, Member
-from tests.e2e.harness import BotHarness, shanghai
-from tests.e2e.quiet_scenarios import (
+from tests.e2e.harness import BotHarness
+from tests.e2e.scenes import (
+    WED_NIGHT,
     bot_texts,
     drained,
     held_rows,
@@ -15,8 +16,6 @@ from tests.e2e.quiet_scenarios import (
     private_texts,
     started_bot,
 )
-
-WED_NIGHT = shanghai(2026, 11, 18, 23, 10)
 
 
 async def chat_row(harness: BotHarness, chat_id: int) -> Chat:

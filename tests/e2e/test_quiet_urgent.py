@@ -7,17 +7,16 @@ from sqlalchemy import select
 from bot.i18n import text
 from bot.storage.models import MessageLog
 from tests.e2e.harness import BotHarness, shanghai
-from tests.e2e.quiet_scenarios import (
+from tests.e2e.scenes import (
+    WED_NIGHT,
     at,
     drained,
     held_rows,
-    joined_group,
     log_actions,
+    member_in_group,
     private_texts,
-    started_bot,
 )
 
-WED_NIGHT = shanghai(2026, 11, 18, 23, 10)
 URGENT = "【紧急】今晚暴雨预警,请通知各村做好转移准备"
 
 
@@ -25,8 +24,7 @@ async def test_marker_with_a_reason_passes_and_is_logged_with_the_reason(
     harness: BotHarness,
 ) -> None:
     world = harness.world
-    li = await started_bot(harness, "李明")
-    group = await joined_group(harness, members=[li])
+    li, group = await member_in_group(harness)
     harness.clock.set(WED_NIGHT)
     message = world.send(li, group, URGENT)
     await drained(harness)
@@ -44,8 +42,7 @@ async def test_marker_without_a_reason_is_held_and_the_sender_told_a_reason_is_n
     harness: BotHarness,
 ) -> None:
     world = harness.world
-    li = await started_bot(harness, "李明")
-    group = await joined_group(harness, members=[li])
+    li, group = await member_in_group(harness)
     harness.clock.set(WED_NIGHT)
     message = world.send(li, group, "【紧急】")
     await drained(harness)
@@ -62,8 +59,7 @@ async def test_marker_without_a_reason_is_held_and_the_sender_told_a_reason_is_n
 
 async def test_beyond_the_weekly_quota_an_urgent_message_is_held(harness: BotHarness) -> None:
     world = harness.world
-    li = await started_bot(harness, "李明")
-    group = await joined_group(harness, members=[li])
+    li, group = await member_in_group(harness)
     harness.clock.set(WED_NIGHT)
     messages = [world.send(li, group, f"{URGENT}({n})") for n in range(4)]
     await drained(harness)
@@ -81,8 +77,7 @@ async def test_an_edit_adding_a_marker_and_reason_releases_the_held_message_now(
     harness: BotHarness,
 ) -> None:
     world = harness.world
-    li = await started_bot(harness, "李明")
-    group = await joined_group(harness, members=[li])
+    li, group = await member_in_group(harness)
     harness.clock.set(WED_NIGHT)
     message = world.send(li, group, "今晚暴雨预警,请通知各村做好转移准备")
     await drained(harness)
@@ -101,8 +96,7 @@ async def test_an_edit_adding_a_marker_and_reason_releases_the_held_message_now(
 
 async def test_a_work_time_message_edited_at_night_is_left_alone(harness: BotHarness) -> None:
     world = harness.world
-    li = await started_bot(harness, "李明")
-    group = await joined_group(harness, members=[li])
+    li, group = await member_in_group(harness)
     message = world.send(li, group, "下午三点开会")
     await drained(harness)
     harness.clock.set(WED_NIGHT)

@@ -10,13 +10,14 @@ from sqlalchemy import select
 from bot.i18n import text
 from bot.storage.models import RollcallEntry
 from tests.e2e.harness import BotHarness
-from tests.e2e.live_scenes import (
+from tests.e2e.scenes import (
     bot_may_delete,
     edit_gaps,
     flush_live_messages,
     reply_of,
     step,
     stop_alarm_clock,
+    toast,
 )
 from testserver.world import Chat, ChatMessage, User
 
@@ -182,11 +183,6 @@ async def test_join_note_withdraw_and_close_with_the_csv(harness: BotHarness) ->
     late = world.press(joiner, rollcall, join, check=False)
     await step(harness)
 
-    def toast(press: object) -> str:
-        answer = getattr(press, "answer", None)
-        assert answer is not None
-        return str(answer.get("text"))
-
     assert toast(joined) == text("rollcall.toast.joined", "zh-Hans")
     assert toast(again) == text("rollcall.toast.already", "zh-Hans")
     assert toast(out) == text("rollcall.toast.withdrawn", "zh-Hans")
@@ -261,9 +257,7 @@ async def test_a_roll_call_an_anonymous_admin_started_is_closed_by_an_admin(
     await step(harness)
     closed = world.press(s.initiator, rollcall, close)
     await flush_live_messages(harness)
-    assert denied.answer is not None
-    assert denied.answer["text"] == text("rollcall.toast.close_denied", "zh-Hans")
-    assert closed.answer is not None
-    assert closed.answer["text"] == text("rollcall.toast.closed", "zh-Hans")
+    assert toast(denied) == text("rollcall.toast.close_denied", "zh-Hans")
+    assert toast(closed) == text("rollcall.toast.closed", "zh-Hans")
     assert [m for m in world.sent_by_bot(world.private_chat(s.initiator)) if m.media]
     assert rollcall.callback_data == []
