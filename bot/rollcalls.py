@@ -111,23 +111,15 @@ async def start(session: AsyncSession, services: Services, incoming: Incoming) -
         )
     )
     assert rollcall is not None
-    initiator = incoming.message.from_user
-    claimed = False
-    for position, parsed in enumerate(chain.entries, 1):
-        mine = not claimed and initiator is not None and is_person(parsed.name, initiator)
-        claimed = claimed or mine
-        session.add(
-            RollcallEntry(
-                rollcall_id=rollcall.id,
-                position=position,
-                name=parsed.name,
-                extra=parsed.extra or None,
-                user_id=facts.sender_id if mine else None,
-                source=EntrySource.ORIGINAL.value,
-                added_at=now,
-                added_by=facts.sender_id,
-            )
-        )
+    _add_entries(
+        session,
+        rollcall,
+        chain.entries,
+        incoming,
+        after=0,
+        has_own=False,
+        source=EntrySource.ORIGINAL,
+    )
     await session.flush()
     lang = incoming.policy.language
     await outbox.enqueue(
@@ -160,26 +152,15 @@ async def merge(session: AsyncSession, services: Services, incoming: Incoming) -
         return
     reposter = incoming.message.from_user
     live = await live_entries(session, rollcall.id)
-    has_own = any(entry.user_id == facts.sender_id for entry in live)
-    changed = False
-    position = await _last_position(session, rollcall.id)
-    for parsed in decision.new_rollcall_entries:
-        mine = not has_own and reposter is not None and is_person(parsed.name, reposter)
-        has_own = has_own or mine
-        position += 1
-        session.add(
-            RollcallEntry(
-                rollcall_id=rollcall.id,
-                position=position,
-                name=parsed.name,
-                extra=parsed.extra or None,
-                user_id=facts.sender_id if mine else None,
-                source=EntrySource.REPOST.value,
-                added_at=now,
-                added_by=facts.sender_id,
-            )
-        )
-        changed = True
+    changed = _add_entries(
+        session,
+        rollcall,
+        decision.new_rollcall_entries,
+        incoming,
+        after=await _last_position(session, rollcall.id),
+        has_own=any(entry.user_id == facts.sender_id for entry in live),
+        source=EntrySource.REPOST,
+    )
     for dropped in decision.dropped_rollcall_entries:
         entry = _find_live(live, dropped)
         if entry is None:
@@ -209,6 +190,37 @@ async def merge(session: AsyncSession, services: Services, incoming: Incoming) -
             payload={"chat_id": facts.chat_id, "message_id": facts.message_id},
             not_before=now,
         )
+
+
+def _add_entries(
+    session: AsyncSession,
+    rollcall: Rollcall,
+    parsed: Sequence[RollCallEntry],
+    incoming: Incoming,
+    *,
+    after: int,
+    has_own: bool,
+    source: EntrySource,
+) -> bool:
+    """The posted lines, numbered on from `after`; the first naming the poster is theirs, unless
+    they already have one. True when any was added."""
+    poster, sender_id = incoming.message.from_user, incoming.facts.sender_id
+    for position, line in enumerate(parsed, after + 1):
+        mine = not has_own and poster is not None and is_person(line.name, poster)
+        has_own = has_own or mine
+        session.add(
+            RollcallEntry(
+                rollcall_id=rollcall.id,
+                position=position,
+                name=line.name,
+                extra=line.extra or None,
+                user_id=sender_id if mine else None,
+                source=source.value,
+                added_at=incoming.now,
+                added_by=sender_id,
+            )
+        )
+    return bool(parsed)
 
 
 async def join(
