@@ -20,13 +20,13 @@ from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
 from bot import outbox
 from bot.context import JianfuContext, Services
 from bot.group_policies import group_policy
+from bot.i18n import Catalogs
 from bot.policy_text import joined, rule_lines
-from bot.roster import record_chat, record_member, record_user
+from bot.roster import ADMIN_STATUSES, record_chat, record_member, record_user
 from bot.storage.models import Chat
 
 FALLBACK_MISSING_RIGHTS = "missing_rights"
 _GONE = frozenset({ChatMemberStatus.LEFT, ChatMemberStatus.BANNED})
-_ADMINS = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +44,16 @@ class Rights:
 
 
 def rights_of(member: ChatMember, reads_all_messages: bool) -> Rights:
-    is_admin = member.status in _ADMINS
+    is_admin = member.status in ADMIN_STATUSES
     can_delete = member.status == ChatMemberStatus.OWNER or (
         isinstance(member, ChatMemberAdministrator) and member.can_delete_messages
     )
     return Rights(is_admin, can_delete, is_admin or reads_all_messages)
+
+
+def rights_text(catalogs: Catalogs, lang: str, missing: Sequence[str]) -> str:
+    """The missing rights (Rights.missing) named in the reader's language, as one phrase."""
+    return joined(catalogs, lang, [catalogs.text(f"rights.name.{name}", lang) for name in missing])
 
 
 async def check_rights(
@@ -104,8 +109,7 @@ async def _say(
             marker=policy.urgent_markers[0] if policy.urgent_markers else "",
         )
     elif what == "missing":
-        names = [catalogs.text(f"rights.name.{name}", lang) for name in missing]
-        text = catalogs.text("rights.missing", lang, rights=joined(catalogs, lang, names))
+        text = catalogs.text("rights.missing", lang, rights=rights_text(catalogs, lang, missing))
     else:
         text = catalogs.text("rights.restored", lang)
     await outbox.enqueue(

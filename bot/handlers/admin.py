@@ -14,8 +14,8 @@ from bot.chat_admins import sent_by_admin
 from bot.context import JianfuContext, Services
 from bot.group_policies import group_policy, save_group_policy
 from bot.i18n import language_for
-from bot.onboarding import Rights, check_rights
-from bot.policy_text import joined, policy_report, weekdays_text, windows_text
+from bot.onboarding import Rights, check_rights, rights_text
+from bot.policy_text import policy_report, weekdays_text, windows_text
 from bot.storage.models import AdminAudit, Chat
 from bot.storage.policy_codec import policy_to_json
 from bot.translate import is_anonymous_admin
@@ -172,8 +172,8 @@ async def _confirmation(
             False,
             chat is not None and chat.bot_sees_all,
         )
-        names = [catalogs.text(f"rights.name.{n}", lang) for n in rights.missing]
-        return catalogs.text("mode.needs_rights", lang, rights=joined(catalogs, lang, names))
+        names = rights_text(catalogs, lang, rights.missing)
+        return catalogs.text("mode.needs_rights", lang, rights=names)
     mode = catalogs.text(f"policy.mode.{new.mode}", lang)
     return catalogs.text("mode.set", lang, mode=mode)
 
