@@ -384,16 +384,20 @@ async def list_edit(
 
 
 async def entries_csv(
-    session: AsyncSession, services: Services, rollcall: Rollcall, lang: str
+    session: AsyncSession,
+    services: Services,
+    rollcall: Rollcall,
+    entries: Sequence[RollcallEntry],
+    lang: str,
 ) -> bytes:
-    """Every live entry as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese)."""
+    """The live entries as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese)."""
     policy = await group_policy(session, rollcall.chat_id, services.settings.defaults)
     zone = pytz.timezone(policy.timezone)
     columns = ("number", "name", "note", "user_id", "joined_at")
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([services.catalogs.text(f"rollcall.csv.{c}", lang) for c in columns])
-    for number, entry in enumerate(await live_entries(session, rollcall.id), 1):
+    for number, entry in enumerate(entries, 1):
         writer.writerow(
             [
                 number,

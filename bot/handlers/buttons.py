@@ -215,10 +215,10 @@ async def close(press: Press, context: JianfuContext) -> str | None:
         if rollcall is None or rollcall.status != RollcallStatus.OPEN:
             return _toast(context, "rollcall.toast.closed", lang)
         rollcalls.close(rollcall, now)
-        document = await rollcalls.entries_csv(session, services, rollcall, lang)
-        count = len(await rollcalls.live_entries(session, rollcall.id))
+        entries = await rollcalls.live_entries(session, rollcall.id)
+        document = await rollcalls.entries_csv(session, services, rollcall, entries, lang)
         caption = services.catalogs.text(
-            "rollcall.csv_caption", lang, title=rollcall.title, count=count
+            "rollcall.csv_caption", lang, title=rollcall.title, count=len(entries)
         )
         await session.commit()
     try:
