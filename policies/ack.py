@@ -45,6 +45,7 @@ ACK_WORDS = (
     "okk",
     "noted",
     "received",
+    "acknowledged",
     "got it",
     "copy",
     "copy that",
@@ -56,14 +57,16 @@ ACK_WORDS = (
 )
 
 # Sentence-final particles people add to an acknowledgement: 收到啦, ok的, 好的呢.
-_PARTICLE = r"(?:了|啦|啰|咯|喽|哈|呀|啊|哦|噢|呢|滴|的|哒|嘞|哈哈)"
+_PARTICLE = r"(?:了|啦|啰|咯|喽|哈|呀|啊|哦|噢|喔|呢|滴|的|哒|嘞|哈哈)"
 _REPLY_ONE = r"(?:1+|\+1|1\+)"
 _SEPARATOR = r"[\s,.!~、。…;:·\-—]*"
 
-# Unit prefix: a place or body name ending in a unit word (东山村, 幸福里社区, 三年级组, 妇联).
+# Unit prefix: a place or body name ending in a unit word (东山村, 幸福里社区, 三年级组, 妇联,
+# Taiwan's 大安里).
 _UNIT = (
     r"[一-龥0-9]{0,10}?(?:村|社区|居委会|村委会|组|所|办|站|科|院|局|校|学校|小学|中学|幼儿园|"
     r"中心|部|室|队|委|联|网格|支部|处|股|厅|馆|厂|公司|街道|镇|乡|县|班)"
+    r"|[一-龥]{2}(?<![箱群这那家机袋])里"
 )
 # Person prefix: a surname plus one or two characters, optionally a title (高书记, 王主任).
 _SURNAMES = (
@@ -79,7 +82,7 @@ _COMPOUND_SURNAMES = (
 )
 _TITLES = (
     r"(?:书记|主任|老师|医生|科长|所长|站长|村长|主席|干事|专干|局长|镇长|乡长|部长|组长|处长|"
-    r"经理|会计|同志|委员|院长|校长|队长|网格员|姐|哥|总)"
+    r"经理|会计|同志|委员|院长|校长|队长|网格员|班主任|村医|社工|楼栋长|里长|护士长|姐|哥|总)"
 )
 _PERSON = (
     rf"(?:(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])[一-龥]{{1,2}}?{_TITLES}?"
@@ -93,24 +96,26 @@ _COURTESY = (
     r"(?:谢谢|感谢|多谢|谢啦|谢了)(?:领导|老师|大家|您|你|书记|主任)?的?"
     r"(?:提醒|分享|通知|关心|支持|信任|指导)?"
     r"|(?:辛苦|辛苦了|辛苦啦|您辛苦了|领导辛苦了)"
-    r"|(?:马上|立即|立刻|尽快|抓紧|随即|及时|按要求|坚决|一定)?"
-    r"(?:办|办理|落实|执行|安排|处理|照办|跟进|去办|准备|遵照执行|贯彻落实)"
+    rf"|{_SELF}?(?:马上|立即|立刻|尽快|抓紧|随即|及时|按要求|坚决|一定)?"
+    r"(?:办|办理|落实|执行|安排|处理|照办|跟进|去办|准备|遵照执行|贯彻落实|对接|整改|部署|核实|转发|传达)"
     r"|马上|立即|立刻"
-    r"|遵照执行|照办|没问题|领导|各位|大家"
+    r"|遵照执行|照办|没问题|(?:请)?(?:领导)?放心|领导|各位|大家"
+    r"|唔该晒|唔该|多谢晒"  # Cantonese thanks
     # addressed: 好的，老师 / 收到，王书记 (a bare name could be a date: 周五)
     rf"|(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}]|老|小)?{_TITLES}"
     r"|(?:with |many )?thanks(?: a lot)?|thank you|thx|ty|tks|will do"
 )
 _MENTION = r"(?:@[^\s@]{1,32}\s*)"
 # Words that turn an apparent prefix into a statement: 没收到, 我们还未收到, 不明白.
-_NEGATION = re.compile(r"[没未不无别非否吗么]|\bwhat\b|\bnot\b|n't|\?")
+_NEGATION = re.compile(r"(?!没问题)[没未不无别非否吗么]|\bwhat\b|\bnot\b|n't|\?")
 
 
 def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     ordered = sorted({w.lower() for w in words if w.strip()}, key=len, reverse=True)
     word = "(?:" + "|".join(re.escape(w) for w in ordered) + f"|{_REPLY_ONE})"
     ack_unit = rf"{word}{_PARTICLE}?"
-    prefix = rf"(?:(?:{_UNIT})\s*)?(?:(?:{_PERSON})\s*)?{_SELF}?"
+    # 桂花社区 网格员 小陈: a unit, the role, then the person; any of them may be left out.
+    prefix = rf"(?:(?:{_UNIT})\s*)?(?:{_TITLES}\s*)?(?:(?:{_PERSON})\s*)?{_SELF}?"
     body = (
         rf"{_MENTION}*{prefix}{_SEPARATOR}"
         rf"{ack_unit}(?:{_SEPARATOR}{ack_unit})*"

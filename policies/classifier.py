@@ -47,11 +47,20 @@ _QUESTION = re.compile(r"\?|吗|(?:呢|么|吧)[。!.~]*$|有没有|是不是|�
 
 # --- demand_reply -----------------------------------------------------------------------------
 _REPLY = (
-    r"(?:回复|答复|回个?[1一]|扣个?[1一]|打个?[1一]|回个?收到|回\"?收到"
+    r"(?:回复|答复|回个?[1一]|扣个?[1一]|打个?[1一]|\+1|回个?收到|回\"?收到"
     r"|回一下|回个话|吱一声|说一声|报个到|确认收到|确认已收到|确认已阅)"
 )
 _DEMANDS = (
-    ("reply-on-receipt", rf"(?:收到|看到|看完|阅后|知悉|完成)[^,。;!?\n]{{0,8}}?{_REPLY}"),
+    (
+        "reply-on-receipt",
+        rf"(?:收到|看到|看完|阅后|知悉|完成|完毕|办完|结束后|到位后)[^,。;!?\n]{{0,8}}?"
+        rf"(?:{_REPLY}|回报)",  # 收到请回报 (Taiwan); 回报 with data named is a report
+    ),
+    # 还有两个村没回复 / 未回复名单 / 还差5人没接龙: chasing those who have not replied yet.
+    (
+        "chase",
+        r"(?<!我)(?:还没|尚未|还未|没有|没|未)(?:回复|回(?![来去家到村城国京乡头])|接龙)(?!我)",
+    ),
     (
         "asked-to-reply",
         rf"(?:请|务必|必须|一定要?|都要|需要|及时|尽快|抓紧|马上|立即|立刻|速|并)[^,。;!?\n]{{0,16}}?"
@@ -83,10 +92,18 @@ _DEMAND_HINT = re.compile(
 )
 _DEMAND = re.compile("|".join(f"(?P<{name.replace('-', '_')}>{p})" for name, p in _DEMANDS))
 _NO_REPLY_NEEDED = re.compile(
-    r"(?:无需|不用|不必|不需要?|勿|不要|免)(?:再)?(?:回复|回|答复|接龙)|看到即可|知悉即可|阅知即可|"
+    r"(?:无需|不用|不必|不需要?|勿|不要|免)(?:再)?(?:回复|回|答复)|看到即可|知悉即可|阅知即可|"
+    r"看到就行|看到就好|知悉就行|"
     r"no need to reply|no reply needed|do not reply|don't reply"
 )
-_DENIED = re.compile(r"不得|严禁|禁止|不要求|不再|避免|杜绝|反对|无需|不用|不必|不需要?")
+_DENIED = re.compile(
+    r"不得|严禁|禁止|不要求|不再|避免|杜绝|反对|无需|不用|不必|不需要?"
+    r"|\bdon't\b|\bdo not\b|\bnever\b"
+)
+# 不用接龙 turns down a chain only: 收到回复就行，不用接龙 still asks for replies.
+_NO_CHAIN_NEEDED = re.compile(r"(?:无需|不用|不必|不需要?|勿|不要|免)(?:再)?接龙")
+# 收到请回复这种话…: the phrase is quoted as a topic, not demanded.
+_QUOTED_AFTER = re.compile(r"[\"”']?(?:这种|这类|之类|这样的|这些)")
 _INSTANT = re.compile(
     r"秒回|速回|立即回复|立刻回复|马上回复|第一时间回复|回复速度"
     r"|(?:(?P<minutes>\d{1,3})|(?P<cn>[一二两三四五六七八九十]{1,3})|(?P<half>半))个?"
@@ -99,30 +116,43 @@ _INSTANT = re.compile(
 # forms that need context, and conditions that need context are checked after a match.
 _ASKED = re.compile(
     r"请|麻烦|烦请|务必|要求|需要|尽快|抓紧|@|把|将|各|留痕|备查|"
-    r"pls|please|kindly|reminder|everyone|all staff|could you|can you|would you|could everyone"
+    r"谁还没交|没交的|未交的|"
+    r"pls|please|kindly|reminder|everyone|all staff|could|can you|would you|\beach\b"
 )
 _REPORT_VERB = re.compile(
     r"报送|上报|填报|核报|报上来|报上去|报一下|报过来|报给|报至|汇总|收齐|摸底|摸排|摸一下底|摸个底|"
-    r"采集|填写|填一下|填好|上传|截图|拍照|发回|统计|"
+    r"采集|填写|填一下|填好|上传|上载|截图|拍照|发回|统计|"
     r"fill in|fill out|submit|upload|send me|send us|send in|send back|report the|report your|"
     r"reply with your"
 )
 # 统计 is a verb of reporting, except for an office (统计站) or the asker's own work (方便我统计).
 _STATISTICS_OFFICE = re.compile(r"局|站|员|部门")
-_OWN_STATISTICS = re.compile(r"(?:我|方便|便于|以便)$")
+_OWN_STATISTICS = re.compile(r"(?:我|方便|便于|以便|在)$")  # 县里在统计: someone else's work
 _TRANSFER_VERB = re.compile(
     r"发我|发给|发送给|发到|发至|发群里|发在群里|发过来|发上来|发一下|传上来|交至|交到|交给|上交|"
-    r"交上来|交过来|交一下|提供|给我|回复|反馈|"
-    r"报(?![名销道告警表纸到社刊喜修批案价考了过去])[^,。;!?\n]{0,4}?"
+    r"交上来|交过来|交一下|提供|给我|回复|反馈|回报|私信|私发|录入|更新|登记|造册|填在|填到|填入|"
+    r"(?:报(?![名销道告警表纸到社刊喜修批案价考了过去])|报到|交(?![流通警叉换易际往谈代界接办付])"
+    r"|发(?![布放生现展言热文起动出挥扬行售酵货病])(?:给|至|到)?)[^,。;!?\n]{0,4}?"
     r"(?:办|站|科|所|中心|局|处|股|部|室|委|组|里)"
 )
 _FORWARDED = re.compile(r"转$")  # 转发给村民 forwards a notice, it sends no data
 _YES_NO = re.compile(r"是否|能否|有没有|是不是")  # 回复是否… asks for a yes or no, not data
+# 看到请回复 asks for an acknowledgement; 未回复名单 lists who has not replied.
+_NOT_SENDING_BEFORE = re.compile(
+    r"(?:收到|看到|看完|阅后|知悉)[^,。;!?\n]{0,3}$|(?:未|没|没有|还没|尚未)$"
+)
+# Verbs that send data only when a group is asked: 请各位把时数填在表单里, not 请把电话填在最后一栏
+# (how to fill one form) nor 请各科室改用手工登记 (no data named after 登记).
+_GROUP_VERBS = frozenset({"填在", "填到", "填入", "登记", "更新", "录入", "造册"})
+_GROUP_ASKED = re.compile(r"各|大家|全体|所有|每位|每个|每人|共享|在线|系统|平台|everyone|each")
+_OBJECT_FIRST = re.compile(r"把|将")  # 把成绩录入系统: the data comes before the verb
+# 未回复名单 names who has not replied, not data to send.
+_UNREPLIED = re.compile(r"(?:未|没|没有)(?:回复|接龙|报送?|上报|交)的?$")
 _DATA = re.compile(
     r"名单|花名册|台账|清单|表|册|照片|图片|截图|信息|数据|情况|人数|户数|数量|数|亩|面积|编号|范围|"
     r"材料|回执|明细|地址|电话|名字|底册|档案|资料|进度|结果|报告|总结|方案|单据|票据|发票|凭证|证明|"
-    r"号码|身份证|联系方式|账号|记录|"
-    r"list|form|data|photo|sheet|report"
+    r"号码|身份证|联系方式|账号|记录|纪录|预算|需求|成绩|行程|卡号|时数|收入|执照|证书|"
+    r"list|form|data|photo|sheet|report|log|timesheet|certificate"
 )
 # Words that name no data here: 代表, 表彰 (no form); 回个电话, 电话回复 (a call, not a number).
 _NOT_DATA = re.compile(
@@ -186,10 +216,17 @@ def _demand(text: str) -> str | None:
     """The rule that finds a demand for individual replies, or None."""
     if not _DEMAND_HINT.search(text) or _NO_REPLY_NEEDED.search(text):
         return None
+    no_chain = _NO_CHAIN_NEEDED.search(text)
     for clause in _clauses(text):
         for match in _DEMAND.finditer(clause):
-            if not _DENIED.search(clause[: match.start()]):
-                return f"demand_reply:{(match.lastgroup or '').replace('_', '-')}:{match[0]}"
+            rule = (match.lastgroup or "").replace("_", "-")
+            if (
+                _DENIED.search(clause[: match.start()])
+                or _QUOTED_AFTER.match(clause, match.end())
+                or (no_chain and rule == "join-chain")
+            ):
+                continue
+            return f"demand_reply:{rule}:{match[0]}"
     return None
 
 
@@ -208,6 +245,7 @@ def _names_data(text: str, start: int, end: int) -> bool:
     """Whether text[start:end] names data to send: a list, a form, a count, photos."""
     return any(
         not _NOT_DATA.search(text, match.start() - 2, match.end() + 2)
+        and not _UNREPLIED.search(text, max(0, match.start() - 5), match.start())
         for match in _DATA.finditer(text, start, end)
     )
 
@@ -216,8 +254,18 @@ def _sends_data(text: str) -> re.Match[str] | None:
     """A verb of sending (发我, 报民政办, 回复) with data named near it (名单, 人数, 照片)."""
     for match in _TRANSFER_VERB.finditer(text):
         if _FORWARDED.search(text, 0, match.start()) or (
-            match[0] in ("回复", "反馈") and _YES_NO.search(text, match.end())
+            match[0] in ("回复", "反馈")
+            and (
+                _YES_NO.search(text, match.end())
+                or _NOT_SENDING_BEFORE.search(text, 0, match.start())
+            )
         ):
+            continue
+        if match[0] in _GROUP_VERBS:
+            before = max(0, match.start() - _DATA_WINDOW)
+            start = before if _OBJECT_FIRST.search(text, before, match.start()) else match.end()
+            if _GROUP_ASKED.search(text) and _names_data(text, start, match.end() + _DATA_WINDOW):
+                return match
             continue
         if _names_data(text, max(0, match.start() - _DATA_WINDOW), match.end() + _DATA_WINDOW):
             return match
