@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
-from bot import acks, outbox
+from bot import acks
 from bot.chat_admins import sent_by_admin
 from bot.context import JianfuContext
 from bot.group_policies import group_policy
@@ -47,14 +47,7 @@ async def ack_command(update: Update, context: JianfuContext) -> None:
         chat = await session.get(Chat, chat_id)
         if chat is not None and chat.bot_can_delete:
             # The command has done its work; it need not stay in everyone's group.
-            await outbox.enqueue(
-                session,
-                key=f"{acks.DELETE_KEY}:{chat_id}:{message.message_id}",
-                chat_id=chat_id,
-                method="deleteMessage",
-                payload={"chat_id": chat_id, "message_id": message.message_id},
-                not_before=now,
-            )
+            await acks.queue_delete(session, chat_id, message.message_id, now)
         await session.commit()
     services.outbox.wake()
 
