@@ -173,17 +173,24 @@ _NOTICE_WORDS = re.compile(
     r"安排|调整|改为|改在|改到|改期|取消|推迟|提前到|延期|暂停|恢复|停水|停电|停业|停诊|检修|维修|"
     r"维护|停机|上线|封闭|开放|关闭|施工|装修|封路|绕行|搬迁|迁址|值班|带班|时间为|时间表|作息|实行|施行|"
     r"督查组|检查组|迎检|迎审|上班|加班|调休|补班|大扫除|一律|严禁|禁止|须提前|需提前|"
-    r"fyi|reminder|notice|announcement|meeting|will be held|please note|heads up|inspection|"
+    # weather advisories
+    r"暴雨|大风|降温|寒潮|台风|降雪|冰冻|强降雨|雷雨|冰雹|大雾|气象台|天气预报|"
+    r"fyi|reminder|notice|announcement|meeting|will be held|please note|heads[ -]?up|inspection|"
+    r"power cut|outage|"
     r"schedule|arrive|training|workshop|postpone|cancel|closed"
 )
 _NOTICE_PHRASES = re.compile(
     r"[作务周题体工调度推进协调座谈部署动员总结表彰专晨班]会(?!计)|参加(?!不)|"
     r"(?:开展|举办|举行|组织|进行)[^,。;!?\n]{0,12}活动|"
     r"(?:即日|明天|明日|下周.|本周.|下月|\d{1,2}月\d{1,2}日|\d{1,2}号)(?:起|开始)|"
-    r"来[^,。;!?\n]{0,6}(?:检查|调研|督查|督导|指导|考察|视察|听课|授课|坐诊)|听[^,。;!?\n]{0,3}课"
+    r"来[^,。;!?\n]{0,6}(?:检查|调研|督查|督导|指导|考察|视察|听课|授课|坐诊)|听[^,。;!?\n]{0,3}课|"
+    # opening hours and timetables: 门诊时间, 8:30-11:30
+    r"(?:门诊|办公|开放|营业|服务|接种|办事|受理)时间|\d{1,2}:\d{2} ?[-~至到] ?\d{1,2}:\d{2}"
 )
 _NOTICE_WEAK = re.compile(
-    r"文件|附件|转发[:《]|转发[^,。;!?\n]{0,12}(?:通知|文件|《)|学习|《|自学|转告|查看|下载|群公告"
+    r"(?<!这个)(?<!那个)(?<!这份)(?<!那份)(?:文件|附件)"  # 这个文件: one being talked about
+    r"|转发[:《]|转发[^,。;!?\n]{0,12}(?:通知|文件|《)|学习|《|自学|转告|查看|下载|群公告|解读"
+    r"|(?:大家|各位)[^,。;!?\n]{0,4}(?:看看|看一下|阅读|参考)"
 )
 # First person speaks for oneself (我明天去…), unless it is an institution (我镇, 我院).
 _PERSONAL = re.compile(r"我(?![镇院校局所县市区乡村部办委])|(?:i|my)\b(?<!\wi)(?<!\wmy)")
@@ -192,10 +199,12 @@ _REPLY_OPENING = re.compile(
     r"(?:已经收到|已收到|收到|收悉|好的|明白|了解|已阅|知道了|ok|okay|noted|received)(?![请后的回])"
 )
 # In a message that demands replies, these clauses are part of the demand, not an announcement.
-_SUPPORTING = re.compile(r"确认|是否|能否|回复")
-# A task given to everyone (请各村立即组织…) announces something even beside a request.
+_SUPPORTING = re.compile(r"确认|是否|能否|回复|相互提醒|互相提醒")
+# A task given to everyone (请各村立即组织…, 各村立即转移…) announces something even beside a
+# request.
 _TASK = re.compile(
-    r"(?:请|要求|务必)(?:各|全体|所有|大家|全镇|全院|全校|全员)[^,。;!?\n]{0,20}?"
+    r"(?:(?:请|要求|务必)(?:各|全体|所有|大家|全镇|全院|全校|全员)"
+    r"|(?<![一-龥])各[一-龥]{1,5}?(?:立即|立刻|马上|迅速|即刻|务必|必须|要))[^,。;!?\n]{0,20}?"
     r"(?:做好|组织|开展|落实|通知|准备|加强|确保|参加|前往|在岗|到岗|配合|执行|注意|关注|学习|转告|转发|"
     r"排查|巡查|清理|整改|暂停|停止|撤离|转移)"
 )
@@ -205,6 +214,17 @@ _TO_EVERYONE = re.compile(
     r"(?:请|要求|务必)(?:各|全体|所有|大家|全镇|全院|全校|全员)|各位注意|请注意|"
     r"全体(?:人员|职工|干部|党员|老师|同事|同志|教师|医护)|所有人员|"
     r"please (?:remember|make sure|ensure|note|be reminded)|all staff|everyone (?:please|must)"
+)
+
+
+# 有意向参加培训的村民，请私信我…: the clause says who is asked, it announces nothing.
+_AUDIENCE = re.compile(
+    r"\s*(?:有意向|有意愿|有兴趣|需要|想|愿意|自愿)[^,。;!?\n]*的[一-龥]{0,4}\s*"
+)
+# 发错群了，请忽略: a message withdrawn as misposted announces nothing.
+_MISPOSTED = re.compile(
+    r"(?:发错|误发)[^。!?\n]{0,10}(?:忽略|抱歉|不好意思|sorry)"
+    r"|(?:忽略|抱歉|不好意思)[^。!?\n]{0,10}(?:发错|误发)"
 )
 
 
@@ -311,14 +331,18 @@ def _announcing_clauses(text: str, demand: bool, data: bool) -> list[str]:
 
     A message that opens with an acknowledgement (收到，…) is a reply, and announces nothing.
     """
-    if _REPLY_OPENING.match(text):
+    if _REPLY_OPENING.match(text) or _MISPOSTED.search(text):
         return []
     found = []
     for sentence in _SENTENCE.findall(text):
         if _QUESTION.search(sentence):
             continue
         for clause in _clauses(sentence):
-            if _PERSONAL.search(clause) or (data and (_reports(clause) or _sends_data(clause))):
+            if (
+                _PERSONAL.search(clause)
+                or _AUDIENCE.fullmatch(clause)
+                or (data and (_reports(clause) or _sends_data(clause)))
+            ):
                 continue
             if demand:
                 if _SUPPORTING.search(_DEMAND.sub("", clause)):

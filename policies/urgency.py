@@ -34,10 +34,14 @@ _BUILT_IN = (
 # What before a marker makes it a reference or a denial, not a declaration.
 _REFERENCE_BEFORE = re.compile(
     r"(?:那条|这条|上条|该条|前条|那个|这个|刚才|刚刚|之前|前面|此前|上述|此条|"
-    r"不|非|并非|不是|无需|不算|别|\bnot|\bno)\s*\S{0,3}$",
+    r"不|非|并非|不是|无需|不算|别|\bnot|\bno|"
+    r"更正|撤回)\s*\S{0,3}$",  # 更正：上午【紧急】通知里…
     re.IGNORECASE,
 )
-_RETRACTED_AFTER = re.compile(r"^\S{0,2}(?:已|已经)?(?:撤回|作废|撤销|取消|有误|更正|发错)")
+_RETRACTED_AFTER = re.compile(
+    # 【紧急】通知里的时间有误: the words after say it is about that message
+    r"^\S{0,2}(?:已|已经)?(?:撤回|作废|撤销|取消|有误|更正|发错)|^(?:通知)?[里中]的"
+)
 _PUNCTUATION = " \t\n:!,.;、。!?()-—~…【】[]「」〖〗#*'\"“”‘’"
 
 
