@@ -348,36 +348,17 @@ class BotMethods:
         source = self._source(params, "copy")
         if source.service is not None:
             raise bad_request("message can't be copied")
-        caption, entities = source.caption, source.caption_entities
+        content = _carried(source)
         if "caption" in params:
-            caption, entities = _caption(params)
-        copy = self._post(
-            chat,
-            params,
-            text=source.text,
-            entities=source.entities,
-            media=source.media,
-            poll=source.poll,
-            caption=caption,
-            caption_entities=entities,
-        )
+            content["caption"], content["caption_entities"] = _caption(params)
+        copy = self._post(chat, params, **content)
         return {"message_id": copy["message_id"]}
 
     def forward_message(self, params: Params) -> JSON:
         chat = self.reachable_chat(params["chat_id"])
         source = self._source(params, "forward")
         origin = source.forward_origin or _origin_of(source)
-        return self._post(
-            chat,
-            params,
-            text=source.text,
-            entities=source.entities,
-            media=source.media,
-            poll=source.poll,
-            caption=source.caption,
-            caption_entities=source.caption_entities,
-            forward_origin=origin,
-        )
+        return self._post(chat, params, **_carried(source), forward_origin=origin)
 
     def _post(self, chat: Chat, params: Params, **content: Any) -> JSON:
         markup = params.get("reply_markup")
@@ -637,6 +618,18 @@ def _same(current: object, new: object) -> bool:
 def _scope_key(params: Params) -> tuple[str, str]:
     scope = json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True)
     return scope, params.get("language_code", "")
+
+
+def _carried(source: ChatMessage) -> dict[str, Any]:
+    """What a copy or a forward carries over from the message it repeats."""
+    return {
+        "text": source.text,
+        "entities": source.entities,
+        "media": source.media,
+        "poll": source.poll,
+        "caption": source.caption,
+        "caption_entities": source.caption_entities,
+    }
 
 
 def _origin_of(message: ChatMessage) -> JSON:
