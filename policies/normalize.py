@@ -34,6 +34,7 @@ def _translation_table() -> dict[int, str | None]:
         table[0x2776 + offset] = f"{offset + 1}."  # ❶ .. ❿
         table[0x2780 + offset] = f"{offset + 1}."  # ➀ .. ➉
         table[0x278A + offset] = f"{offset + 1}."  # ➊ .. ➓
+    table[0x20E3] = "."  # the keycap that makes 1️⃣ from "1": a list number too
     return table
 
 

@@ -32,6 +32,8 @@ _CLAUSE_PUNCTUATION = re.compile(r"[,。;:!?]")
 # After the entries a chain may say "keep adding" (请继续接龙, 👇) and still be a chain.
 _TAIL_CHARS = 4
 _HASHTAG = re.compile(r"#接龙\s*")
+# An unnumbered entry under a 接龙 topic: a name with a short note, no sentence punctuation.
+_PLAIN_ENTRY = re.compile(r"[^\s#@,。;:!?][^,。;:!?]{0,19}")
 _NOT_KEY = re.compile(r"[\W_]+")
 
 
@@ -47,12 +49,30 @@ def _entry(line: str) -> RollCallEntry | None:
     if match is None or len(match["body"]) > _MAX_ENTRY_CHARS:
         return None
     number = match["number"] or match["paren"]
-    body = match["body"].strip()
+    return _split_entry(int(number) if number else None, match["body"].strip())
+
+
+def _split_entry(number: int | None, body: str) -> RollCallEntry:
+    """An entry's name (its first word) and the rest."""
     split = _NAME_END.search(body)
     name, extra = (body[: split.start()], body[split.end() :].strip()) if split else (body, "")
     if not name:
         name, extra = extra, ""
-    return RollCallEntry(int(number) if number else None, name, extra)
+    return RollCallEntry(number, name, extra)
+
+
+def _plain_chain(lines: list[str]) -> RollCall | None:
+    """A 接龙 topic followed by unnumbered names, one a line: "周末加班接龙\n许静\n傅强"."""
+    topic_lines = 2 if lines[0] == "#接龙" else 1
+    entries = lines[topic_lines:]
+    if (
+        "接龙" not in lines[0]
+        or len(entries) < 2
+        or not all(_PLAIN_ENTRY.fullmatch(line) for line in entries)
+    ):
+        return None
+    title = _HASHTAG.sub("", " ".join(lines[:topic_lines])).strip() or "接龙"
+    return RollCall(title, tuple(_split_entry(None, line) for line in entries))
 
 
 def _is_plain_list(entries: list[RollCallEntry]) -> bool:
@@ -80,7 +100,9 @@ def parse_normalized(text: str) -> RollCall | None:
     while end > 1 and (entry := _entry(lines[end - 1])) is not None:
         entries.append(entry)
         end -= 1
-    if not entries or (end == 1 and _entry(lines[0]) is not None):  # a list with no topic
+    if not entries:
+        return _plain_chain(lines)
+    if end == 1 and _entry(lines[0]) is not None:  # a list with no topic
         return None
     entries.reverse()
     topic = " ".join(lines[:end])
