@@ -17,11 +17,22 @@ from tests.e2e.scenes import (
     private_texts,
     started_bot,
 )
+from testserver.world import Chat, User
 
 
 async def audit_rows(harness: BotHarness) -> list[AdminAudit]:
     async with harness.services.sessions() as session:
         return list(await session.scalars(select(AdminAudit).order_by(AdminAudit.id)))
+
+
+async def member_in_mode(harness: BotHarness, mode: str) -> tuple[User, Chat]:
+    """李明, who has started the bot, in a group whose admin has just chosen /mode `mode`."""
+    admin = harness.world.add_user("王书记")
+    li = await started_bot(harness, "李明")
+    group = await joined_group(harness, admins=[admin], members=[li])
+    harness.world.send(admin, group, f"/mode {mode}")
+    await drained(harness)
+    return li, group
 
 
 async def test_policy_shows_the_rules_and_the_next_quiet_period(harness: BotHarness) -> None:
@@ -103,11 +114,7 @@ async def test_advise_mode_keeps_the_message_and_tells_the_sender_once_a_night(
     harness: BotHarness,
 ) -> None:
     world = harness.world
-    admin = world.add_user("王书记")
-    li = await started_bot(harness, "李明")
-    group = await joined_group(harness, admins=[admin], members=[li])
-    world.send(admin, group, "/mode advise")
-    await drained(harness)
+    li, group = await member_in_mode(harness, "advise")
     harness.clock.set(WED_NIGHT)
     first = world.send(li, group, "明天交材料")
     second = world.send(li, group, "还有下周的排班")
@@ -126,11 +133,7 @@ async def test_advise_mode_keeps_the_message_and_tells_the_sender_once_a_night(
 
 async def test_mode_off_leaves_night_messages_alone(harness: BotHarness) -> None:
     world = harness.world
-    admin = world.add_user("王书记")
-    li = await started_bot(harness, "李明")
-    group = await joined_group(harness, admins=[admin], members=[li])
-    world.send(admin, group, "/mode off")
-    await drained(harness)
+    li, group = await member_in_mode(harness, "off")
     harness.clock.set(WED_NIGHT)
     message = world.send(li, group, "明天交材料")
     await drained(harness)
