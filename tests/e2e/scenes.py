@@ -204,6 +204,12 @@ def reply_of(harness: BotHarness, message: ChatMessage) -> ChatMessage:
     return reply
 
 
+def listed(message: ChatMessage) -> list[str]:
+    """The entry lines of a roll-call message."""
+    lines = (message.text or "").split("\n")
+    return [line for line in lines if line[:1].isdigit()]
+
+
 def toast(press: CallbackPress) -> str:
     """The text the bot answered a button press with."""
     assert press.answer is not None, "the press was not answered"

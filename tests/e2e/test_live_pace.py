@@ -10,6 +10,7 @@ from tests.e2e.scenes import (
     bot_may_delete,
     edit_gaps,
     flush_live_messages,
+    listed,
     reply_of,
     restarted,
     step,
@@ -51,7 +52,7 @@ async def test_a_tally_and_a_list_in_one_chat_take_turns(harness: BotHarness) ->
     await flush_live_messages(harness)
 
     assert (tally.text or "").endswith(tally_line(6, 7))
-    assert len([line for line in (rollcall.text or "").split("\n") if line[:1].isdigit()]) == 8
+    assert len(listed(rollcall)) == 8
     gaps = edit_gaps(harness, group)
     assert gaps and all(gap >= timedelta(seconds=5) for gap in gaps)
 

@@ -14,6 +14,7 @@ from tests.e2e.scenes import (
     bot_may_delete,
     edit_gaps,
     flush_live_messages,
+    listed,
     reply_of,
     step,
     stop_alarm_clock,
@@ -64,12 +65,6 @@ async def entries(harness: BotHarness) -> list[RollcallEntry]:
             .order_by(RollcallEntry.position)
         )
         return list(rows.all())
-
-
-def listed(message: ChatMessage) -> list[str]:
-    """The entry lines of a roll-call message."""
-    lines = (message.text or "").split("\n")
-    return [line for line in lines if line[:1].isdigit()]
 
 
 def repost_bodies(scene: Scene) -> list[tuple[User, str]]:
