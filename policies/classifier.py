@@ -121,18 +121,20 @@ _ASKED = re.compile(
 )
 _REPORT_VERB = re.compile(
     r"报送|上报|填报|核报|报上来|报上去|报一下|报过来|报给|报至|汇总|收齐|摸底|摸排|摸一下底|摸个底|"
-    r"采集|填写|填一下|填好|上传|上载|截图|拍照|发回|统计|"
+    r"采集|填写|填一下|填好|上传|上载|截图|拍照|发回|统计|提交|递交|交回|问卷|"
     r"fill in|fill out|submit|upload|send me|send us|send in|send back|report the|report your|"
+    r"email me|email us|mail me|questionnaire|survey|"
     r"reply with your"
 )
 # 统计 is a verb of reporting, except for an office (统计站) or the asker's own work (方便我统计).
 _STATISTICS_OFFICE = re.compile(r"局|站|员|部门")
-_OWN_STATISTICS = re.compile(r"(?:我|方便|便于|以便|在)$")  # 县里在统计: someone else's work
+# 方便我统计, 我要统计, 县里在统计: the asker's or someone else's work, not a request.
+_OWN_STATISTICS = re.compile(r"(?:我|我要|我来|方便|便于|以便|在)$")
 _TRANSFER_VERB = re.compile(
     r"发我|发给|发送给|发到|发至|发群里|发在群里|发过来|发上来|发一下|传上来|交至|交到|交给|上交|"
     r"交上来|交过来|交一下|提供|给我|回复|反馈|回报|私信|私发|录入|更新|登记|造册|填在|填到|填入|"
     r"(?:报(?![名销道告警表纸到社刊喜修批案价考了过去])|报到|交(?![流通警叉换易际往谈代界接办付])"
-    r"|发(?![布放生现展言热文起动出挥扬行售酵货病])(?:给|至|到)?)[^,。;!?\n]{0,4}?"
+    r"|发(?![布放生现展言热文起动出挥扬行售酵货病])(?:给|至|到)?|送(?:至|到|交)?)[^,。;!?\n]{0,4}?"
     r"(?:办|站|科|所|中心|局|处|股|部|室|委|组|里)"
 )
 _FORWARDED = re.compile(r"转$")  # 转发给村民 forwards a notice, it sends no data
@@ -159,6 +161,9 @@ _NOT_DATA = re.compile(
     r"[代发外仪手钟电]表|表[彰扬示演达态决现率]|[回打来通接]个?电话|电话(?:回复|联系|告知)"
 )
 _REPORTED_BEFORE = re.compile(r"已经|已|刚刚|刚才|早就")
+# 我 as the one who acts (那我把材料送到党政办), not the one sent to (发给我) nor an
+# institution (我镇).
+_SELF_SUBJECT = re.compile(r"(?:^|[^给发信找向和跟])我们?(?![镇院校局所县市区乡村部办委])")
 _DATA_WINDOW = 30  # how far from the verb the data may be named: 把…名单…发我
 
 # --- notice -----------------------------------------------------------------------------------
@@ -167,6 +172,7 @@ _NOTICE_WORDS = re.compile(
     r"召开|举行|举办|会议|例会|大会|开会|工作重点|重点工作|工作要点|工作计划|工作部署|"
     r"观看|收看|参观|观摩|注意安全|注意防范|注意防暑|注意保暖|讲座|培训|党课|坐诊|义诊|演练|"
     r"活动时间|活动地点|考试|检测|放假|停课|复课|开学|集合|出席|参会|列席|"
+    r"仪式|典礼|升旗|运动会|联欢|晚会|比赛|竞赛|由[^,。;!?\n]{1,8}负责|"
     # documents and announcements
     r"通知|公告|通告|通报|公示|温馨提示|请知悉|予以知悉|周知|特此|提醒|发布|预警|如下|将于|定于|拟于|"
     # schedules and changes
@@ -217,6 +223,8 @@ _TO_EVERYONE = re.compile(
 )
 
 
+# 会开得挺好, 加班的同事辛苦了: a comment on what happened, or thanks, announces nothing.
+_COMMENT = re.compile(r"得(?:挺|很|真|太|非常|特别|不错|好)|辛苦了|辛苦啦|谢谢|感谢|多谢")
 # 有意向参加培训的村民，请私信我…: the clause says who is asked, it announces nothing.
 _AUDIENCE = re.compile(
     r"\s*(?:有意向|有意愿|有兴趣|需要|想|愿意|自愿)[^,。;!?\n]*的[一-龥]{0,4}\s*"
@@ -310,20 +318,22 @@ def _data_request(text: str) -> str | None:
     for sentence in _SENTENCE.findall(text):
         if _DENIED.search(sentence):
             continue
-        if (match := _reports(sentence)) and not _already_done(sentence, match.start()):
+        if (match := _reports(sentence)) and not _own_doing(sentence, match.start()):
             return f"data_request:report-verb:{match[0]}"
-        if (match := _sends_data(sentence)) and not _already_done(sentence, match.start()):
+        if (match := _sends_data(sentence)) and not _own_doing(sentence, match.start()):
             return f"data_request:send-data:{match[0]}"
     return None
 
 
-def _already_done(sentence: str, position: int) -> bool:
-    """Whether the clause around `position` says it was done: 我已经把名单报给民政办了."""
+def _own_doing(sentence: str, position: int) -> bool:
+    """Whether the clause around `position` says it was done (我已经把名单报给民政办了) or the
+    sender will do it (那我明天把材料送到党政办)."""
     start = max(sentence.rfind(sep, 0, position) for sep in ",;:") + 1
     end = min((i for i in (sentence.find(sep, position) for sep in ",;:") if i >= 0), default=None)
-    return bool(_REPORTED_BEFORE.search(sentence[start:position])) or sentence[start:end].rstrip(
-        "。!."
-    ).endswith("了")
+    before = sentence[start:position]
+    return bool(_REPORTED_BEFORE.search(before) or _SELF_SUBJECT.search(before)) or sentence[
+        start:end
+    ].rstrip("。!.").endswith("了")
 
 
 def _announcing_clauses(text: str, demand: bool, data: bool) -> list[str]:
@@ -340,6 +350,7 @@ def _announcing_clauses(text: str, demand: bool, data: bool) -> list[str]:
         for clause in _clauses(sentence):
             if (
                 _PERSONAL.search(clause)
+                or _COMMENT.search(clause)
                 or _AUDIENCE.fullmatch(clause)
                 or (data and (_reports(clause) or _sends_data(clause)))
             ):
