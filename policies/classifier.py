@@ -59,7 +59,7 @@ _DEMANDS = (
     # 还有两个村没回复 / 未回复名单 / 还差5人没接龙: chasing those who have not replied yet.
     (
         "chase",
-        r"(?<!我)(?:还没|尚未|还未|没有|没|未)(?:回复|回(?![来去家到村城国京乡头])|接龙)(?!我)",
+        r"(?:还没|尚未|还未|没有|没|未)(?:回复|回(?![来去家到村城国京乡头])|接龙)(?!我)",
     ),
     (
         "asked-to-reply",
@@ -98,7 +98,7 @@ _NO_REPLY_NEEDED = re.compile(
 )
 _DENIED = re.compile(
     r"不得|严禁|禁止|不要求|不再|避免|杜绝|反对|无需|不用|不必|不需要?"
-    r"|\bdon't\b|\bdo not\b|\bnever\b"
+    r"|don't|do not|never"
 )
 # 不用接龙 turns down a chain only: 收到回复就行，不用接龙 still asks for replies.
 _NO_CHAIN_NEEDED = re.compile(r"(?:无需|不用|不必|不需要?|勿|不要|免)(?:再)?接龙")
@@ -117,7 +117,7 @@ _INSTANT = re.compile(
 _ASKED = re.compile(
     r"请|麻烦|烦请|务必|要求|需要|尽快|抓紧|@|把|将|各|留痕|备查|"
     r"谁还没交|没交的|未交的|"
-    r"pls|please|kindly|reminder|everyone|all staff|could|can you|would you|\beach\b"
+    r"pls|please|kindly|reminder|everyone|all staff|could|can you|would you|each "
 )
 _REPORT_VERB = re.compile(
     r"报送|上报|填报|核报|报上来|报上去|报一下|报过来|报给|报至|汇总|收齐|摸底|摸排|摸一下底|摸个底|"
@@ -130,12 +130,15 @@ _REPORT_VERB = re.compile(
 _STATISTICS_OFFICE = re.compile(r"局|站|员|部门")
 # 方便我统计, 我要统计, 县里在统计: the asker's or someone else's work, not a request.
 _OWN_STATISTICS = re.compile(r"(?:我|我要|我来|方便|便于|以便|在)$")
+_TO_OFFICE = r"[^,。;!?\n]{0,4}?(?:办|站|科|所|中心|局|处|股|部|室|委|组|里)"
+# Each alternative starts with its own literal, which keeps the regex engine's fast skip-ahead.
 _TRANSFER_VERB = re.compile(
     r"发我|发给|发送给|发到|发至|发群里|发在群里|发过来|发上来|发一下|传上来|交至|交到|交给|上交|"
     r"交上来|交过来|交一下|提供|给我|回复|反馈|回报|私信|私发|录入|更新|登记|造册|填在|填到|填入|"
-    r"(?:报(?![名销道告警表纸到社刊喜修批案价考了过去])|报到|交(?![流通警叉换易际往谈代界接办付])"
-    r"|发(?![布放生现展言热文起动出挥扬行售酵货病])(?:给|至|到)?|送(?:至|到|交)?)[^,。;!?\n]{0,4}?"
-    r"(?:办|站|科|所|中心|局|处|股|部|室|委|组|里)"
+    rf"报(?![名销道告警表纸到社刊喜修批案价考了过去]){_TO_OFFICE}|报到{_TO_OFFICE}|"
+    rf"交(?![流通警叉换易际往谈代界接办付]){_TO_OFFICE}|"
+    rf"发(?![布放生现展言热文起动出挥扬行售酵货病])(?:给|至|到)?{_TO_OFFICE}|"
+    rf"送(?:至|到|交)?{_TO_OFFICE}"
 )
 _FORWARDED = re.compile(r"转$")  # 转发给村民 forwards a notice, it sends no data
 _YES_NO = re.compile(r"是否|能否|有没有|是不是")  # 回复是否… asks for a yes or no, not data
@@ -172,7 +175,7 @@ _NOTICE_WORDS = re.compile(
     r"召开|举行|举办|会议|例会|大会|开会|工作重点|重点工作|工作要点|工作计划|工作部署|"
     r"观看|收看|参观|观摩|注意安全|注意防范|注意防暑|注意保暖|讲座|培训|党课|坐诊|义诊|演练|"
     r"活动时间|活动地点|考试|检测|放假|停课|复课|开学|集合|出席|参会|列席|"
-    r"仪式|典礼|升旗|运动会|联欢|晚会|比赛|竞赛|由[^,。;!?\n]{1,8}负责|"
+    r"仪式|典礼|升旗|运动会|联欢|晚会|比赛|竞赛|"
     # documents and announcements
     r"通知|公告|通告|通报|公示|温馨提示|请知悉|予以知悉|周知|特此|提醒|发布|预警|如下|将于|定于|拟于|"
     # schedules and changes
@@ -181,8 +184,9 @@ _NOTICE_WORDS = re.compile(
     r"督查组|检查组|迎检|迎审|上班|加班|调休|补班|大扫除|一律|严禁|禁止|须提前|需提前|"
     # weather advisories
     r"暴雨|大风|降温|寒潮|台风|降雪|冰冻|强降雨|雷雨|冰雹|大雾|气象台|天气预报|"
-    r"fyi|reminder|notice|announcement|meeting|will be held|please note|heads[ -]?up|inspection|"
-    r"power cut|outage|"
+    r"门诊时间|办公时间|开放时间|营业时间|服务时间|接种时间|办事时间|受理时间|"
+    r"fyi|reminder|notice|announcement|meeting|will be held|please note|heads up|heads-up|"
+    r"inspection|power cut|outage|"
     r"schedule|arrive|training|workshop|postpone|cancel|closed"
 )
 _NOTICE_PHRASES = re.compile(
@@ -190,14 +194,15 @@ _NOTICE_PHRASES = re.compile(
     r"(?:开展|举办|举行|组织|进行)[^,。;!?\n]{0,12}活动|"
     r"(?:即日|明天|明日|下周.|本周.|下月|\d{1,2}月\d{1,2}日|\d{1,2}号)(?:起|开始)|"
     r"来[^,。;!?\n]{0,6}(?:检查|调研|督查|督导|指导|考察|视察|听课|授课|坐诊)|听[^,。;!?\n]{0,3}课|"
-    # opening hours and timetables: 门诊时间, 8:30-11:30
-    r"(?:门诊|办公|开放|营业|服务|接种|办事|受理)时间|\d{1,2}:\d{2} ?[-~至到] ?\d{1,2}:\d{2}"
+    r"由[^,。;!?\n]{1,8}负责"
 )
 _NOTICE_WEAK = re.compile(
-    r"(?<!这个)(?<!那个)(?<!这份)(?<!那份)(?:文件|附件)"  # 这个文件: one being talked about
-    r"|转发[:《]|转发[^,。;!?\n]{0,12}(?:通知|文件|《)|学习|《|自学|转告|查看|下载|群公告|解读"
-    r"|(?:大家|各位)[^,。;!?\n]{0,4}(?:看看|看一下|阅读|参考)"
+    r"文件|附件|转发[:《]|转发[^,。;!?\n]{0,12}(?:通知|文件|《)|学习|《|自学|转告|查看|下载|群公告|"
+    r"解读|大家看看|大家可以看看|大家有空看看|各位看看|供参考|供大家参考|请参阅|详见"
 )
+# A timetable: 8:30-11:30 (looked for only in text with a colon).
+_TIME_RANGE = re.compile(r"\d{1,2}:\d{2} ?[-~至到] ?\d{1,2}:\d{2}")
+_TALKED_ABOUT = re.compile(r"(?:这个|那个|这份|那份)$")  # 这个文件: one being talked about
 # First person speaks for oneself (我明天去…), unless it is an institution (我镇, 我院).
 _PERSONAL = re.compile(r"我(?![镇院校局所县市区乡村部办委])|(?:i|my)\b(?<!\wi)(?<!\wmy)")
 # A message opening with an acknowledgement is a reply (收到，明天派人去), not an announcement.
@@ -210,7 +215,7 @@ _SUPPORTING = re.compile(r"确认|是否|能否|回复|相互提醒|互相提醒
 # request.
 _TASK = re.compile(
     r"(?:(?:请|要求|务必)(?:各|全体|所有|大家|全镇|全院|全校|全员)"
-    r"|(?<![一-龥])各[一-龥]{1,5}?(?:立即|立刻|马上|迅速|即刻|务必|必须|要))[^,。;!?\n]{0,20}?"
+    r"|各[一-龥]{1,5}?(?:立即|立刻|马上|迅速|即刻|务必|必须|要))[^,。;!?\n]{0,20}?"
     r"(?:做好|组织|开展|落实|通知|准备|加强|确保|参加|前往|在岗|到岗|配合|执行|注意|关注|学习|转告|转发|"
     r"排查|巡查|清理|整改|暂停|停止|撤离|转移)"
 )
@@ -224,7 +229,7 @@ _TO_EVERYONE = re.compile(
 
 
 # 会开得挺好, 加班的同事辛苦了: a comment on what happened, or thanks, announces nothing.
-_COMMENT = re.compile(r"得(?:挺|很|真|太|非常|特别|不错|好)|辛苦了|辛苦啦|谢谢|感谢|多谢")
+_COMMENT = re.compile(r"得挺|得很|得真|得太|得非常|得特别|得不错|得好|辛苦了|辛苦啦|谢谢|感谢|多谢")
 # 有意向参加培训的村民，请私信我…: the clause says who is asked, it announces nothing.
 _AUDIENCE = re.compile(
     r"\s*(?:有意向|有意愿|有兴趣|需要|想|愿意|自愿)[^,。;!?\n]*的[一-龥]{0,4}\s*"
@@ -252,6 +257,7 @@ def _demand(text: str) -> str | None:
                 _DENIED.search(clause[: match.start()])
                 or _QUOTED_AFTER.match(clause, match.end())
                 or (no_chain and rule == "join-chain")
+                or (rule == "chase" and clause.endswith("我", 0, match.start()))  # 我还没回复他
             ):
                 continue
             return f"demand_reply:{rule}:{match[0]}"
@@ -341,7 +347,8 @@ def _announcing_clauses(text: str, demand: bool, data: bool) -> list[str]:
 
     A message that opens with an acknowledgement (收到，…) is a reply, and announces nothing.
     """
-    if _REPLY_OPENING.match(text) or _MISPOSTED.search(text):
+    misposted = ("发错" in text or "误发" in text) and _MISPOSTED.search(text)
+    if _REPLY_OPENING.match(text) or misposted:
         return []
     found = []
     for sentence in _SENTENCE.findall(text):
@@ -351,7 +358,7 @@ def _announcing_clauses(text: str, demand: bool, data: bool) -> list[str]:
             if (
                 _PERSONAL.search(clause)
                 or _COMMENT.search(clause)
-                or _AUDIENCE.fullmatch(clause)
+                or ("的" in clause and _AUDIENCE.fullmatch(clause))
                 or (data and (_reports(clause) or _sends_data(clause)))
             ):
                 continue
@@ -366,14 +373,20 @@ def _announcing_clauses(text: str, demand: bool, data: bool) -> list[str]:
 def _notice(text: str, demand: bool, data: bool) -> str | None:
     """The rule that finds an announcement or a task instruction beside any request."""
     clauses = "\n".join(_announcing_clauses(text, demand, data))
-    if match := _NOTICE_WORDS.search(clauses) or _NOTICE_PHRASES.search(clauses):
+    if match := (
+        _NOTICE_WORDS.search(clauses)
+        or _NOTICE_PHRASES.search(clauses)
+        or (":" in clauses and _TIME_RANGE.search(clauses))
+    ):
         return f"notice:announces:{match[0]}"
     if match := _TASK.search(clauses):
         return f"notice:task:{match[0]}"
     if not (demand or data) and (match := _TO_EVERYONE.search(clauses)):
         return f"notice:to-everyone:{match[0]}"
-    if not data and (match := _NOTICE_WEAK.search(clauses)):
-        return f"notice:document:{match[0]}"
+    if not data:
+        for match in _NOTICE_WEAK.finditer(clauses):
+            if not _TALKED_ABOUT.search(clauses, max(0, match.start() - 2), match.start()):
+                return f"notice:document:{match[0]}"
     return None
 
 
