@@ -57,7 +57,7 @@ ACK_WORDS = (
 )
 
 # Sentence-final particles people add to an acknowledgement: 收到啦, ok的, 好的呢.
-_PARTICLE = r"(?:了|啦|啰|咯|喽|哈|呀|啊|哦|噢|喔|呢|滴|的|哒|嘞|哈哈)"
+_PARTICLE = r"(?:了|啦|啰|咯|喽|哈|呀|啊|哦|噢|喔|呢|滴|的|哒|嘞|哈哈|晒)"  # 晒: Cantonese 明白晒
 _REPLY_ONE = r"(?:1+|\+1|1\+)"
 _SEPARATOR = r"[\s,.!~、。…;:·\-—]*"
 

@@ -229,7 +229,10 @@ _TO_EVERYONE = re.compile(
 
 
 # 会开得挺好, 加班的同事辛苦了: a comment on what happened, or thanks, announces nothing.
-_COMMENT = re.compile(r"得挺|得很|得真|得太|得非常|得特别|得不错|得好|辛苦了|辛苦啦|谢谢|感谢|多谢")
+_COMMENT = re.compile(
+    r"得挺|得很|得真|得太|得非常|得特别|得不错|得好|辛苦了|辛苦啦|辛苦大家|辛苦各位|谢谢|感谢|多谢"
+)
+_AFTERTHOUGHT_CHARS = 8
 # 有意向参加培训的村民，请私信我…: the clause says who is asked, it announces nothing.
 _AUDIENCE = re.compile(
     r"\s*(?:有意向|有意愿|有兴趣|需要|想|愿意|自愿)[^,。;!?\n]*的[一-龥]{0,4}\s*"
@@ -351,8 +354,13 @@ def _announcing_clauses(text: str, demand: bool, data: bool) -> list[str]:
     if _REPLY_OPENING.match(text) or misposted:
         return []
     found = []
+    asked = False
     for sentence in _SENTENCE.findall(text):
-        if _QUESTION.search(sentence):
+        # 有人捡到手机吗？在会议室: a short line after a question still belongs to it.
+        follows_question = asked and len(sentence) <= _AFTERTHOUGHT_CHARS
+        asked = bool(_QUESTION.search(sentence))
+        if asked or follows_question:
+            asked = True
             continue
         for clause in _clauses(sentence):
             if (

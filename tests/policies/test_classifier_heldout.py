@@ -1,8 +1,9 @@
 """Per-label quality on a held-out set written apart from the corpus, to watch generalisation.
 
 tests/data/heldout_messages.jsonl holds work-group messages that are neither corpus lines nor
-their paraphrases. The corpus scores 1.000 and so says nothing about unseen messages; this set
-does. Floors sit a little below the figures measured when the set was written.
+their paraphrases, written in four batches; each batch was scored before any rule was changed
+for it. The rules have since been improved on all of them, so the floors (a little below the
+figures reached) guard against regressions; a new unseen batch is what measures generalisation.
 """
 
 from __future__ import annotations
@@ -26,5 +27,5 @@ def test_classifier_quality_on_the_heldout_set() -> None:
     ack_precision, _, _ = scores[Label.ACK]
     macro = sum(f1 for _, _, f1 in scores.values()) / len(scores)
     assert ack_precision == 1.0, table
-    assert macro >= 0.87, table
-    assert exact / len(rows) >= 0.82, table
+    assert macro >= 0.98, table
+    assert exact / len(rows) >= 0.97, table
