@@ -41,12 +41,13 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
@@ -131,14 +132,14 @@ class Claimed:
     not_before: datetime
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
+def _due(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
     return or_(
         and_(OutboxItem.status == OutboxStatus.PENDING.value, OutboxItem.not_before <= now),
         and_(OutboxItem.status == OutboxStatus.CLAIMED.value, OutboxItem.claimed_until <= now),
     )
 
 
-def _mine(worker: str) -> ColumnElement[bool]:
+def _mine(worker: str | BindParameter[str]) -> ColumnElement[bool]:
     return and_(OutboxItem.status == OutboxStatus.CLAIMED.value, OutboxItem.claimed_by == worker)
 
 
@@ -157,27 +158,53 @@ async def claim_due(
     Due: pending with not_before reached, or claimed under an expired lease. `skip_chats`
     are chats whose items this worker is still sending, so their order is kept.
     """
+    parameters = {
+        "now": now,
+        "until": now + lease,
+        "worker": worker,
+        "per_chat": per_chat,
+        "limit": limit,
+        "skip_chats": list(skip_chats),
+    }
+    statement = _claim_statement()
+    rows = (await session.execute(statement, parameters)).all()
+    claimed = [Claimed(*row) for row in rows]
+    return sorted(claimed, key=lambda item: (item.chat_id, item.id))
+
+
+@lru_cache(maxsize=1)
+def _claim_statement() -> Any:
+    """claim_due's statement, built once; its figures are parameters (building it costs more
+    than running it)."""
+    now = bindparam("now", type_=OutboxItem.not_before.type)
     due = _due(now)
     rank = func.row_number().over(partition_by=OutboxItem.chat_id, order_by=OutboxItem.id)
-    ranked = select(OutboxItem.id, rank.label("rank")).where(due)
-    if skip_chats:
-        ranked = ranked.where(OutboxItem.chat_id.not_in(list(skip_chats)))
-    first_of_each_chat = ranked.subquery()
+    first_of_each_chat = (
+        select(OutboxItem.id, rank.label("rank"))
+        .where(due, OutboxItem.chat_id.not_in(bindparam("skip_chats", expanding=True)))
+        .subquery()
+    )
     chosen = (
         select(OutboxItem.id)
         .where(
             OutboxItem.id.in_(
-                select(first_of_each_chat.c.id).where(first_of_each_chat.c.rank <= per_chat)
+                select(first_of_each_chat.c.id).where(
+                    first_of_each_chat.c.rank <= bindparam("per_chat", type_=Integer)
+                )
             )
         )
         .order_by(OutboxItem.not_before, OutboxItem.id)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
         .with_for_update(skip_locked=True)
     )
-    statement = (
+    return (
         update(OutboxItem)
         .where(OutboxItem.id.in_(chosen.scalar_subquery()), due)
-        .values(status=OutboxStatus.CLAIMED.value, claimed_by=worker, claimed_until=now + lease)
+        .values(
+            status=OutboxStatus.CLAIMED.value,
+            claimed_by=bindparam("worker"),
+            claimed_until=bindparam("until", type_=OutboxItem.claimed_until.type),
+        )
         .returning(
             OutboxItem.id,
             OutboxItem.idempotency_key,
@@ -189,9 +216,6 @@ async def claim_due(
         )
         .execution_options(synchronize_session=False)
     )
-    rows = (await session.execute(statement)).all()
-    claimed = [Claimed(*row) for row in rows]
-    return sorted(claimed, key=lambda item: (item.chat_id, item.id))
 
 
 async def extend_leases(session: AsyncSession, *, worker: str, until: datetime) -> int:
@@ -220,20 +244,24 @@ async def mark_sent(
     session: AsyncSession, ids: Sequence[int], *, worker: str, result: JSONObject, now: datetime
 ) -> int:
     """Record items as sent with Telegram's answer; the number still held by `worker`."""
-    outcome = await session.execute(
-        update(OutboxItem)
-        .where(OutboxItem.id.in_(ids), _mine(worker))
-        .values(
-            status=OutboxStatus.SENT.value,
-            result=result,
-            sent_at=now,
-            claimed_by=None,
-            claimed_until=None,
-            last_error=None,
-        )
-        .execution_options(synchronize_session=False)
+    parameters = {"ids": list(ids), "worker": worker, "result": result, "now": now}
+    return _rowcount(await session.execute(_MARK_SENT, parameters))
+
+
+# Built once, like claim_due's: every sent item runs it.
+_MARK_SENT = (
+    update(OutboxItem)
+    .where(OutboxItem.id.in_(bindparam("ids", expanding=True)), _mine(bindparam("worker")))
+    .values(
+        status=OutboxStatus.SENT.value,
+        result=bindparam("result", type_=OutboxItem.result.type),
+        sent_at=bindparam("now", type_=OutboxItem.sent_at.type),
+        claimed_by=None,
+        claimed_until=None,
+        last_error=None,
     )
-    return _rowcount(outcome)
+    .execution_options(synchronize_session=False)
+)
 
 
 async def mark_failed(
@@ -404,6 +432,7 @@ class OutboxWorker:
     Give it the Application's bot (an ExtBot built with `ChatRateLimiter`), so that the
     outbox and the handlers' direct replies share one budget. It holds up to `batch_size`
     claimed items, at most about `per_chat` of one chat, and claims more when half are done.
+    Woken, it waits `gather` seconds before claiming, for what is enqueued right after.
     """
 
     def __init__(
@@ -421,6 +450,7 @@ class OutboxWorker:
         backoff: timedelta = timedelta(seconds=2),
         max_backoff: timedelta = timedelta(minutes=10),
         poll_interval: float = 5.0,
+        gather: float = 0.01,
         on_sent: SentHook | None = None,
         rng: random.Random | None = None,
     ) -> None:
@@ -436,6 +466,7 @@ class OutboxWorker:
         self._backoff = backoff
         self._max_backoff = max_backoff
         self._poll_interval = poll_interval
+        self._gather = gather
         self._on_sent = on_sent
         self._rng = rng or random.Random()
         self._wakeup = asyncio.Event()
@@ -484,6 +515,10 @@ class OutboxWorker:
         heartbeat = asyncio.create_task(self._heartbeat())
         try:
             while True:
+                if self._wakeup.is_set() and not until_idle:
+                    # What is enqueued right after comes along: a burst of holds is deleted
+                    # by one deleteMessages call, not one call (and two transactions) each.
+                    await asyncio.sleep(self._gather)
                 self._wakeup.clear()
                 hand.low.clear()
                 wanted = hand.room()

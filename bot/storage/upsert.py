@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
-
-
-def _insert(session: AsyncSession, model: type[DeclarativeBase]) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
 async def upsert(
@@ -24,14 +21,8 @@ async def upsert(
 ) -> None:
     """Insert a row, or update the given columns (default: all but the keys) of the existing one."""
     columns = [c for c in values if c not in keys] if update is None else list(update)
-    statement = _insert(session, model).values(**values)
-    if columns:
-        statement = statement.on_conflict_do_update(
-            index_elements=list(keys), set_={c: statement.excluded[c] for c in columns}
-        )
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=list(keys))
-    await session.execute(statement)
+    statement = _statement(_dialect(session), model, tuple(keys), tuple(columns))
+    await session.execute(statement, dict(values))
 
 
 async def insert_ignore(
@@ -41,8 +32,26 @@ async def insert_ignore(
     keys: Sequence[str],
 ) -> bool:
     """Insert a row unless one with the same keys exists; True when it was inserted."""
-    statement = (
-        _insert(session, model).values(**values).on_conflict_do_nothing(index_elements=list(keys))
-    )
-    result = await session.execute(statement)
+    statement = _statement(_dialect(session), model, tuple(keys), ())
+    result = await session.execute(statement, dict(values))
     return bool(getattr(result, "rowcount", 0))
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+@lru_cache(maxsize=256)
+def _statement(
+    dialect: str, model: type[DeclarativeBase], keys: tuple[str, ...], update: tuple[str, ...]
+) -> Any:
+    """Built once per shape and given its values as parameters: building and caching a
+    statement with its values inlined costs more than running it."""
+    # The table, not the mapped class: a plain INSERT, not the ORM's bulk insert.
+    table = cast(Table, model.__table__)
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    if update:
+        return statement.on_conflict_do_update(
+            index_elements=list(keys), set_={c: statement.excluded[c] for c in update}
+        )
+    return statement.on_conflict_do_nothing(index_elements=list(keys))
