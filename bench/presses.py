@@ -23,7 +23,7 @@ from bot.app import ALLOWED_UPDATES, build_application, start_services, stop_ser
 from bot.clock import SystemClock
 from bot.context import JianfuApplication
 from bot.i18n import text
-from bot.settings import Secret, TelegramSettings, load_settings
+from bot.settings import load_settings, settings_for_api
 from bot.storage.migrate import upgrade_to_head
 from bot.storage.models import Acknowledgement, AckRequest
 from testserver import BotApiServer, RequestRecord
@@ -40,15 +40,15 @@ SETTLE_S = 60.0
 @asynccontextmanager
 async def running_bot(server: BotApiServer, database_url: str) -> AsyncIterator[JianfuApplication]:
     """The real Application on the system clock, polling the test server."""
-    base = load_settings(None, {})
+    base = settings_for_api(
+        load_settings(None, {}),
+        token=server.token,
+        base_url=server.base_url,
+        base_file_url=server.base_file_url,
+        database_url=database_url,
+    )
     settings = dataclasses.replace(
         base,
-        telegram=TelegramSettings(
-            token=Secret(server.token),
-            base_url=server.base_url,
-            base_file_url=server.base_file_url,
-        ),
-        database=dataclasses.replace(base.database, url=database_url),
         # Real time may be a night or a rest day; this group works around the clock.
         defaults=dataclasses.replace(
             base.defaults, quiet_windows=(), rest_days=frozenset(), holiday_calendar="none"

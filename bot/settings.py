@@ -7,7 +7,7 @@ import json
 import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from enum import StrEnum
 from pathlib import Path
@@ -165,6 +165,19 @@ def load_settings(path: Path | None, env: Mapping[str, str]) -> Settings:
     if problems.lines:
         raise ConfigError([_redacted(line, settings.secrets()) for line in problems.lines])
     return settings
+
+
+def settings_for_api(
+    base: Settings, *, token: str, base_url: str, base_file_url: str, database_url: str
+) -> Settings:
+    """`base` talking to another Bot API server (a test server) and storing in `database_url`."""
+    return replace(
+        base,
+        telegram=TelegramSettings(
+            token=Secret(token), base_url=base_url, base_file_url=base_file_url
+        ),
+        database=replace(base.database, url=database_url),
+    )
 
 
 def _redacted(line: str, secrets: Sequence[str]) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 
@@ -14,7 +13,7 @@ from telegram.ext import TypeHandler
 from bot.app import ALLOWED_UPDATES, build_application, start_services, stop_services
 from bot.clock import ManualClock
 from bot.context import JianfuApplication, JianfuContext, Services
-from bot.settings import Secret, Settings, TelegramSettings, load_settings
+from bot.settings import Settings, load_settings, settings_for_api
 from bot.storage.models import OutboxItem
 from testserver.server import BotApiServer
 
@@ -45,15 +44,12 @@ class BotHarness:
         self.server = server
         self.world = server.world
         self.clock = clock
-        base = load_settings(None, {})
-        self.settings: Settings = dataclasses.replace(
-            base,
-            telegram=TelegramSettings(
-                token=Secret(server.token),
-                base_url=server.base_url,
-                base_file_url=server.base_file_url,
-            ),
-            database=dataclasses.replace(base.database, url=database_url),
+        self.settings: Settings = settings_for_api(
+            load_settings(None, {}),
+            token=server.token,
+            base_url=server.base_url,
+            base_file_url=server.base_file_url,
+            database_url=database_url,
         )
         self.application: JianfuApplication = build_application(self.settings, clock)
         self.application.add_handler(TypeHandler(_Probe, _mark_probe), group=-1000)
