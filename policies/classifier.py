@@ -59,7 +59,8 @@ _DEMANDS = (
     # 还有两个村没回复 / 未回复名单 / 还差5人没接龙: chasing those who have not replied yet.
     (
         "chase",
-        r"(?:还没|尚未|还未|没有|没|未)(?:回复|回(?![来去家到村城国京乡头])|接龙)(?!我)",
+        r"(?:还没|尚未|还未|没有|没|未)(?:回复|回(?![来去家到村城国京乡头])|接龙)(?!我)"
+        r"|(?:还差|就差|只差)你们",
     ),
     (
         "asked-to-reply",
@@ -88,7 +89,7 @@ _DEMANDS = (
 )
 # Every demand pattern holds one of these; most messages are ruled out by this cheap search.
 _DEMAND_HINT = re.compile(
-    r"回|扣|吱|秒|速|龙|打|说一声|报个到|平安|冒个泡|确认|reply|respond|confirm|ack"
+    r"回|扣|吱|秒|速|龙|打|说一声|报个到|平安|冒个泡|确认|差你们|reply|respond|confirm|ack"
 )
 _DEMAND = re.compile("|".join(f"(?P<{name.replace('-', '_')}>{p})" for name, p in _DEMANDS))
 _NO_REPLY_NEEDED = re.compile(
@@ -123,14 +124,14 @@ _REPORT_VERB = re.compile(
     r"报送|上报|填报|核报|报上来|报上去|报一下|报过来|报给|报至|汇总|收齐|摸底|摸排|摸一下底|摸个底|"
     r"采集|填写|填一下|填好|上传|上载|截图|拍照|发回|统计|提交|递交|交回|问卷|报个数|报数|"
     r"fill in|fill out|submit|upload|send me|send us|send in|send back|report the|report your|"
-    r"email me|email us|mail me|questionnaire|survey|"
+    r"email me|email us|mail me|questionnaire|survey|share the|share your|let me know the|"
     r"reply with your"
 )
 # 统计 is a verb of reporting, except for an office (统计站) or the asker's own work (方便我统计).
 _STATISTICS_OFFICE = re.compile(r"局|站|员|部门")
 # 方便我统计, 我要统计, 县里在统计: the asker's or someone else's work, not a request.
 _OWN_STATISTICS = re.compile(r"(?:我|我要|我来|方便|便于|以便|在)$")
-_TO_OFFICE = r"[^,。;!?\n]{0,4}?(?:办|站|科|所|中心|局|处|股|部|室|委|组|里)"
+_TO_OFFICE = r"[^,。;!?\n]{0,4}?(?:办|站|科|所|中心|局|处|股|部|室|委|组|里|主任|组长|老师|会计)"
 # Each alternative starts with its own literal, which keeps the regex engine's fast skip-ahead.
 _TRANSFER_VERB = re.compile(
     r"发我|发给|发送给|发到|发至|发群里|发在群里|发过来|发上来|发一下|传上来|交至|交到|交给|上交|"
@@ -175,7 +176,7 @@ _NOTICE_WORDS = re.compile(
     r"召开|举行|举办|会议|例会|大会|开会|工作重点|重点工作|工作要点|工作计划|工作部署|"
     r"观看|收看|参观|观摩|注意安全|注意防范|注意防暑|注意保暖|讲座|培训|党课|坐诊|义诊|演练|"
     r"活动时间|活动地点|地点在|地点为|地点:|考试|检测|放假|停课|复课|开学|集合|出席|参会|列席|"
-    r"仪式|典礼|升旗|运动会|联欢|晚会|比赛|竞赛|"
+    r"仪式|典礼|升旗|运动会|联欢|晚会|比赛|竞赛|分组|"
     # documents and announcements
     r"通知|公告|通告|通报|公示|温馨提示|请知悉|予以知悉|周知|特此|提醒|发布|预警|如下|将于|定于|拟于|"
     # schedules and changes
@@ -186,6 +187,7 @@ _NOTICE_WORDS = re.compile(
     r"暴雨|大风|降温|寒潮|台风|降雪|冰冻|强降雨|雷雨|冰雹|大雾|气象台|天气预报|"
     r"门诊时间|办公时间|开放时间|营业时间|服务时间|接种时间|办事时间|受理时间|"
     r"fyi|reminder|notice|announcement|meeting|will be held|please note|heads up|heads-up|"
+    r"dear all|will close|will be closed|will open|will start|rescheduled|moved to|"
     r"inspection|power cut|outage|"
     r"schedule|arrive|training|workshop|postpone|cancel|closed"
 )
@@ -309,6 +311,11 @@ def _sends_data(text: str) -> re.Match[str] | None:
     return None
 
 
+def _sends_somewhere(clause: str) -> bool:
+    """Whether the clause names where something goes (交班主任, 报民政办), data named or not."""
+    return any(m[0] not in _GROUP_VERBS for m in _TRANSFER_VERB.finditer(clause))
+
+
 def _reports(text: str) -> re.Match[str] | None:
     """A verb of reporting (报送, 填报, 统计, submit) that is not about a statistics office."""
     for match in _REPORT_VERB.finditer(text):
@@ -367,7 +374,8 @@ def _announcing_clauses(text: str, demand: bool, data: bool) -> list[str]:
                 _PERSONAL.search(clause)
                 or _COMMENT.search(clause)
                 or ("的" in clause and _AUDIENCE.fullmatch(clause))
-                or (data and (_reports(clause) or _sends_data(clause)))
+                # in a data request, 开学第一天交班主任 says when and where the data goes
+                or (data and (_reports(clause) or _sends_data(clause) or _sends_somewhere(clause)))
             ):
                 continue
             if demand:
