@@ -1,7 +1,7 @@
 """Per-label quality on a held-out set written apart from the corpus, to watch generalisation.
 
 tests/data/heldout_messages.jsonl holds work-group messages that are neither corpus lines nor
-their paraphrases, written in five batches; each batch was scored before any rule was changed
+their paraphrases, written in six batches; each batch was scored before any rule was changed
 for it. The rules have since been improved on all of them, so the floors (a little below the
 figures reached) guard against regressions; a new unseen batch is what measures generalisation.
 """
