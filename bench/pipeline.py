@@ -160,12 +160,15 @@ async def _admin(dsn: str, statement: str) -> None:
         await connection.close()
 
 
-async def _polled(app: Any, *, jianfu: bool) -> Callable[[], Awaitable[None]]:
-    """Start `app` polling (with its services, for Jianfu's); the function that stops it."""
+async def _polled(app: Any, *, jianfu: bool) -> tuple[float, Callable[[], Awaitable[None]]]:
+    """Start `app` polling (with its services, for Jianfu's): when polling began (perf_counter;
+    start-up, e.g. the database check, is not the pipeline's cost), and the function that
+    stops it."""
     await app.initialize()
     if jianfu:
         await start_services(app)
     await app.start()
+    started = time.perf_counter()
     await app.updater.start_polling(
         poll_interval=0, timeout=1, allowed_updates=list(ALLOWED_UPDATES)
     )
@@ -177,7 +180,7 @@ async def _polled(app: Any, *, jianfu: bool) -> Callable[[], Awaitable[None]]:
             await stop_services(app)
         await app.shutdown()
 
-    return stop
+    return started, stop
 
 
 async def _bot_rate(url: str) -> float:
@@ -194,8 +197,7 @@ async def _bot_rate(url: str) -> float:
     with serving(server):
         app = build_application(_settings(server, url), ManualClock(NIGHT))
         app.add_handler(MessageHandler(filters.ALL, counted), group=10_000)
-        started = time.perf_counter()
-        stop = await _polled(app, jianfu=True)
+        started, stop = await _polled(app, jianfu=True)
         await counter.done.wait()
         seconds = time.perf_counter() - started
         await stop()
@@ -221,8 +223,7 @@ async def _bare_rate() -> float:
             .build()
         )
         app.add_handler(MessageHandler(filters.ALL, empty))
-        started = time.perf_counter()
-        stop = await _polled(app, jianfu=False)
+        started, stop = await _polled(app, jianfu=False)
         await counter.done.wait()
         seconds = time.perf_counter() - started
         await stop()
@@ -286,7 +287,7 @@ async def _latencies(url: str, rate: int) -> tuple[list[float], int]:
     with serving(server):
         app = build_application(_settings(server, url), ManualClock(NIGHT))
         app.add_handler(MessageHandler(filters.ALL, counted), group=10_000)
-        stop = await _polled(app, jianfu=True)
+        _, stop = await _polled(app, jianfu=True)
         await hand_outs.polled.wait()
         assert hand_outs.loop is not None
         await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(feed(), hand_outs.loop))

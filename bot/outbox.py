@@ -450,7 +450,7 @@ class OutboxWorker:
         backoff: timedelta = timedelta(seconds=2),
         max_backoff: timedelta = timedelta(minutes=10),
         poll_interval: float = 5.0,
-        gather: float = 0.01,
+        gather: float = 0.02,
         on_sent: SentHook | None = None,
         rng: random.Random | None = None,
     ) -> None:
