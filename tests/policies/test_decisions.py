@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 import pytz
 
+from policies.calendar import quiet_status
 from policies.classification import Classification, RollCall, RollCallEntry
 from policies.decisions import (
     Action,
@@ -299,3 +300,11 @@ def test_policy_validation_rejects_unknown_calendars_and_all_day_quiet_hours() -
         quiet_windows=(QuietWindow(time(0), time(12)), QuietWindow(time(12), time(0)))
     )
     assert [p.key for p in policy_problems(whole_day)] == ["policy.error.whole_day"]
+
+
+@pytest.mark.parametrize("now", [WORK_TIME, NIGHT])
+def test_a_quiet_status_the_caller_computed_gives_the_same_decision(now: datetime) -> None:
+    quiet = quiet_status(POLICY, now)
+    given = decide(POLICY, facts(now), NOTICE, GroupState(), now, quiet)
+    assert given == decide(POLICY, facts(now), NOTICE, GroupState(), now)
+    assert given.quiet is quiet
