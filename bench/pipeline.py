@@ -8,7 +8,8 @@
    it out in getUpdates to the deleteMessage(s) request naming it arriving at the server (goal:
    p99 <= 50 ms). Measured only when the throughput is above 200/s: below it the figure would
    be the length of the backlog, not the pipeline's latency. Also at a sustainable rate, half
-   the measured throughput (when that is below 200/s).
+   the measured throughput (when that is below 200/s). Each also without its first 2 s, when
+   the 50 senders' first messages (recorded, and each sender told once) come in.
 
 Both on a SQLite file, and on PostgreSQL too when JIANFU_BENCH_POSTGRES_URL names a server
 (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/postgres): each measurement gets a fresh
@@ -54,6 +55,7 @@ N = 2000
 SENDERS = 50
 LATENCY_RATE = 200  # updates per second: the goal's rate
 LATENCY_SECONDS = 5
+WARM_UP_SECONDS = 2
 POSTGRES_ENV = "JIANFU_BENCH_POSTGRES_URL"
 NIGHT = pytz.timezone("Asia/Shanghai").localize(datetime(2026, 11, 18, 23, 0))
 TEXTS = (
@@ -351,11 +353,19 @@ async def run() -> None:
             for rate in latency_rates(bot):
                 async with database.fresh(f"latency{rate}") as url:
                     latencies, sent = await _latencies(url, rate)
-                cuts = statistics.quantiles(latencies, n=100)
                 print(
                     f"  hold latency at {rate} updates/s for {LATENCY_SECONDS} s "
-                    f"({len(latencies)} of {sent} deleted): "
-                    f"p50 {statistics.median(latencies):.1f} ms, p99 {cuts[98]:.1f} ms, "
-                    f"max {max(latencies):.1f} ms"
+                    f"({len(latencies)} of {sent} deleted): {_percentiles(latencies)}"
                     + (" (goal: p99 <= 50 ms)" if rate == LATENCY_RATE else " (sustainable)")
                 )
+                # Each sender's first message of the night costs most (recorded, told once).
+                later = latencies[rate * WARM_UP_SECONDS :]
+                print(f"    after the first {WARM_UP_SECONDS} s: {_percentiles(later)}")
+
+
+def _percentiles(latencies: list[float]) -> str:
+    cuts = statistics.quantiles(latencies, n=100)
+    return (
+        f"p50 {statistics.median(latencies):.1f} ms, p99 {cuts[98]:.1f} ms, "
+        f"max {max(latencies):.1f} ms"
+    )
