@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import pytz
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Message, Update
 from telegram.ext import Application, MessageHandler, filters
@@ -70,6 +70,17 @@ async def decide_message(
     return Incoming(message, text, facts, policy, classification, decision, now)
 
 
+_KNOWN = select(
+    select(GroupPolicyOverride.overrides)
+    .where(GroupPolicyOverride.chat_id == bindparam("chat_id"))
+    .scalar_subquery(),
+    select(Chat.bot_can_delete).where(Chat.chat_id == bindparam("chat_id")).scalar_subquery(),
+    select(Member.is_admin)
+    .where(Member.chat_id == bindparam("chat_id"), Member.user_id == bindparam("user_id"))
+    .scalar_subquery(),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class _Known:
     """What the store says about the message's group and sender."""
@@ -82,21 +93,9 @@ class _Known:
 async def _known(session: AsyncSession, message: Message) -> _Known:
     """The group's policy overrides, the bot's right to delete, the sender's admin flag: one
     round trip."""
-    chat_id = message.chat_id
     user_id = message.from_user.id if message.from_user is not None else None
-    row = (
-        await session.execute(
-            select(
-                select(GroupPolicyOverride.overrides)
-                .where(GroupPolicyOverride.chat_id == chat_id)
-                .scalar_subquery(),
-                select(Chat.bot_can_delete).where(Chat.chat_id == chat_id).scalar_subquery(),
-                select(Member.is_admin)
-                .where(Member.chat_id == chat_id, Member.user_id == user_id)
-                .scalar_subquery(),
-            )
-        )
-    ).one()
+    parameters = {"chat_id": message.chat_id, "user_id": user_id}
+    row = (await session.execute(_KNOWN, parameters)).one()
     overrides, bot_can_delete, is_admin = row
     return _Known(overrides, bool(bot_can_delete), bool(is_admin))
 
