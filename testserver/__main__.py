@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from testserver.limits import LimitSettings
@@ -21,12 +23,29 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--token", default=DEFAULT_TOKEN, help="the one token accepted")
     parser.add_argument("--spec", type=Path, default=None, help="path of api.json")
     parser.add_argument("--no-limits", action="store_true", help="do not answer 429")
+    parser.add_argument(
+        "--now",
+        type=datetime.fromisoformat,
+        default=None,
+        help="stop the world's clock (the dates it gives) at this ISO 8601 time with its offset",
+    )
     return parser.parse_args()
+
+
+def _stopped_clock(now: datetime | None) -> Callable[[], datetime] | None:
+    if now is None:
+        return None
+    if now.tzinfo is None:
+        raise ValueError(f"--now {now.isoformat()} has no UTC offset; add one, e.g. +08:00")
+    return lambda: now
 
 
 async def _serve(args: argparse.Namespace) -> None:
     server = BotApiServer(
-        args.token, spec_path=args.spec, limits=LimitSettings(enabled=not args.no_limits)
+        args.token,
+        spec_path=args.spec,
+        clock=_stopped_clock(args.now),
+        limits=LimitSettings(enabled=not args.no_limits),
     )
     await server.start(args.host, args.port)
     print(server.base_url, server.base_file_url, server.control_url, sep="\n", flush=True)

@@ -1,14 +1,18 @@
 """A thin JSON control API over the world, for a bot running in another process.
 
-POST (JSON body) /control/users, /control/groups, /control/send, /control/edit, /control/press,
-/control/bot_status, /control/member_status, /control/fault;
-GET /control/sent?chat_id=, /control/messages?chat_id=, /control/requests, /control/violations.
+POST (JSON body) /control/users, /control/groups, /control/send, /control/send_many,
+/control/edit, /control/press, /control/bot_status, /control/member_status, /control/fault;
+GET /control/sent?chat_id=, /control/messages?chat_id=, /control/requests[?method=],
+/control/violations.
 Errors answer 400 {"error": "..."}.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -107,6 +111,25 @@ class _Control:
         )
         return message.to_api()
 
+    async def post_send_many(self, args: JSON) -> list[JSON]:
+        """One text message per entry of `texts` into a chat, senders taken in turn from
+        `user_ids`, `rate` per second if given (else all at once): paced here, so a driver in
+        another process makes one request, not one each. For each: its message_id, and `at`,
+        the time.monotonic() its update was made available."""
+        chat = self.chat(args["chat_id"])
+        senders = [self.user(user_id) for user_id in args["user_ids"]]
+        if not senders:
+            raise ControlError("user_ids is empty; name at least one sender")
+        rate = float(args.get("rate", 0))
+        start = time.monotonic()
+        sent: list[JSON] = []
+        for n, text in enumerate(args["texts"]):
+            if rate > 0:
+                await asyncio.sleep(max(0.0, start + n / rate - time.monotonic()))
+            message = self.world.send(senders[n % len(senders)], chat, str(text))
+            sent.append({"message_id": message.message_id, "at": time.monotonic()})
+        return sent
+
     def post_edit(self, args: JSON) -> JSON:
         return self.world.edit(self.message(args), args["text"]).to_api()
 
@@ -151,9 +174,18 @@ class _Control:
         return [_message_view(m) for m in self.world.visible_messages(self.chat(args["chat_id"]))]
 
     def get_requests(self, args: JSON) -> list[JSON]:
+        """Every request (or those to `method`), `at` being time.monotonic() on arrival."""
+        method = args.get("method")
         return [
-            {"method": r.method, "status": r.status, "at": r.at, "description": r.description}
+            {
+                "method": r.method,
+                "status": r.status,
+                "at": r.at,
+                "description": r.description,
+                "params": r.params,
+            }
             for r in self.server.requests
+            if method is None or r.method == method
         ]
 
     def get_violations(self, args: JSON) -> list[JSON]:
@@ -171,30 +203,33 @@ class _ControlHandler(RequestHandler):
     def initialize(self, server: BotApiServer) -> None:
         self.control = _Control(server)
 
-    def get(self, name: str) -> None:
+    async def get(self, name: str) -> None:
         args = {k: v[-1].decode() for k, v in self.request.query_arguments.items()}
-        self._run("get", name, args)
+        await self._run("get", name, args)
 
-    def post(self, name: str) -> None:
+    async def post(self, name: str) -> None:
         try:
             args = json.loads(self.request.body or b"{}")
         except ValueError:
             self._fail(400, "the body must be a JSON object")
             return
-        self._run("post", name, args)
+        await self._run("post", name, args)
 
-    def _run(self, verb: str, name: str, args: JSON) -> None:
+    async def _run(self, verb: str, name: str, args: JSON) -> None:
         endpoint = self.control.endpoint(verb, name)
         if endpoint is None:
             self._fail(404, f"no control endpoint {verb.upper()} /control/{name}")
             return
         try:
             result = endpoint(args)
+            if inspect.isawaitable(result):
+                result = await result
         except (ControlError, KeyError, ValueError, TypeError) as exc:
             self._fail(400, f"{type(exc).__name__}: {exc}")
             return
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(result, ensure_ascii=False))
+        # Request parameters may hold uploads; their text form is enough for a driver.
+        self.finish(json.dumps(result, ensure_ascii=False, default=str))
 
     def _fail(self, status: int, error: str) -> None:
         self.set_status(status)

@@ -49,3 +49,41 @@ async def test_unknown_endpoints_and_bad_bodies(control: httpx.AsyncClient) -> N
     assert bad.status_code == 400
     incomplete = await control.post("users", json={})
     assert incomplete.status_code == 400 and "first_name" in incomplete.json()["error"]
+
+
+async def test_many_messages_in_one_request_and_the_deletes_naming_them(
+    server: BotApiServer, bot: Bot, control: httpx.AsyncClient
+) -> None:
+    people = [
+        (await control.post("users", json={"first_name": name})).json() for name in ("A", "B")
+    ]
+    group = (
+        await control.post("groups", json={"title": "群", "member_ids": [p["id"] for p in people]})
+    ).json()
+    sent = (
+        await control.post(
+            "send_many",
+            json={
+                "chat_id": group["id"],
+                "user_ids": [p["id"] for p in people],
+                "texts": ["一", "二", "三"],
+                "rate": 1000,
+            },
+        )
+    ).json()
+    messages = [u.message for u in await bot.get_updates() if u.message and u.message.from_user]
+    assert [(m.text, m.from_user.first_name) for m in messages if m.from_user] == [
+        ("一", "A"),
+        ("二", "B"),
+        ("三", "A"),
+    ]
+    assert [m["message_id"] for m in sent] == [m.message_id for m in messages]
+    assert sorted(m["at"] for m in sent) == [m["at"] for m in sent]
+    await bot.delete_messages(group["id"], [sent[0]["message_id"], sent[2]["message_id"]])
+    [deletes] = (await control.get("requests", params={"method": "deleteMessages"})).json()
+    assert deletes["params"]["message_ids"] == [sent[0]["message_id"], sent[2]["message_id"]]
+    assert deletes["at"] >= sent[-1]["at"]
+    nobody = await control.post(
+        "send_many", json={"chat_id": group["id"], "user_ids": [], "texts": ["x"]}
+    )
+    assert nobody.status_code == 400 and "user_ids is empty" in nobody.json()["error"]

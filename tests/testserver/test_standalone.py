@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -12,6 +13,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "123456:standalone"
+NOW = datetime.fromisoformat("2026-11-18T23:00:00+08:00")
 
 
 async def test_a_bot_in_another_process_can_be_driven() -> None:
@@ -21,6 +23,8 @@ async def test_a_bot_in_another_process_can_be_driven() -> None:
         "testserver",
         "--token",
         TOKEN,
+        "--now",
+        NOW.isoformat(),
         cwd=REPO,
         stdout=asyncio.subprocess.PIPE,
     )
@@ -42,6 +46,7 @@ async def test_a_bot_in_another_process_can_be_driven() -> None:
             )
             [update] = await bot.get_updates()
             assert update.message is not None and update.message.text == "看到回1"
+            assert update.message.date == NOW
             keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("收到", callback_data="ack")]])
             sent = await bot.send_message(group["id"], "请按按钮", reply_markup=keyboard)
             pressed = await http.post(
@@ -61,3 +66,17 @@ async def test_a_bot_in_another_process_can_be_driven() -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         assert await process.wait() == 0
+
+
+async def test_a_stopped_clock_needs_its_offset() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "testserver",
+        "--now",
+        "2026-11-18T23:00:00",
+        cwd=REPO,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, error = await process.communicate()
+    assert process.returncode != 0 and b"has no UTC offset" in error
