@@ -1,13 +1,25 @@
-"""The test Bot API server on an event loop of its own, so that its work is not the bot's."""
+"""The test Bot API server away from the bot's event loop: on a thread of its own, or in a
+process of its own (then it does not compete with the bot for the GIL either, as real Telegram
+would not)."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import signal
+import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import httpx
 
 from testserver import BotApiServer, RequestRecord
+from testserver.server import DEFAULT_TOKEN
+
+_REPO = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
@@ -24,6 +36,47 @@ def serving(server: BotApiServer) -> Iterator[BotApiServer]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join()
         loop.close()
+
+
+@dataclasses.dataclass(frozen=True)
+class Standalone:
+    """A test server in another process: where the bot finds it, and its control API."""
+
+    token: str
+    base_url: str
+    base_file_url: str
+    control: httpx.AsyncClient
+    """Relative to /control/, no timeout (POST send_many answers once it has sent all)."""
+
+
+@asynccontextmanager
+async def standalone(now: datetime, token: str = DEFAULT_TOKEN) -> AsyncIterator[Standalone]:
+    """`python -m testserver` on a free port, its world's clock stopped at `now`; stopped after."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "testserver",
+        "--port",
+        "0",
+        "--token",
+        token,
+        "--now",
+        now.isoformat(),
+        cwd=_REPO,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [(await process.stdout.readline()).decode().strip() for _ in range(3)]
+        if not all(lines):
+            raise RuntimeError(f"python -m testserver exited with {await process.wait()}")
+        base_url, base_file_url, control = lines
+        async with httpx.AsyncClient(base_url=control + "/", timeout=None) as http:
+            yield Standalone(token, base_url, base_file_url, http)
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            await process.wait()
 
 
 def busiest_window(records: list[RequestRecord], seconds: float) -> int:

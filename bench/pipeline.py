@@ -4,8 +4,8 @@
    Application (storage in a SQLite file; every message held, so each is stored, logged and
    deleted through the outbox, its sender told once), and the same N by a bare PTB
    Application with one empty handler. Updates/s for both and their ratio (goal: >= 0.5).
-2. Latency: late-night messages arriving at 200/s; for each, the time from the server handing
-   it out in getUpdates to the deleteMessage(s) request naming it arriving at the server (goal:
+2. Latency: late-night messages arriving at 200/s; for each, the time from the server making
+   its update available to the deleteMessage(s) request naming it arriving at the server (goal:
    p99 <= 50 ms). Measured only when the throughput is above 200/s: below it the figure would
    be the length of the backlog, not the pipeline's latency. Also at rates the bot may sustain:
    a half and a quarter of the measured throughput (those below 200/s). Each also without its
@@ -15,14 +15,17 @@ Both on a SQLite file, and on PostgreSQL too when JIANFU_BENCH_POSTGRES_URL name
 (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/postgres): each measurement gets a fresh
 database on it, dropped afterwards.
 
-The server runs on a thread of its own (bench/_server.py), so its work is not the bot's.
+Every measurement, bare PTB's too, has its own test server in a process of its own
+(`python -m testserver`, bench/_server.py), as Telegram is another machine: its work does not
+compete with the bot's for the GIL. The server paces the messages itself and takes both times
+of a latency. Both apps poll as bot/runner.py does (PTB's defaults).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
+import math
 import os
 import statistics
 import tempfile
@@ -40,16 +43,13 @@ from sqlalchemy.engine import make_url
 from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from bench._server import serving
+from bench._server import Standalone, standalone
 from bot.app import ALLOWED_UPDATES, build_application, start_services, stop_services
 from bot.clock import ManualClock
 from bot.settings import Settings, load_settings, settings_for_api
 from bot.storage.engine import create_engine, session_factory
 from bot.storage.migrate import upgrade_to_head
 from bot.storage.models import Chat, Member, User
-from testserver import BotApiServer
-from testserver.world import Chat as WorldChat
-from testserver.world import User as WorldUser
 
 N = 2000
 SENDERS = 50
@@ -64,6 +64,10 @@ TEXTS = (
     "关于冬季防火巡查的通知,详见附件",
     "周五前报送本月安全生产台账",
 )
+# As bot/runner.py polls: PTB's defaults.
+POLL_INTERVAL = 0.0
+POLL_TIMEOUT = 10
+DELETE_METHODS = ("deleteMessage", "deleteMessages")
 
 
 @dataclasses.dataclass
@@ -78,18 +82,50 @@ class Counter:
             self.done.set()
 
 
-def _world(server: BotApiServer) -> tuple[WorldChat, list[WorldUser]]:
-    world = server.world
-    people = [world.add_user(f"网格员{n}", started=True) for n in range(SENDERS)]
-    group = world.add_group("街道工作群", members=people)
-    return group, people
+@dataclasses.dataclass(frozen=True)
+class Scene:
+    """The group and its senders on the test server, as its control API describes them."""
+
+    group: dict[str, Any]
+    people: list[dict[str, Any]]
 
 
-def _send(server: BotApiServer, group: WorldChat, people: list[WorldUser], n: int) -> None:
-    server.world.send(people[n % len(people)], group, f"{TEXTS[n % len(TEXTS)]}({n})")
+async def _control(server: Standalone, verb: str, name: str, **arguments: Any) -> Any:
+    response = await server.control.request(verb, name, **arguments)
+    response.raise_for_status()
+    return response.json()
 
 
-async def _known(url: str, group: WorldChat, people: list[WorldUser]) -> None:
+async def _scene(server: Standalone) -> Scene:
+    people = [
+        await _control(server, "POST", "users", json={"first_name": f"网格员{n}", "started": True})
+        for n in range(SENDERS)
+    ]
+    members = [person["id"] for person in people]
+    group = await _control(
+        server, "POST", "groups", json={"title": "街道工作群", "member_ids": members}
+    )
+    return Scene(group, people)
+
+
+async def _send(server: Standalone, scene: Scene, count: int, rate: int = 0) -> dict[int, float]:
+    """Post `count` messages, `rate` per second (all at once if 0), senders in turn: when the
+    server made each one's update available (its time.monotonic()), by message id."""
+    sent = await _control(
+        server,
+        "POST",
+        "send_many",
+        json={
+            "chat_id": scene.group["id"],
+            "user_ids": [person["id"] for person in scene.people],
+            "texts": [f"{TEXTS[n % len(TEXTS)]}({n})" for n in range(count)],
+            "rate": rate,
+        },
+    )
+    return {message["message_id"]: message["at"] for message in sent}
+
+
+async def _known(url: str, scene: Scene) -> None:
     """What the bot would have learnt by joining: the group, its rights, members who started it."""
     await upgrade_to_head(url)
     engine = create_engine(url)
@@ -97,27 +133,37 @@ async def _known(url: str, group: WorldChat, people: list[WorldUser]) -> None:
     async with session_factory(engine)() as session:
         session.add(
             Chat(
-                chat_id=group.id,
+                chat_id=scene.group["id"],
                 type="supergroup",
-                title=group.title,
+                title=scene.group["title"],
                 bot_is_admin=True,
                 bot_can_delete=True,
                 bot_sees_all=True,
                 joined_at=now,
             )
         )
-        for person in people:
+        for person in scene.people:
             session.add(
-                User(user_id=person.id, first_name=person.first_name, can_dm=True, updated_at=now)
+                User(
+                    user_id=person["id"],
+                    first_name=person["first_name"],
+                    can_dm=True,
+                    updated_at=now,
+                )
             )
             session.add(
-                Member(chat_id=group.id, user_id=person.id, status="member", last_seen_at=now)
+                Member(
+                    chat_id=scene.group["id"],
+                    user_id=person["id"],
+                    status="member",
+                    last_seen_at=now,
+                )
             )
         await session.commit()
     await engine.dispose()
 
 
-def _settings(server: BotApiServer, url: str) -> Settings:
+def _settings(server: Standalone, url: str) -> Settings:
     return settings_for_api(
         load_settings(None, {}),
         token=server.token,
@@ -172,7 +218,7 @@ async def _polled(app: Any, *, jianfu: bool) -> tuple[float, Callable[[], Awaita
     await app.start()
     started = time.perf_counter()
     await app.updater.start_polling(
-        poll_interval=0, timeout=1, allowed_updates=list(ALLOWED_UPDATES)
+        poll_interval=POLL_INTERVAL, timeout=POLL_TIMEOUT, allowed_updates=list(ALLOWED_UPDATES)
     )
 
     async def stop() -> None:
@@ -185,20 +231,23 @@ async def _polled(app: Any, *, jianfu: bool) -> tuple[float, Callable[[], Awaita
     return started, stop
 
 
-async def _bot_rate(url: str) -> float:
-    server = BotApiServer(clock=ManualClock(NIGHT).now)
-    group, people = _world(server)
-    await _known(url, group, people)
-    for n in range(N):
-        _send(server, group, people, n)
-    counter = Counter(target=N)
+def _counting(app: Any, counter: Counter) -> None:
+    """Count each update once Jianfu's handlers are done with it."""
 
     async def counted(_update: Update, _context: Any) -> None:
         counter.count()
 
-    with serving(server):
+    app.add_handler(MessageHandler(filters.ALL, counted), group=10_000)
+
+
+async def _bot_rate(url: str) -> float:
+    async with standalone(NIGHT) as server:
+        scene = await _scene(server)
+        await _known(url, scene)
+        await _send(server, scene, N)
+        counter = Counter(target=N)
         app = build_application(_settings(server, url), ManualClock(NIGHT))
-        app.add_handler(MessageHandler(filters.ALL, counted), group=10_000)
+        _counting(app, counter)
         started, stop = await _polled(app, jianfu=True)
         await counter.done.wait()
         seconds = time.perf_counter() - started
@@ -207,16 +256,13 @@ async def _bot_rate(url: str) -> float:
 
 
 async def _bare_rate() -> float:
-    server = BotApiServer(clock=ManualClock(NIGHT).now)
-    group, people = _world(server)
-    for n in range(N):
-        _send(server, group, people, n)
-    counter = Counter(target=N)
+    async with standalone(NIGHT) as server:
+        await _send(server, await _scene(server), N)
+        counter = Counter(target=N)
 
-    async def empty(_update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        counter.count()
+        async def empty(_update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+            counter.count()
 
-    with serving(server):
         app = (
             ApplicationBuilder()
             .token(server.token)
@@ -232,86 +278,48 @@ async def _bare_rate() -> float:
     return N / seconds
 
 
-@dataclasses.dataclass
-class HandOuts:
-    """When getUpdates first handed out each message (monotonic), and the server's loop."""
+async def _deletes(server: Standalone) -> dict[int, float]:
+    """When the first successful delete request naming each message arrived, by message id."""
+    deleted_at: dict[int, float] = {}
+    for method in DELETE_METHODS:
+        for record in await _control(server, "GET", "requests", params={"method": method}):
+            if record["status"] != 200:
+                continue
+            params = record["params"]
+            for message_id in params.get("message_ids") or [params["message_id"]]:
+                deleted_at[message_id] = min(deleted_at.get(message_id, math.inf), record["at"])
+    return deleted_at
 
-    at: dict[int, float] = dataclasses.field(default_factory=dict)
-    loop: asyncio.AbstractEventLoop | None = None
-    polled: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
 
-
-def _watch_hand_outs(server: BotApiServer, bot_loop: asyncio.AbstractEventLoop) -> HandOuts:
-    hand_outs = HandOuts()
-    lookup = server.methods.handler
-
-    def handler(method: str) -> Any:
-        found = lookup(method)
-        if method != "getUpdates" or found is None:
-            return found
-
-        async def get_updates(params: Any) -> Any:
-            if hand_outs.loop is None:
-                hand_outs.loop = asyncio.get_running_loop()
-                bot_loop.call_soon_threadsafe(hand_outs.polled.set)
-            updates = await found(params)
-            now = time.monotonic()
-            for update in updates:
-                message = update.get("message")
-                if message is not None:
-                    hand_outs.at.setdefault(message["message_id"], now)
-            return updates
-
-        return get_updates
-
-    server.methods.handler = handler  # type: ignore[method-assign]
-    return hand_outs
+async def _first_poll(server: Standalone) -> None:
+    """Return once the bot's first getUpdates has reached the server."""
+    while True:
+        if await _control(server, "GET", "requests", params={"method": "getUpdates"}):
+            return
+        await asyncio.sleep(0.05)
 
 
 async def _latencies(url: str, rate: int) -> tuple[list[float], int]:
-    """Milliseconds from hand-out to delete request for each message; and the messages sent."""
-    server = BotApiServer(clock=ManualClock(NIGHT).now)
-    group, people = _world(server)
-    await _known(url, group, people)
-    hand_outs = _watch_hand_outs(server, asyncio.get_running_loop())
-    total = rate * LATENCY_SECONDS
-    counter = Counter(target=total)
-
-    async def counted(_update: Update, _context: Any) -> None:
-        counter.count()
-
-    async def feed() -> None:
-        start = time.monotonic()
-        for n in range(total):
-            await asyncio.sleep(max(0.0, start + n / rate - time.monotonic()))
-            _send(server, group, people, n)
-
-    with serving(server):
+    """Milliseconds from update to delete request for each message, in the order sent; and the
+    messages sent."""
+    async with standalone(NIGHT) as server:
+        scene = await _scene(server)
+        await _known(url, scene)
+        total = rate * LATENCY_SECONDS
+        counter = Counter(target=total)
         app = build_application(_settings(server, url), ManualClock(NIGHT))
-        app.add_handler(MessageHandler(filters.ALL, counted), group=10_000)
+        _counting(app, counter)
         _, stop = await _polled(app, jianfu=True)
-        await hand_outs.polled.wait()
-        assert hand_outs.loop is not None
-        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(feed(), hand_outs.loop))
+        await _first_poll(server)
+        available_at = await _send(server, scene, total, rate)
         await counter.done.wait()
         deadline = time.monotonic() + 10
-        # The deletes happen on the server's thread; look until all are done.
-        while _deleted_count(server) < total and time.monotonic() < deadline:  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
+        deleted_at = await _deletes(server)
+        while len(deleted_at) < total and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            deleted_at = await _deletes(server)
         await stop()
-    deleted_at: dict[int, float] = {}
-    for record in server.requests:
-        if record.method in ("deleteMessage", "deleteMessages") and record.status == 200:
-            params = record.params
-            ids = params.get("message_ids") or [params["message_id"]]
-            for message_id in json.loads(ids) if isinstance(ids, str) else ids:
-                deleted_at.setdefault(int(message_id), record.at)
-    handed_out = hand_outs.at
-    return [(deleted_at[m] - handed_out[m]) * 1000 for m in handed_out if m in deleted_at], total
-
-
-def _deleted_count(server: BotApiServer) -> int:
-    return len(server.world.deletions)
+    return [(deleted_at[m] - at) * 1000 for m, at in available_at.items() if m in deleted_at], total
 
 
 def latency_rates(throughput: float) -> list[int]:
