@@ -65,19 +65,13 @@ async def absorb(session: AsyncSession, services: Services, incoming: Incoming) 
                 session, request, facts.sender_id, incoming.now, AckVia.MESSAGE, facts.message_id
             )
     if decision.delete_message:
-        await queue_delete(session, facts.chat_id, facts.message_id, incoming.now)
-
-
-async def queue_delete(session: AsyncSession, chat_id: int, message_id: int, now: datetime) -> None:
-    """Remove an absorbed reply, or the /ack command that did its work, from the group."""
-    await outbox.enqueue(
-        session,
-        key=f"{DELETE_KEY}:{chat_id}:{message_id}",
-        chat_id=chat_id,
-        method="deleteMessage",
-        payload={"chat_id": chat_id, "message_id": message_id},
-        not_before=now,
-    )
+        await outbox.enqueue_delete(
+            session,
+            prefix=DELETE_KEY,
+            chat_id=facts.chat_id,
+            message_id=facts.message_id,
+            not_before=incoming.now,
+        )
 
 
 async def open_request(session: AsyncSession, services: Services, incoming: Incoming) -> None:

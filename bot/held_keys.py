@@ -3,11 +3,13 @@ its failure) and release (which records, when releasing, that it was done)."""
 
 from __future__ import annotations
 
+from bot import outbox
+
 DELETE_PREFIX = "held"
 
 
 def delete_key(chat_id: int, message_id: int) -> str:
-    return f"{DELETE_PREFIX}:{chat_id}:{message_id}"
+    return outbox.delete_key(DELETE_PREFIX, chat_id, message_id)
 
 
 def parse_delete_key(key: str) -> tuple[int, int] | None:

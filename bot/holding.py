@@ -10,7 +10,7 @@ from telegram.ext import Application
 
 from bot import notices, outbox, release
 from bot.context import Services
-from bot.held_keys import delete_key, parse_delete_key
+from bot.held_keys import DELETE_PREFIX, parse_delete_key
 from bot.incoming import Incoming
 from bot.message_content import held_content
 from bot.outbox import FailedItem
@@ -44,12 +44,11 @@ async def hold(session: AsyncSession, services: Services, incoming: Incoming) ->
         keys=["chat_id", "message_id"],
     )
     if stored:
-        await outbox.enqueue(
+        await outbox.enqueue_delete(
             session,
-            key=delete_key(facts.chat_id, facts.message_id),
+            prefix=DELETE_PREFIX,
             chat_id=facts.chat_id,
-            method="deleteMessage",
-            payload={"chat_id": facts.chat_id, "message_id": facts.message_id},
+            message_id=facts.message_id,
             not_before=incoming.now,
         )
 

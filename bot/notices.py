@@ -202,12 +202,11 @@ async def _schedule_group_notice_delete(services: Services, item: SentItem) -> N
         return
     now = services.clock.now()
     async with services.sessions() as session:
-        await outbox.enqueue(
+        await outbox.enqueue_delete(
             session,
-            key=f"{GROUP_NOTICE_KEY}-delete:{item.chat_id}:{message_id}",
+            prefix=f"{GROUP_NOTICE_KEY}-delete",
             chat_id=item.chat_id,
-            method="deleteMessage",
-            payload={"chat_id": item.chat_id, "message_id": message_id},
+            message_id=message_id,
             not_before=now + GROUP_NOTICE_LIFETIME,
             now=now,
         )

@@ -102,6 +102,32 @@ async def enqueue(
     return await insert_ignore(session, OutboxItem, values, keys=["idempotency_key"])
 
 
+def delete_key(prefix: str, chat_id: int, message_id: int) -> str:
+    """The idempotency key of one message's delete."""
+    return f"{prefix}:{chat_id}:{message_id}"
+
+
+async def enqueue_delete(
+    session: AsyncSession,
+    *,
+    prefix: str,
+    chat_id: int,
+    message_id: int,
+    not_before: datetime,
+    now: datetime | None = None,
+) -> bool:
+    """Delete one message under the key "prefix:chat:message" (the worker batches neighbours)."""
+    return await enqueue(
+        session,
+        key=delete_key(prefix, chat_id, message_id),
+        chat_id=chat_id,
+        method="deleteMessage",
+        payload={"chat_id": chat_id, "message_id": message_id},
+        not_before=not_before,
+        now=now,
+    )
+
+
 async def find_item(session: AsyncSession, key: str) -> OutboxItem | None:
     found: OutboxItem | None = await session.scalar(
         select(OutboxItem).where(OutboxItem.idempotency_key == key)

@@ -182,12 +182,11 @@ async def merge(session: AsyncSession, services: Services, incoming: Incoming) -
     if changed:
         rollcall.list_dirty = True
     if decision.delete_message:
-        await outbox.enqueue(
+        await outbox.enqueue_delete(
             session,
-            key=f"{DELETE_KEY}:{facts.chat_id}:{facts.message_id}",
+            prefix=DELETE_KEY,
             chat_id=facts.chat_id,
-            method="deleteMessage",
-            payload={"chat_id": facts.chat_id, "message_id": facts.message_id},
+            message_id=facts.message_id,
             not_before=now,
         )
 

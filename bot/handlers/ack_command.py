@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
-from bot import acks
+from bot import acks, outbox
 from bot.chat_admins import sent_by_admin
 from bot.context import JianfuContext
 from bot.group_policies import group_policy
@@ -47,7 +47,13 @@ async def ack_command(update: Update, context: JianfuContext) -> None:
         chat = await session.get(Chat, chat_id)
         if chat is not None and chat.bot_can_delete:
             # The command has done its work; it need not stay in everyone's group.
-            await acks.queue_delete(session, chat_id, message.message_id, now)
+            await outbox.enqueue_delete(
+                session,
+                prefix=acks.DELETE_KEY,
+                chat_id=chat_id,
+                message_id=message.message_id,
+                not_before=now,
+            )
         await session.commit()
     services.outbox.wake()
 
