@@ -14,6 +14,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 from bot.clock import Clock
 from bot.i18n import Catalogs
 from bot.outbox import OutboxWorker, SentHook, SentItem
+from bot.roster import RecentSenders
 from bot.settings import Settings
 
 
@@ -45,6 +46,7 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     outbox: OutboxWorker
     sent_hooks: SentHooks
+    recent_senders: RecentSenders = field(default_factory=RecentSenders)
     ticks: list[Tick] = field(default_factory=list)
     background: list[asyncio.Task[None]] = field(default_factory=list)
 

@@ -16,7 +16,7 @@ from bot import acks, holding, notices, rollcalls
 from bot.context import JianfuContext, Services
 from bot.group_policies import classifier_config, policy_with_overrides
 from bot.incoming import Incoming
-from bot.roster import recent_senders, record_sender
+from bot.roster import record_sender
 from bot.storage.models import Chat, GroupPolicyOverride, Member, MessageLog
 from bot.storage.upsert import insert_ignore
 from bot.translate import message_facts, message_text
@@ -36,21 +36,19 @@ async def handle_group_message(update: Update, context: JianfuContext) -> None:
         return
     services = context.services
     user, now = message.from_user, services.clock.now()
-    senders = recent_senders(services.sessions)
-    recorded = user is not None and not senders.is_fresh(message.chat, user, now)
+    senders = services.recent_senders
+    to_record = user if user is not None and not senders.is_fresh(message.chat, user, now) else None
     async with services.sessions() as session:
-        if recorded:
-            assert user is not None
-            await record_sender(session, message.chat, user, now)
+        if to_record is not None:
+            await record_sender(session, message.chat, to_record, now)
         incoming = await decide_message(
             session, services, message, is_edit=update.edited_message is not None, now=now
         )
         await record(session, incoming)
         await apply(session, services, incoming)
         await session.commit()
-    if recorded:
-        assert user is not None
-        senders.remember(message.chat, user, now)
+    if to_record is not None:
+        senders.remember(message.chat, to_record, now)
     services.outbox.wake()
 
 

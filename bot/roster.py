@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from weakref import WeakKeyDictionary
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Chat as TgChat
 from telegram import User as TgUser
 
@@ -113,8 +112,3 @@ def _recorded_facts(chat: TgChat, user: TgUser) -> tuple[object, ...]:
 
 
 # Per database (by its session factory), like everything this process remembers of one.
-_recent: WeakKeyDictionary[async_sessionmaker[AsyncSession], RecentSenders] = WeakKeyDictionary()
-
-
-def recent_senders(sessions: async_sessionmaker[AsyncSession]) -> RecentSenders:
-    return _recent.setdefault(sessions, RecentSenders())
