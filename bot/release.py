@@ -25,9 +25,9 @@ from bot.held_keys import delete_key
 from bot.i18n import Catalogs
 from bot.policy_text import when_text
 from bot.storage.models import DeleteStatus, HeldMessage, HeldStatus, OutboxItem, OutboxStatus
+from bot.text_limits import TEXT_LIMIT, utf16_len
 from policies.group_policy import GroupPolicy
 
-TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 POLL_QUESTION_LIMIT = 300
 _SEND_MEDIA = {
@@ -43,11 +43,6 @@ _SEND_MEDIA = {
 _OVERNIGHT = timedelta(hours=24)
 _NO_CAPTION = frozenset({"video_note", "sticker"})
 _LABELLED = frozenset({*_SEND_MEDIA, "poll"})
-
-
-def utf16_len(text: str) -> int:
-    """Telegram measures texts and entity offsets in UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ import pytz
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import User as TgUser
-from telegram.constants import MessageLimit
 
 from bot import outbox
 from bot.context import Services
@@ -30,6 +29,7 @@ from bot.storage.models import (
     User,
 )
 from bot.storage.upsert import insert_ignore
+from bot.text_limits import TEXT_LIMIT, utf16_len
 from policies.classification import RollCallEntry
 from policies.decisions import OpenRollCall
 from policies.rollcall import entry_key
@@ -325,10 +325,10 @@ def list_content(
 
     shown = len(lines)
     text = render(shown)
-    while _utf16_len(text) > MessageLimit.MAX_TEXT_LENGTH and shown > 0:
+    while utf16_len(text) > TEXT_LIMIT and shown > 0:
         # Drop roughly what is too much at once, then line by line.
-        excess = _utf16_len(text) - MessageLimit.MAX_TEXT_LENGTH
-        average = max(1, _utf16_len("\n".join(lines[:shown])) // max(shown, 1))
+        excess = utf16_len(text) - TEXT_LIMIT
+        average = max(1, utf16_len("\n".join(lines[:shown])) // max(shown, 1))
         shown = max(0, shown - max(1, excess // average))
         text = render(shown)
     content: dict[str, Any] = {"text": text}
@@ -363,10 +363,6 @@ def _entry_line(services: Services, lang: str, number: int, entry: RollcallEntry
             "rollcall.entry_note", lang, number=number, name=entry.name, note=entry.extra
         )
     return services.catalogs.text("rollcall.entry", lang, number=number, name=entry.name)
-
-
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 async def list_edit(

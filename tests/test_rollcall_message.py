@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.context import Services
-from bot.handlers.buttons import split_text
 from bot.i18n import catalogs, text
 from bot.rollcalls import list_content
 from bot.storage.models import Rollcall, RollcallEntry, RollcallStatus
+from bot.text_limits import split_text, utf16_len
 
 SERVICES = cast(Services, SimpleNamespace(catalogs=catalogs()))
 LIMIT = 4096
@@ -70,8 +70,8 @@ def test_any_list_fits_one_message_and_counts_what_it_leaves_out(count: int, nam
         assert shown == count
 
 
-@given(st.text(alphabet=st.sampled_from(["名", "\n", "、", "a"]), max_size=300))
+@given(st.text(alphabet=st.sampled_from(["名", "\n", "、", "a", "😀"]), max_size=300))
 def test_split_text_keeps_every_character_but_cut_newlines_within_the_limit(value: str) -> None:
     parts = split_text(value, 50)
-    assert all(0 < len(p) <= 50 for p in parts)
+    assert all(0 < utf16_len(p) <= 50 for p in parts)
     assert "".join(parts).replace("\n", "") == value.replace("\n", "")

@@ -15,7 +15,6 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import CallbackQuery, InputFile, MaybeInaccessibleMessage, Update
 from telegram import User as TgUser
-from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler
 
@@ -26,6 +25,7 @@ from bot.group_policies import group_policy
 from bot.i18n import language_for
 from bot.roster import record_sender
 from bot.storage.models import AckRequest, AckVia, Rollcall, RollcallStatus
+from bot.text_limits import split_text
 
 DATA = re.compile(r"(ack|ackl|rcj|rcw|rcc):([1-9][0-9]{0,17})")
 PATTERN = r"^(ack|ackl|rcj|rcw|rcc):"
@@ -124,22 +124,11 @@ async def send_roster(press: Press, context: JianfuContext) -> str | None:
     if requester_id != press.user.id and not await is_chat_admin(context, chat_id, press.user.id):
         return _toast(context, "ack.toast.roster_denied", lang)
     try:
-        for part in split_text(text, MessageLimit.MAX_TEXT_LENGTH):
+        for part in split_text(text):
             await context.bot.send_message(press.user.id, part)
     except (Forbidden, BadRequest):
         return _toast(context, "ack.toast.start_bot", lang)
     return _toast(context, "ack.toast.roster_sent", lang)
-
-
-def split_text(text: str, limit: int) -> list[str]:
-    """Messages of at most `limit` characters, cut at line ends where possible."""
-    parts: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        cut = cut if cut > 0 else limit
-        parts.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    return [*parts, text] if text else parts
 
 
 # ---- roll-calls ---------------------------------------------------------------------------
