@@ -18,7 +18,8 @@ database on it, dropped afterwards.
 Every measurement, bare PTB's too, has its own test server in a process of its own
 (`python -m testserver`, bench/_server.py), as Telegram is another machine: its work does not
 compete with the bot's for the GIL. The server paces the messages itself and takes both times
-of a latency. Both apps poll as bot/runner.py does (PTB's defaults).
+of a latency. Both apps poll as bot/runner.py does (PTB's defaults), unless
+JIANFU_BENCH_POLL_INTERVAL gives the seconds between getUpdates calls (e.g. 0.02).
 """
 
 from __future__ import annotations
@@ -64,8 +65,8 @@ TEXTS = (
     "关于冬季防火巡查的通知,详见附件",
     "周五前报送本月安全生产台账",
 )
-# As bot/runner.py polls: PTB's defaults.
-POLL_INTERVAL = 0.0
+# As bot/runner.py polls (PTB's defaults) unless JIANFU_BENCH_POLL_INTERVAL says otherwise.
+POLL_INTERVAL_ENV = "JIANFU_BENCH_POLL_INTERVAL"
 POLL_TIMEOUT = 10
 DELETE_METHODS = ("deleteMessage", "deleteMessages")
 
@@ -218,7 +219,7 @@ async def _polled(app: Any, *, jianfu: bool) -> tuple[float, Callable[[], Awaita
     await app.start()
     started = time.perf_counter()
     await app.updater.start_polling(
-        poll_interval=POLL_INTERVAL, timeout=POLL_TIMEOUT, allowed_updates=list(ALLOWED_UPDATES)
+        poll_interval=_poll_interval(), timeout=POLL_TIMEOUT, allowed_updates=list(ALLOWED_UPDATES)
     )
 
     async def stop() -> None:
@@ -229,6 +230,15 @@ async def _polled(app: Any, *, jianfu: bool) -> tuple[float, Callable[[], Awaita
         await app.shutdown()
 
     return started, stop
+
+
+def _poll_interval() -> float:
+    """Seconds between getUpdates calls."""
+    value = os.environ.get(POLL_INTERVAL_ENV, "0")
+    try:
+        return float(value)
+    except ValueError:
+        raise SystemExit(f"{POLL_INTERVAL_ENV}={value!r} is not seconds; write e.g. 0.02") from None
 
 
 def _counting(app: Any, counter: Counter) -> None:
@@ -347,6 +357,10 @@ async def run() -> None:
         directory = Path(name)
         bare = await _bare_rate()
         print(f"pipeline: {N} late-night group messages, polled over HTTP from the test server")
+        print(
+            f"  both apps poll every {_poll_interval():g} s, long polls of {POLL_TIMEOUT} s "
+            f"(set {POLL_INTERVAL_ENV} for another interval)"
+        )
         print(f"  bare PTB, one empty handler: {bare:8.1f} updates/s")
         databases = _databases(directory)
         if len(databases) == 1:
