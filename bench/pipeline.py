@@ -47,6 +47,7 @@ from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filte
 from bench._server import Standalone, standalone
 from bot.app import ALLOWED_UPDATES, build_application, start_services, stop_services
 from bot.clock import ManualClock
+from bot.runner import POLL_INTERVAL
 from bot.settings import Settings, load_settings, settings_for_api
 from bot.storage.engine import create_engine, session_factory
 from bot.storage.migrate import upgrade_to_head
@@ -65,7 +66,7 @@ TEXTS = (
     "关于冬季防火巡查的通知,详见附件",
     "周五前报送本月安全生产台账",
 )
-# As bot/runner.py polls (PTB's defaults) unless JIANFU_BENCH_POLL_INTERVAL says otherwise.
+# As bot/runner.py polls unless JIANFU_BENCH_POLL_INTERVAL says otherwise.
 POLL_INTERVAL_ENV = "JIANFU_BENCH_POLL_INTERVAL"
 POLL_TIMEOUT = 10
 DELETE_METHODS = ("deleteMessage", "deleteMessages")
@@ -234,7 +235,7 @@ async def _polled(app: Any, *, jianfu: bool) -> tuple[float, Callable[[], Awaita
 
 def _poll_interval() -> float:
     """Seconds between getUpdates calls."""
-    value = os.environ.get(POLL_INTERVAL_ENV, "0")
+    value = os.environ.get(POLL_INTERVAL_ENV, str(POLL_INTERVAL))
     try:
         return float(value)
     except ValueError:

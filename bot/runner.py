@@ -20,6 +20,9 @@ from bot.logging_setup import configure_logging
 from bot.settings import Settings, TelegramMode, TelegramSettings
 
 WEBHOOK_PATH = "telegram"
+# A short pause between getUpdates calls lets a burst arrive as one batch instead of one call
+# per update (bench/pipeline.py: p50 at 200 updates/s fell from over 1 s to 50-80 ms).
+POLL_INTERVAL = 0.02
 
 
 def run_bot(settings: Settings) -> None:
@@ -67,7 +70,9 @@ async def serve(
                     allowed_updates=list(ALLOWED_UPDATES),
                 )
             else:
-                await updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
+                await updater.start_polling(
+                    poll_interval=POLL_INTERVAL, allowed_updates=list(ALLOWED_UPDATES)
+                )
             await application.start()
             await stop.wait()
         finally:
