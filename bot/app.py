@@ -73,9 +73,12 @@ async def start_services(application: JianfuApplication) -> None:
 
 async def _alarm(context: JianfuContext) -> None:
     """The JobQueue only wakes the bot; what is due is read from the database by the ticks."""
-    next_due = await context.services.run_ticks()
+    services = context.services
+    next_due = await services.run_ticks()
     job_queue = context.job_queue
-    if next_due is not None and job_queue is not None:
+    # Only a future time is armed: anything due now that a tick could not finish waits for the
+    # safety net rather than re-arming the alarm in a tight loop.
+    if next_due is not None and next_due > services.clock.now() and job_queue is not None:
         name = f"tick:{next_due.isoformat()}"
         if not job_queue.get_jobs_by_name(name):
             # PTB types a context's job queue with an unbound context type; it is this one.
