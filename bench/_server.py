@@ -6,20 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import signal
-import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
-from pathlib import Path
 
 import httpx
 
 from testserver import BotApiServer, RequestRecord
+from testserver.process import launched
 from testserver.server import DEFAULT_TOKEN
-
-_REPO = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
@@ -52,31 +48,9 @@ class Standalone:
 @asynccontextmanager
 async def standalone(now: datetime, token: str = DEFAULT_TOKEN) -> AsyncIterator[Standalone]:
     """`python -m testserver` on a free port, its world's clock stopped at `now`; stopped after."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "testserver",
-        "--port",
-        "0",
-        "--token",
-        token,
-        "--now",
-        now.isoformat(),
-        cwd=_REPO,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    try:
-        assert process.stdout is not None
-        lines = [(await process.stdout.readline()).decode().strip() for _ in range(3)]
-        if not all(lines):
-            raise RuntimeError(f"python -m testserver exited with {await process.wait()}")
-        base_url, base_file_url, control = lines
-        async with httpx.AsyncClient(base_url=control + "/", timeout=None) as http:
-            yield Standalone(token, base_url, base_file_url, http)
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            await process.wait()
+    with launched("--token", token, "--now", now.isoformat()) as server:
+        async with httpx.AsyncClient(base_url=server.control_url + "/", timeout=None) as http:
+            yield Standalone(token, server.base_url, server.base_file_url, http)
 
 
 def busiest_window(records: list[RequestRecord], seconds: float) -> int:

@@ -29,6 +29,7 @@ from bot.storage import create_engine, session_factory
 from bot.storage.migrate import upgrade_to_head
 from bot.storage.models import OutboxItem
 from testserver import DEFAULT_TOKEN
+from testserver.process import launched
 
 CHATS = [5000 + n for n in range(10)]
 FIRST, SECOND = range(20), range(20, 50)
@@ -63,18 +64,8 @@ class ControlApi:
 
 @pytest.fixture
 def server() -> Iterator[tuple[str, ControlApi]]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "testserver", "--port", "0"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        base_url, _file_url, control_url = (process.stdout.readline().strip() for _ in range(3))
-        yield base_url, ControlApi(control_url)
-    finally:
-        process.terminate()
-        process.wait(timeout=PATIENCE_S)
+    with launched() as server:
+        yield server.base_url, ControlApi(server.control_url)
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from testserver.process import launched
+
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "123456:jianfu-run-test"
 # A safety net against a hung process, never a measure of speed.
@@ -28,19 +30,12 @@ class StandaloneServer:
 
 @pytest.fixture
 def api_server() -> Iterator[StandaloneServer]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "testserver", "--token", TOKEN],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    base_url, _files, control = (process.stdout.readline().strip() for _ in range(3))
-    with httpx.Client(base_url=control + "/") as client:
-        yield StandaloneServer(base_url, client)
+    with (
+        launched("--token", TOKEN) as server,
+        httpx.Client(base_url=server.control_url + "/") as client,
+    ):
+        yield StandaloneServer(server.base_url, client)
         assert client.get("violations").json() == []
-    process.terminate()
-    process.wait(timeout=DEADLINE)
 
 
 def jianfu_env(**extra: str) -> dict[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -11,31 +10,18 @@ from pathlib import Path
 import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
+from testserver.process import launched
+
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "123456:standalone"
 NOW = datetime.fromisoformat("2026-11-18T23:00:00+08:00")
 
 
 async def test_a_bot_in_another_process_can_be_driven() -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "testserver",
-        "--token",
-        TOKEN,
-        "--now",
-        NOW.isoformat(),
-        cwd=REPO,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    try:
-        assert process.stdout is not None
-        base_url, base_file_url, control = [
-            (await process.stdout.readline()).decode().strip() for _ in range(3)
-        ]
+    with launched("--token", TOKEN, "--now", NOW.isoformat()) as server:
         async with (
-            httpx.AsyncClient(base_url=control + "/") as http,
-            Bot(TOKEN, base_url=base_url, base_file_url=base_file_url) as bot,
+            httpx.AsyncClient(base_url=server.control_url + "/") as http,
+            Bot(TOKEN, base_url=server.base_url, base_file_url=server.base_file_url) as bot,
         ):
             alice = (await http.post("users", json={"first_name": "Alice"})).json()
             group = (
@@ -63,9 +49,7 @@ async def test_a_bot_in_another_process_can_be_driven() -> None:
             assert (await http.get("violations")).json() == []
             missing = await http.post("send", json={"user_id": 1, "text": "x"})
             assert missing.status_code == 400 and "no user 1" in missing.json()["error"]
-    finally:
-        process.send_signal(signal.SIGTERM)
-        assert await process.wait() == 0
+    assert server.exit_code == 0
 
 
 async def test_a_stopped_clock_needs_its_offset() -> None:
