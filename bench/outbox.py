@@ -17,11 +17,11 @@ from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
 from bench._server import busiest_window, serving
-from bot.clock import SystemClock
-from bot.outbox import DrainCounts, OutboxWorker, enqueue
-from bot.ratelimit import ChatRateLimiter
-from bot.storage import create_engine, session_factory
-from bot.storage.migrate import upgrade_to_head
+from bot.edge.ratelimit import ChatRateLimiter
+from bot.platform.clock import SystemClock
+from bot.platform.outbox import DrainCounts, OutboxWorker, enqueue
+from bot.platform.storage import create_engine, session_factory
+from bot.platform.storage.migrate import upgrade_to_head
 from testserver import BotApiServer, RequestRecord
 
 MESSAGES = 600

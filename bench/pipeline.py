@@ -46,12 +46,12 @@ from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filte
 
 from bench._server import Standalone, standalone
 from bot.app import ALLOWED_UPDATES, build_application, start_services, stop_services
-from bot.clock import ManualClock
-from bot.runner import POLL_INTERVAL
-from bot.settings import Settings, load_settings, settings_for_api
-from bot.storage.engine import create_engine, session_factory
-from bot.storage.migrate import upgrade_to_head
-from bot.storage.models import Chat, Member, User
+from bot.edge.runner import POLL_INTERVAL
+from bot.platform.clock import ManualClock
+from bot.platform.settings import Settings, load_settings, settings_for_api
+from bot.platform.storage.engine import create_engine, session_factory
+from bot.platform.storage.migrate import upgrade_to_head
+from bot.platform.storage.models import Chat, Member, User
 
 N = 2000
 SENDERS = 50

@@ -20,12 +20,12 @@ from sqlalchemy import func, select
 
 from bench._server import busiest_window
 from bot.app import ALLOWED_UPDATES, build_application, start_services, stop_services
-from bot.clock import SystemClock
 from bot.context import JianfuApplication
-from bot.i18n import text
-from bot.settings import load_settings, settings_for_api
-from bot.storage.migrate import upgrade_to_head
-from bot.storage.models import Acknowledgement, AckRequest
+from bot.platform.clock import SystemClock
+from bot.platform.i18n import text
+from bot.platform.settings import load_settings, settings_for_api
+from bot.platform.storage.migrate import upgrade_to_head
+from bot.platform.storage.models import Acknowledgement, AckRequest
 from testserver import BotApiServer, RequestRecord
 from testserver.world import ChatMessage
 

@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot import outbox
 from bot.context import Services
-from bot.group_policies import group_policy
 from bot.incoming import Incoming
-from bot.outbox import SentItem
-from bot.storage.models import (
+from bot.platform import outbox
+from bot.platform.group_policies import group_policy
+from bot.platform.outbox import SentItem
+from bot.platform.storage.models import (
     Acknowledgement,
     AckRequest,
     AckVia,
@@ -24,7 +24,7 @@ from bot.storage.models import (
     MessageLog,
     User,
 )
-from bot.storage.upsert import insert_ignore
+from bot.platform.storage.upsert import insert_ignore
 from policies.decisions import OpenAckRequest
 
 log = logging.getLogger(__name__)

@@ -8,15 +8,15 @@ from datetime import timedelta
 from telegram import BotCommand
 from telegram.ext import ApplicationBuilder, ContextTypes, JobQueue
 
-from bot.clock import Clock
 from bot.context import BotData, JianfuApplication, JianfuContext, SentHooks, Services
+from bot.edge.ratelimit import ChatRateLimiter
 from bot.handlers import register_handlers
-from bot.i18n import catalogs
-from bot.outbox import OutboxWorker
-from bot.ratelimit import ChatRateLimiter
-from bot.settings import Settings
-from bot.storage.engine import create_engine, session_factory
-from bot.storage.migrate import ensure_at_head
+from bot.platform.clock import Clock
+from bot.platform.i18n import catalogs
+from bot.platform.outbox import OutboxWorker
+from bot.platform.settings import Settings
+from bot.platform.storage.engine import create_engine, session_factory
+from bot.platform.storage.migrate import ensure_at_head
 
 # The alarm clock's safety net; exact times are armed from what the ticks say they need.
 TICK_INTERVAL = timedelta(seconds=60)

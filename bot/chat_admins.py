@@ -6,7 +6,7 @@ from telegram import Message
 from telegram.error import TelegramError
 
 from bot.context import JianfuContext
-from bot.roster import ADMIN_STATUSES, record_member
+from bot.platform.roster import ADMIN_STATUSES, record_member
 from bot.translate import is_anonymous_admin
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
-from bot.settings import ConfigError, load_settings
+from bot.platform.settings import ConfigError, load_settings
 
 
 def check_config(path: Path, out: TextIO, env: Mapping[str, str] | None = None) -> int:

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.errors import FatalError
+from bot.platform.errors import FatalError
 
 DEFAULT_CONFIG = Path("config.toml")
 
@@ -37,7 +37,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from bot.settings import load_settings
+    from bot.platform.settings import load_settings
 
     if args.command == "check-config":
         from bot.check_config import check_config
@@ -47,11 +47,11 @@ def run_command(args: argparse.Namespace) -> int:
         return classify_command(args.file)
     settings = load_settings(config_path(args.config), os.environ)
     if args.command == "migrate":
-        from bot.storage.migrate import upgrade_to_head
+        from bot.platform.storage.migrate import upgrade_to_head
 
         asyncio.run(upgrade_to_head(settings.database.url))
         return 0
-    from bot.runner import run_bot
+    from bot.edge.runner import run_bot
 
     run_bot(settings)
     return 0
@@ -59,7 +59,7 @@ def run_command(args: argparse.Namespace) -> int:
 
 def classify_command(file: Path | None) -> int:
     from bot.classify_cli import run_classify
-    from bot.clock import SystemClock
+    from bot.platform.clock import SystemClock
 
     now = SystemClock().now()
     try:

@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
-from bot.clock import Clock
-from bot.i18n import Catalogs
-from bot.outbox import OutboxWorker, SentHook, SentItem
-from bot.roster import RecentSenders
-from bot.settings import Settings
+from bot.platform.clock import Clock
+from bot.platform.i18n import Catalogs
+from bot.platform.outbox import OutboxWorker, SentHook, SentItem
+from bot.platform.roster import RecentSenders
+from bot.platform.settings import Settings
 
 
 @dataclass

@@ -3,7 +3,7 @@ its failure) and release (which records, when releasing, that it was done)."""
 
 from __future__ import annotations
 
-from bot import outbox
+from bot.platform import outbox
 
 DELETE_PREFIX = "held"
 

@@ -8,14 +8,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application
 
-from bot import notices, outbox, release
+from bot import notices, release
 from bot.context import Services
 from bot.held_keys import DELETE_PREFIX, parse_delete_key
 from bot.incoming import Incoming
 from bot.message_content import held_content
-from bot.outbox import FailedItem
-from bot.storage.models import Chat, DeleteStatus, HeldMessage, HeldStatus, MessageLog
-from bot.storage.upsert import insert_ignore
+from bot.platform import outbox
+from bot.platform.outbox import FailedItem
+from bot.platform.storage.models import Chat, DeleteStatus, HeldMessage, HeldStatus, MessageLog
+from bot.platform.storage.upsert import insert_ignore
 from policies.decisions import LogAction
 
 FALLBACK_DELETE_FAILED = "delete_failed"

@@ -14,16 +14,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import Application
 
-from bot import outbox
 from bot.context import Services
-from bot.group_policies import group_policy
-from bot.i18n import language_for
 from bot.incoming import Incoming
 from bot.message_content import sender_name
-from bot.outbox import SentItem
-from bot.policy_text import reason_text, when_text
-from bot.storage.models import Chat, NoticeSent, User
-from bot.storage.upsert import insert_ignore
+from bot.platform import outbox
+from bot.platform.group_policies import group_policy
+from bot.platform.i18n import language_for
+from bot.platform.outbox import SentItem
+from bot.platform.policy_text import reason_text, when_text
+from bot.platform.storage.models import Chat, NoticeSent, User
+from bot.platform.storage.upsert import insert_ignore
 from policies.calendar import QuietStatus
 from policies.decisions import Audience, MessageFacts, Notice, effective_mode
 from policies.group_policy import GroupPolicy, Mode

@@ -17,13 +17,13 @@ from telegram import ChatMember, ChatMemberAdministrator, Update
 from telegram.constants import ChatMemberStatus
 from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
 
-from bot import outbox
 from bot.context import JianfuContext, Services
-from bot.group_policies import group_policy
-from bot.i18n import Catalogs
-from bot.policy_text import joined, rule_lines
-from bot.roster import ADMIN_STATUSES, record_chat, record_member, record_user
-from bot.storage.models import Chat
+from bot.platform import outbox
+from bot.platform.group_policies import group_policy
+from bot.platform.i18n import Catalogs
+from bot.platform.policy_text import joined, rule_lines
+from bot.platform.roster import ADMIN_STATUSES, record_chat, record_member, record_user
+from bot.platform.storage.models import Chat
 
 FALLBACK_MISSING_RIGHTS = "missing_rights"
 _GONE = frozenset({ChatMemberStatus.LEFT, ChatMemberStatus.BANNED})

@@ -14,11 +14,11 @@ from telegram.ext import Application, MessageHandler, filters
 
 from bot import acks, holding, notices, rollcalls
 from bot.context import JianfuContext, Services
-from bot.group_policies import classifier_config, policy_with_overrides
 from bot.incoming import Incoming
-from bot.roster import record_sender
-from bot.storage.models import Chat, GroupPolicyOverride, Member, MessageLog
-from bot.storage.upsert import insert_ignore
+from bot.platform.group_policies import classifier_config, policy_with_overrides
+from bot.platform.roster import record_sender
+from bot.platform.storage.models import Chat, GroupPolicyOverride, Member, MessageLog
+from bot.platform.storage.upsert import insert_ignore
 from bot.translate import message_facts, message_text
 from policies.calendar import QuietStatus, quiet_status
 from policies.classification import Classification

@@ -18,14 +18,20 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application
 
-from bot import outbox
 from bot.context import Services
-from bot.group_policies import group_policy
 from bot.held_keys import delete_key
-from bot.i18n import Catalogs
-from bot.policy_text import when_text
-from bot.storage.models import DeleteStatus, HeldMessage, HeldStatus, OutboxItem, OutboxStatus
-from bot.text_limits import TEXT_LIMIT, utf16_len
+from bot.platform import outbox
+from bot.platform.group_policies import group_policy
+from bot.platform.i18n import Catalogs
+from bot.platform.policy_text import when_text
+from bot.platform.storage.models import (
+    DeleteStatus,
+    HeldMessage,
+    HeldStatus,
+    OutboxItem,
+    OutboxStatus,
+)
+from bot.platform.text_limits import TEXT_LIMIT, utf16_len
 from policies.group_policy import GroupPolicy
 
 CAPTION_LIMIT = 1024

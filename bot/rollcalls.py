@@ -14,12 +14,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import User as TgUser
 
-from bot import outbox
 from bot.context import Services
-from bot.group_policies import group_policy
 from bot.incoming import Incoming
-from bot.outbox import SentItem
-from bot.storage.models import (
+from bot.platform import outbox
+from bot.platform.group_policies import group_policy
+from bot.platform.outbox import SentItem
+from bot.platform.storage.models import (
     EntrySource,
     OutboxItem,
     OutboxStatus,
@@ -28,8 +28,8 @@ from bot.storage.models import (
     RollcallStatus,
     User,
 )
-from bot.storage.upsert import insert_ignore
-from bot.text_limits import TEXT_LIMIT, utf16_len
+from bot.platform.storage.upsert import insert_ignore
+from bot.platform.text_limits import TEXT_LIMIT, utf16_len
 from policies.classification import RollCallEntry
 from policies.decisions import OpenRollCall
 from policies.rollcall import entry_key

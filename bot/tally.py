@@ -19,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Update
 from telegram.ext import JobQueue
 
-from bot import acks, outbox, rollcalls
+from bot import acks, rollcalls
 from bot.context import JianfuContext, Services
-from bot.outbox import SentHook, SentItem
-from bot.storage.models import AckRequest, Rollcall
+from bot.platform import outbox
+from bot.platform.outbox import SentHook, SentItem
+from bot.platform.storage.models import AckRequest, Rollcall
 
 EDIT_INTERVAL = timedelta(seconds=5)
 EDIT_KEY = "liveedit"

@@ -1,6 +1,6 @@
 """Alembic environment: async engines, SQLite batch mode, or a connection the app hands in.
 
-`bot.storage.migrate` passes an open connection, already in a transaction, through
+`bot.platform.storage.migrate` passes an open connection, already in a transaction, through
 `config.attributes["connection"]`; the `alembic` command line builds its own engine from
 JIANFU_DATABASE_URL or alembic.ini.
 """
@@ -17,8 +17,8 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from bot.storage import create_engine, metadata
-from bot.storage.types import UTCDateTime
+from bot.platform.storage import create_engine, metadata
+from bot.platform.storage.types import UTCDateTime
 
 # One migration at a time across instances sharing a PostgreSQL database.
 MIGRATION_LOCK_KEY = 0x6A69616E6675  # "jianfu"

@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.storage import create_engine
-from bot.storage import session_factory as make_session_factory
-from bot.storage.migrate import upgrade_to_head
+from bot.platform.storage import create_engine
+from bot.platform.storage import session_factory as make_session_factory
+from bot.platform.storage.migrate import upgrade_to_head
 
 POSTGRES_ENV = "JIANFU_TEST_POSTGRES_URL"
 

@@ -11,10 +11,10 @@ import asyncio
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.clock import SystemClock
-from bot.outbox import OutboxWorker
-from bot.ratelimit import ChatRateLimiter
-from bot.storage import create_engine, session_factory
+from bot.edge.ratelimit import ChatRateLimiter
+from bot.platform.clock import SystemClock
+from bot.platform.outbox import OutboxWorker
+from bot.platform.storage import create_engine, session_factory
 
 
 def _arguments() -> argparse.Namespace:

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 import zhconv
 
-from bot.i18n import (
+from bot.platform.i18n import (
     DEFAULT_LANGUAGE,
     LANGUAGES,
     Catalogs,
@@ -180,7 +180,7 @@ def test_an_unsupported_group_default_falls_back_to_simplified() -> None:
 
 
 def test_chinas_holidays_are_named_in_the_readers_language() -> None:
-    from bot.i18n import catalogs, holiday_label
+    from bot.platform.i18n import catalogs, holiday_label
 
     assert holiday_label(catalogs(), "Spring Festival", "zh-Hans") == "春节"
     assert holiday_label(catalogs(), "Mid-autumn Festival", "zh-Hant") == "中秋節"

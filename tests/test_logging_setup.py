@@ -6,8 +6,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from bot.logging_setup import REDACTED, RedactingFilter, configure_logging
-from bot.settings import ConfigError, LoggingSettings
+from bot.platform.logging_setup import REDACTED, RedactingFilter, configure_logging
+from bot.platform.settings import ConfigError, LoggingSettings
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 URL = f"https://api.telegram.org/bot{TOKEN}/getMe"

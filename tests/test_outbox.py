@@ -24,8 +24,10 @@ from telegram.error import (
 )
 from telegram.ext import ExtBot
 
-from bot.clock import ManualClock
-from bot.outbox import (
+from bot.edge.ratelimit import ChatRateLimiter
+from bot.edge.sender import FailureKind, classify, compact_result
+from bot.platform.clock import ManualClock
+from bot.platform.outbox import (
     DrainCounts,
     OutboxWorker,
     SentItem,
@@ -34,9 +36,7 @@ from bot.outbox import (
     find_item,
     sent_result,
 )
-from bot.ratelimit import ChatRateLimiter
-from bot.sender import FailureKind, classify, compact_result
-from bot.storage.models import OutboxItem
+from bot.platform.storage.models import OutboxItem
 from testserver import BotApiServer
 
 # PTB itself reads RetryAfter.retry_after when building one, which warns until PTB_TIMEDELTA=1.

@@ -24,10 +24,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.outbox import enqueue
-from bot.storage import create_engine, session_factory
-from bot.storage.migrate import upgrade_to_head
-from bot.storage.models import OutboxItem
+from bot.platform.outbox import enqueue
+from bot.platform.storage import create_engine, session_factory
+from bot.platform.storage.migrate import upgrade_to_head
+from bot.platform.storage.models import OutboxItem
 from testserver import DEFAULT_TOKEN
 from testserver.process import launched
 

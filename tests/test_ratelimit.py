@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from telegram.error import RetryAfter
 
-from bot.ratelimit import (
+from bot.edge.ratelimit import (
     SINGLE_ATTEMPT,
     ChatRateLimiter,
     Kind,

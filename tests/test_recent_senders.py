@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from telegram import Chat, User
 
-from bot.roster import RecentSenders
+from bot.platform.roster import RecentSenders
 
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 GROUP = Chat(-100123, "supergroup", title="街道工作群")

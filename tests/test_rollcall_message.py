@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.context import Services
-from bot.i18n import catalogs, text
+from bot.platform.i18n import catalogs, text
+from bot.platform.storage.models import Rollcall, RollcallEntry, RollcallStatus
+from bot.platform.text_limits import split_text, utf16_len
 from bot.rollcalls import list_content
-from bot.storage.models import Rollcall, RollcallEntry, RollcallStatus
-from bot.text_limits import split_text, utf16_len
 
 SERVICES = cast(Services, SimpleNamespace(catalogs=catalogs()))
 LIMIT = 4096

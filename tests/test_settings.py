@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from bot.check_config import check_config
-from bot.errors import FatalError
-from bot.settings import (
+from bot.platform.errors import FatalError
+from bot.platform.settings import (
     ConfigError,
     DatabaseSettings,
     LoggingSettings,

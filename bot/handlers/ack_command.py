@@ -5,11 +5,12 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
-from bot import acks, outbox
+from bot import acks
 from bot.chat_admins import sent_by_admin
 from bot.context import JianfuContext
-from bot.group_policies import group_policy
-from bot.storage.models import Chat
+from bot.platform import outbox
+from bot.platform.group_policies import group_policy
+from bot.platform.storage.models import Chat
 from bot.translate import sender_id
 
 

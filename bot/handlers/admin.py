@@ -12,12 +12,12 @@ from telegram.ext import Application, CommandHandler, filters
 
 from bot.chat_admins import sent_by_admin
 from bot.context import JianfuContext, Services
-from bot.group_policies import group_policy, save_group_policy
-from bot.i18n import language_for
 from bot.onboarding import Rights, check_rights, rights_text
-from bot.policy_text import policy_report, weekdays_text, windows_text
-from bot.storage.models import AdminAudit, Chat
-from bot.storage.policy_codec import policy_to_json
+from bot.platform.group_policies import group_policy, save_group_policy
+from bot.platform.i18n import language_for
+from bot.platform.policy_text import policy_report, weekdays_text, windows_text
+from bot.platform.storage.models import AdminAudit, Chat
+from bot.platform.storage.policy_codec import policy_to_json
 from bot.translate import is_anonymous_admin
 from policies.group_policy import (
     GroupPolicy,

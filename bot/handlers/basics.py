@@ -7,8 +7,8 @@ from telegram.constants import ChatType
 from telegram.ext import Application, CommandHandler
 
 from bot.context import JianfuContext
-from bot.i18n import language_for
-from bot.roster import record_user
+from bot.platform.i18n import language_for
+from bot.platform.roster import record_user
 
 
 async def start(update: Update, context: JianfuContext) -> None:

@@ -18,14 +18,15 @@ from telegram import User as TgUser
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot import acks, outbox, rollcalls, tally
+from bot import acks, rollcalls, tally
 from bot.chat_admins import is_chat_admin
 from bot.context import JianfuContext, Services
-from bot.group_policies import group_policy
-from bot.i18n import language_for
-from bot.roster import record_sender
-from bot.storage.models import AckRequest, AckVia, Rollcall, RollcallStatus
-from bot.text_limits import split_text
+from bot.platform import outbox
+from bot.platform.group_policies import group_policy
+from bot.platform.i18n import language_for
+from bot.platform.roster import record_sender
+from bot.platform.storage.models import AckRequest, AckVia, Rollcall, RollcallStatus
+from bot.platform.text_limits import split_text
 
 DATA = re.compile(r"(ack|ackl|rcj|rcw|rcc):([1-9][0-9]{0,17})")
 PATTERN = r"^(ack|ackl|rcj|rcw|rcc):"

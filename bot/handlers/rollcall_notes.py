@@ -7,7 +7,7 @@ from telegram.ext import Application, MessageHandler, filters
 
 from bot import rollcalls, tally
 from bot.context import JianfuContext
-from bot.i18n import language_for
+from bot.platform.i18n import language_for
 
 
 async def on_private_text(update: Update, context: JianfuContext) -> None:

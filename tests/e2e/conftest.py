@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.clock import ManualClock
-from bot.storage.migrate import upgrade_to_head
+from bot.platform.clock import ManualClock
+from bot.platform.storage.migrate import upgrade_to_head
 from tests.e2e.harness import BotHarness, shanghai
 from testserver.server import BotApiServer
 

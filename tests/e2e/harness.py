@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from telegram.ext import TypeHandler
 
 from bot.app import ALLOWED_UPDATES, build_application, start_services, stop_services
-from bot.clock import ManualClock
 from bot.context import JianfuApplication, JianfuContext, Services
-from bot.settings import Settings, load_settings, settings_for_api
-from bot.storage.models import OutboxItem
+from bot.platform.clock import ManualClock
+from bot.platform.settings import Settings, load_settings, settings_for_api
+from bot.platform.storage.models import OutboxItem
 from testserver.server import BotApiServer
 
 SHANGHAI = pytz.timezone("Asia/Shanghai")

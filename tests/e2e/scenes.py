@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.storage.models import AckRequest, HeldMessage, MessageLog, Rollcall
-from bot.storage.models import Chat as ChatRow
-from bot.storage.upsert import upsert
+from bot.platform.storage.models import AckRequest, HeldMessage, MessageLog, Rollcall
+from bot.platform.storage.models import Chat as ChatRow
+from bot.platform.storage.upsert import upsert
 from tests.e2e.harness import SETTLE_TIMEOUT, BotHarness, shanghai
 from testserver.world import DEFAULT_BOT_RIGHTS, CallbackPress, Chat, ChatMessage, User
 

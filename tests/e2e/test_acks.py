@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.i18n import text
-from bot.storage.models import Acknowledgement, AckRequest
+from bot.platform.i18n import text
+from bot.platform.storage.models import Acknowledgement, AckRequest
 from tests.e2e.harness import BotHarness
 from tests.e2e.scenes import (
     bot_may_delete,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.i18n import text
+from bot.platform.i18n import text
 from tests.e2e.harness import BotHarness
 from tests.e2e.scenes import (
     bot_may_delete,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from bot.i18n import text
+from bot.platform.i18n import text
 from tests.e2e.harness import BotHarness
 from tests.e2e.scenes import (
     THU_MORNING,

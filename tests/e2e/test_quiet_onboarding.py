@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.i18n import text
-from bot.storage.models import Chat, Member
+from bot.platform.i18n import text
+from bot.platform.storage.models import Chat, Member
 from tests.e2e.harness import BotHarness
 from tests.e2e.scenes import (
     WED_NIGHT,

@@ -7,8 +7,8 @@ import io
 
 from sqlalchemy import select
 
-from bot.i18n import text
-from bot.storage.models import RollcallEntry
+from bot.platform.i18n import text
+from bot.platform.storage.models import RollcallEntry
 from tests.e2e.harness import BotHarness
 from tests.e2e.scenes import (
     bot_may_delete,

@@ -8,10 +8,10 @@ import socket
 
 import httpx
 
-from bot.clock import ManualClock
-from bot.runner import WEBHOOK_PATH, serve
-from bot.settings import Secret, TelegramMode
-from bot.storage.migrate import upgrade_to_head
+from bot.edge.runner import WEBHOOK_PATH, serve
+from bot.platform.clock import ManualClock
+from bot.platform.settings import Secret, TelegramMode
+from bot.platform.storage.migrate import upgrade_to_head
 from tests.e2e.harness import SETTLE_TIMEOUT, BotHarness
 from testserver.server import BotApiServer
 

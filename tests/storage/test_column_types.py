@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.storage.models import Chat, HeldMessage, HeldStatus, MessageLog, OutboxItem
+from bot.platform.storage.models import Chat, HeldMessage, HeldStatus, MessageLog, OutboxItem
 
 Sessions = async_sessionmaker[AsyncSession]
 SHANGHAI = timezone(timedelta(hours=8))

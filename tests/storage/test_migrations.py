@@ -9,9 +9,9 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.errors import FatalError
-from bot.storage import create_engine, metadata
-from bot.storage.migrate import (
+from bot.platform.errors import FatalError
+from bot.platform.storage import create_engine, metadata
+from bot.platform.storage.migrate import (
     current_revision,
     downgrade,
     ensure_at_head,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.storage.policy_codec import policy_from_json, policy_to_json
+from bot.platform.storage.policy_codec import policy_from_json, policy_to_json
 from policies.group_policy import GroupPolicy, Mode, QuietWindow
 
 times = st.times().map(lambda t: t.replace(second=0, microsecond=0))

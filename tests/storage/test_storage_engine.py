@@ -12,10 +12,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.errors import FatalError
-from bot.storage import create_engine, session_factory
-from bot.storage.migrate import ensure_at_head, upgrade_to_head
-from bot.storage.models import Chat
+from bot.platform.errors import FatalError
+from bot.platform.storage import create_engine, session_factory
+from bot.platform.storage.migrate import ensure_at_head, upgrade_to_head
+from bot.platform.storage.models import Chat
 
 
 async def pragma(engine: AsyncEngine, name: str) -> object:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from telegram import Bot
 
-from bot.clock import ManualClock
+from bot.platform.clock import ManualClock
 from testserver import BotApiServer
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ import pytest
 from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 from telegram.error import BadRequest, Conflict, Forbidden
 
-from bot.clock import ManualClock
+from bot.platform.clock import ManualClock
 from testserver import BotApiServer
 
 ACK = InlineKeyboardMarkup([[InlineKeyboardButton("✅ 收到", callback_data="ack:1")]])

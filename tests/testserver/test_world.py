@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from telegram import Bot, InputMediaPhoto, MessageOriginUser
 
-from bot.clock import ManualClock
+from bot.platform.clock import ManualClock
 from testserver import GROUP_ANONYMOUS_BOT, BotApiServer
 
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import GroupPolicyOverride
-from bot.storage.policy_codec import policy_from_json, policy_to_json
-from bot.storage.upsert import upsert
+from bot.platform.storage.models import GroupPolicyOverride
+from bot.platform.storage.policy_codec import policy_from_json, policy_to_json
+from bot.platform.storage.upsert import upsert
 from policies.classifier import ClassifierConfig
 from policies.group_policy import GroupPolicy
 

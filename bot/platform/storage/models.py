@@ -23,8 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.storage.base import Base
-from bot.storage.types import (
+from bot.platform.storage.base import Base
+from bot.platform.storage.types import (
     SERIAL_ID_TYPE,
     JsonList,
     JsonObject,
@@ -95,7 +95,7 @@ class Chat(Base):
 
 
 class GroupPolicyOverride(Base):
-    """A group's departures from the configured default policy (bot.storage.policy_codec)."""
+    """A group's departures from the configured default policy (storage.policy_codec)."""
 
     __tablename__ = "group_policies"
 

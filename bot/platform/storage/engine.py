@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
-from bot.errors import FatalError
-from bot.storage.write_lock import serialise_writers
+from bot.platform.errors import FatalError
+from bot.platform.storage.write_lock import serialise_writers
 
 URL_HINT = "check [database] url / JIANFU_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 5000

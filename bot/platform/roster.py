@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Chat as TgChat
 from telegram import User as TgUser
 
-from bot.storage.models import Chat, Member, User
-from bot.storage.upsert import upsert
+from bot.platform.storage.models import Chat, Member, User
+from bot.platform.storage.upsert import upsert
 
 ADMIN_STATUSES = frozenset({"creator", "administrator"})
 SENDER_FRESH_FOR = timedelta(minutes=1)

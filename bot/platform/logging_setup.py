@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable
 from urllib.parse import quote
 
-from bot.settings import ConfigError, LoggingSettings
+from bot.platform.settings import ConfigError, LoggingSettings
 
 REDACTED = "[REDACTED]"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

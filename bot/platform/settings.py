@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.errors import FatalError
-from bot.i18n import LANGUAGES, text
+from bot.platform.errors import FatalError
+from bot.platform.i18n import LANGUAGES, text
 from policies.group_policy import (
     WEEKDAY_NAMES,
     GroupPolicy,

@@ -51,10 +51,10 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
-from bot.clock import Clock
-from bot.sender import Failure, FailureKind, classify, perform
-from bot.storage.models import OutboxItem, OutboxStatus
-from bot.storage.upsert import insert_ignore
+from bot.edge.sender import Failure, FailureKind, classify, perform
+from bot.platform.clock import Clock
+from bot.platform.storage.models import OutboxItem, OutboxStatus
+from bot.platform.storage.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.errors import FatalError
-from bot.storage.engine import create_engine, database_connection
+from bot.platform.errors import FatalError
+from bot.platform.storage.engine import create_engine, database_connection
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "migrations"
 MIGRATE_HINT = "run `jianfu migrate` (or `make migrate`)"
 
 

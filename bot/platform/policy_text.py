@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytz
 
-from bot.i18n import Catalogs, holiday_label
+from bot.platform.i18n import Catalogs, holiday_label
 from policies.calendar import QuietReason, holiday_data_covers, next_quiet_start, quiet_status
 from policies.group_policy import WEEKDAY_NAMES, GroupPolicy
 

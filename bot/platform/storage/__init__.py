@@ -1,8 +1,8 @@
 """Persistence: typed SQLAlchemy models, the async engine, and Alembic migrations."""
 
-from bot.storage import models
-from bot.storage.base import Base
-from bot.storage.engine import create_engine, session_factory
+from bot.platform.storage import models
+from bot.platform.storage.base import Base
+from bot.platform.storage.engine import create_engine, session_factory
 
 metadata = Base.metadata
 

@@ -27,7 +27,7 @@ from telegram.error import (
 )
 from telegram.ext import ExtBot
 
-from bot.ratelimit import SINGLE_ATTEMPT, retry_after_seconds
+from bot.edge.ratelimit import SINGLE_ATTEMPT, retry_after_seconds
 
 
 class FailureKind(Enum):

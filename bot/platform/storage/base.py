@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from bot.storage.types import JsonList, JsonObject, UTCDateTime
+from bot.platform.storage.types import JsonList, JsonObject, UTCDateTime
 
 # Named constraints are what lets Alembic's SQLite batch mode and downgrades find them again.
 NAMING_CONVENTION = {

@@ -13,11 +13,11 @@ import signal
 from telegram.error import InvalidToken, NetworkError
 
 from bot.app import ALLOWED_UPDATES, build_application, start_services, stop_services
-from bot.clock import SystemClock
 from bot.context import JianfuApplication
-from bot.errors import FatalError
-from bot.logging_setup import configure_logging
-from bot.settings import Settings, TelegramMode, TelegramSettings
+from bot.platform.clock import SystemClock
+from bot.platform.errors import FatalError
+from bot.platform.logging_setup import configure_logging
+from bot.platform.settings import Settings, TelegramMode, TelegramSettings
 
 WEBHOOK_PATH = "telegram"
 # A short pause between getUpdates calls lets a burst arrive as one batch instead of one call
