@@ -18,8 +18,11 @@ from telegram.request import HTTPXRequest
 
 from bench._server import busiest_window, serving
 from bot.edge.ratelimit import ChatRateLimiter
+from bot.edge.sender import BotTransport
 from bot.platform.clock import SystemClock
-from bot.platform.outbox import DrainCounts, OutboxWorker, enqueue
+from bot.platform.outbox.items import Outgoing
+from bot.platform.outbox.store import enqueue
+from bot.platform.outbox.worker import DrainCounts, OutboxWorker
 from bot.platform.storage import create_engine, session_factory
 from bot.platform.storage.migrate import upgrade_to_head
 from testserver import BotApiServer, RequestRecord
@@ -56,14 +59,9 @@ async def drain_through(server: BotApiServer, chat_ids: list[int], messages: int
             for n in range(messages):
                 chat_id = chat_ids[n % len(chat_ids)]
                 text = f"bench message {n}"
-                await enqueue(
-                    session,
-                    key=f"bench:{n}",
-                    chat_id=chat_id,
-                    method="sendMessage",
-                    payload={"chat_id": chat_id, "text": text},
-                    not_before=now,
-                )
+                payload = {"chat_id": chat_id, "text": text}
+                item = Outgoing("bench", chat_id, "sendMessage", payload, subject_id=n)
+                await enqueue(session, item, not_before=now)
         bot = ExtBot(
             server.token,
             base_url=server.base_url,
@@ -72,7 +70,7 @@ async def drain_through(server: BotApiServer, chat_ids: list[int], messages: int
             rate_limiter=ChatRateLimiter(),
         )
         async with bot:
-            worker = OutboxWorker(bot, sessions, SystemClock())
+            worker = OutboxWorker(BotTransport(bot), sessions, SystemClock())
             started = time.perf_counter()
             counts = await worker.drain_once()
             seconds = time.perf_counter() - started

@@ -20,12 +20,12 @@ from sqlalchemy import func, select
 
 from bench._server import busiest_window
 from bot.app import ALLOWED_UPDATES, build_application, start_services, stop_services
-from bot.context import JianfuApplication
+from bot.edge.context import JianfuApplication
 from bot.platform.clock import SystemClock
 from bot.platform.i18n import text
 from bot.platform.settings import load_settings, settings_for_api
 from bot.platform.storage.migrate import upgrade_to_head
-from bot.platform.storage.models import Acknowledgement, AckRequest
+from bot.platform.storage.models import Acknowledgement, LiveMessage
 from testserver import BotApiServer, RequestRecord
 from testserver.world import ChatMessage
 
@@ -118,7 +118,7 @@ async def run() -> None:
 
                 async def posted() -> bool:
                     async with sessions() as session:
-                        known = await session.scalar(select(AckRequest.bot_message_id))
+                        known = await session.scalar(select(LiveMessage.message_id))
                     return tally() is not None and known is not None
 
                 if not await _until(posted, SETTLE_S):

@@ -1,35 +1,77 @@
-"""The composition root: settings in, a ready PTB Application out. Nothing else wires parts."""
+"""The composition root: settings in, a ready PTB Application out.
+
+Every service, feature, handler, outbox route, tick and job is built and wired here, top to
+bottom; no other module registers anything.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from functools import partial
 
 from telegram import BotCommand
 from telegram.ext import ApplicationBuilder, ContextTypes, JobQueue
 
-from bot.context import BotData, JianfuApplication, JianfuContext, SentHooks, Services
+from bot.edge import routes
+from bot.edge.alarm import Alarm
+from bot.edge.context import BotData, JianfuApplication, JianfuContext
+from bot.edge.error_report import error_reporter
+from bot.edge.gateway import BotGateway
 from bot.edge.ratelimit import ChatRateLimiter
-from bot.handlers import register_handlers
+from bot.edge.sender import BotTransport
+from bot.features.acks.feature import ACK_BUTTON, ROSTER_BUTTON, Acks
+from bot.features.acks.store import TALLY_KIND
+from bot.features.basics.start import Basics
+from bot.features.holding.feature import Holding
+from bot.features.holding.release import DELETE_KIND as HELD_DELETE_KIND
+from bot.features.holding.release import Releases
+from bot.features.notices.tell import GROUP_KIND, Notices, schedule_group_notice_delete
+from bot.features.onboarding.rights import Onboarding
+from bot.features.policy.commands import PARSERS, PolicyCommands
+from bot.features.reminders.feature import Reminders
+from bot.features.rollcalls.feature import (
+    CLOSE_BUTTON,
+    CSV_KIND,
+    JOIN_BUTTON,
+    LIST_KIND,
+    WITHDRAW_BUTTON,
+    Rollcalls,
+    on_csv_settled,
+)
+from bot.platform.admins import Admins
 from bot.platform.clock import Clock
-from bot.platform.i18n import catalogs
-from bot.platform.outbox import OutboxWorker
+from bot.platform.essentials import Essentials
+from bot.platform.i18n import catalogs as bundled_catalogs
+from bot.platform.live import EDIT_KIND, POST_KIND, LiveMessages
+from bot.platform.outbox.items import ResultRouter, Settled
+from bot.platform.outbox.worker import OutboxWorker
+from bot.platform.pipeline import Feature, MessageIntake, Pipeline, no_state
+from bot.platform.roster import RecentSenders
+from bot.platform.services import Services
 from bot.platform.settings import Settings
 from bot.platform.storage.engine import create_engine, session_factory
 from bot.platform.storage.migrate import ensure_at_head
+from policies.features import notices as notice_rules
+from policies.features.notices import Tell
+from policies.message import ChatMessage
 
-# The alarm clock's safety net; exact times are armed from what the ticks say they need.
-TICK_INTERVAL = timedelta(seconds=60)
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member", "chat_member")
 MENU_COMMANDS = ("start", "help", "policy", "quiet", "restdays", "mode", "ack")
 # Telegram's command menus are per ISO 639-1 code, so Traditional Chinese readers get the default.
 MENU_LANGUAGES = {None: "zh-Hans", "en": "en"}
 
+# Handler groups, in the order an update visits them. Membership changes, and a group's first
+# message when the bot did not know the group yet, come first, so that the bot's rights are
+# known to what follows. Commands answer next and stop there; group messages that are not
+# commands reach the pipeline only after them, so /policy at 23:00 is answered, not held.
+MEMBERSHIP = -1
+COMMANDS = 0
+MESSAGES = 1
+
 
 def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     """The Application with its services; the database is checked when it initialises."""
     token = settings.telegram.require_token()
-    engine = create_engine(settings.database.url)
     application: JianfuApplication = (
         ApplicationBuilder()
         .token(token)
@@ -40,49 +82,125 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         .job_queue(JobQueue[JianfuContext]())
         .build()
     )
+    engine = create_engine(settings.database.url)
     sessions = session_factory(engine)
-    hooks = SentHooks()
-    application.bot_data.services = Services(
-        settings=settings,
-        clock=clock,
-        catalogs=catalogs(),
-        engine=engine,
-        sessions=sessions,
-        outbox=OutboxWorker(application.bot, sessions, clock, on_sent=hooks),
-        sent_hooks=hooks,
+    catalogs, defaults = bundled_catalogs(), settings.defaults
+
+    # ---- the platform ----
+    gateway = BotGateway(application.bot)
+    admins = Admins(gateway, sessions, clock)
+    results = ResultRouter()
+    outbox = OutboxWorker(
+        BotTransport(application.bot),
+        sessions,
+        clock,
+        worker_id=settings.instance.id,
+        on_settled=results,
     )
-    register_handlers(application)
+    live = LiveMessages(sessions, clock)
+
+    # ---- the features ----
+    base = Essentials(sessions, clock, catalogs, defaults)
+    notices = Notices(base)
+    releases = Releases(base)
+    holding = Holding(base, notices, releases)
+    acks = Acks(base, live, gateway, admins)
+    rollcalls = Rollcalls(base, live, admins)
+    reminders = Reminders(base)
+    onboarding = Onboarding(base, gateway)
+    policy = PolicyCommands(base, admins, onboarding)
+    basics = Basics(base)
+
+    # Claims rank in this order: a plain acknowledgement or a chain's repost is absorbed
+    # before quiet hours would hold it.
+    pipeline = Pipeline(
+        (
+            acks.feature(),
+            rollcalls.feature(),
+            holding.feature(),
+            reminders.feature(),
+            Feature("notices", notice_rules.RULES, no_state, {Tell: notices.apply}),
+        ),
+        defaults,
+    )
+    intake = MessageIntake(pipeline, sessions, clock, gateway, RecentSenders(), outbox.wake)
+
+    live.register(TALLY_KIND, acks.live_kind())
+    live.register(LIST_KIND, rollcalls.live_kind())
+
+    # ---- how outbox items end ----
+    async def group_notice_posted(settled: Settled) -> None:
+        async with sessions() as session:
+            await schedule_group_notice_delete(session, settled, clock.now())
+            await session.commit()
+
+    results.route(POST_KIND, live.on_result)
+    results.route(EDIT_KIND, live.on_result)
+    results.route(HELD_DELETE_KIND, holding.on_delete_settled)
+    results.route(GROUP_KIND, group_notice_posted)
+    results.route(CSV_KIND, partial(on_csv_settled, sessions))
+
+    services = Services(
+        settings,
+        clock,
+        engine,
+        sessions,
+        outbox,
+        live,
+        ticks=(releases.release_due, live.tick),
+    )
+    application.bot_data.services = services
+    alarm = application.bot_data.alarm = Alarm(application, services)
+
+    async def show_live() -> None:
+        """Edit the live messages a press or a note changed, now rather than at the sweep."""
+        await alarm.arm(await live.tick())
+        outbox.wake()
+
+    async def note(message: ChatMessage) -> str | None:
+        reply = await rollcalls.on_private_text(message)
+        await show_live()
+        return reply
+
+    # ---- the handlers ----
+    add = application.add_handler
+    add(routes.member_changes(onboarding.on_bot_membership, own=True), group=MEMBERSHIP)
+    add(routes.member_changes(onboarding.on_member_change, own=False), group=MEMBERSHIP)
+    add(routes.any_group_message(onboarding.on_group_message), group=MEMBERSHIP)
+    add(routes.command("start", basics.start), group=COMMANDS)
+    add(routes.command("help", basics.help), group=COMMANDS)
+    add(routes.command("policy", policy.show_policy, groups_only=True), group=COMMANDS)
+    for name in PARSERS:
+        add(routes.command(name, policy.change, groups_only=True), group=COMMANDS)
+    add(routes.command("ack", acks.on_ack_command, groups_only=True), group=COMMANDS)
+    button_routes = {
+        ACK_BUTTON: acks.on_ack_button,
+        ROSTER_BUTTON: acks.on_roster_button,
+        JOIN_BUTTON: rollcalls.on_join,
+        WITHDRAW_BUTTON: rollcalls.on_withdraw,
+        CLOSE_BUTTON: rollcalls.on_close,
+    }
+    add(routes.buttons(button_routes, after=show_live), group=COMMANDS)
+    add(routes.group_messages(intake.receive), group=MESSAGES)
+    add(routes.private_texts(note), group=MESSAGES)
+    application.add_error_handler(
+        error_reporter(settings.telegram.admin_chat_id, catalogs, defaults.language)
+    )
+    application.bot_data.menus = [
+        (code, [BotCommand(c, catalogs.text(f"command.{c}", lang)) for c in MENU_COMMANDS])
+        for code, lang in MENU_LANGUAGES.items()
+    ]
     return application
 
 
 async def start_services(application: JianfuApplication) -> None:
-    """After initialize: check the database, set the command menu, start the background loops."""
+    """After initialize: check the database, set the command menus, start the background loops."""
     services = application.bot_data.services
     await ensure_at_head(services.engine)
-    for language_code, lang in MENU_LANGUAGES.items():
-        commands = [
-            BotCommand(c, services.catalogs.text(f"command.{c}", lang)) for c in MENU_COMMANDS
-        ]
+    for language_code, commands in application.bot_data.menus:
         await application.bot.set_my_commands(commands, language_code=language_code)
     services.background.append(asyncio.create_task(services.outbox.run_forever()))
-    job_queue = application.job_queue
-    assert job_queue is not None, "python-telegram-bot[job-queue] is a dependency"
-    # The first run at start-up catches up on whatever fell due while the bot was down.
-    job_queue.run_repeating(_alarm, interval=TICK_INTERVAL, first=0, name="tick")
-
-
-async def _alarm(context: JianfuContext) -> None:
-    """The JobQueue only wakes the bot; what is due is read from the database by the ticks."""
-    services = context.services
-    next_due = await services.run_ticks()
-    job_queue = context.job_queue
-    # Only a future time is armed: anything due now that a tick could not finish waits for the
-    # safety net rather than re-arming the alarm in a tight loop.
-    if next_due is not None and next_due > services.clock.now() and job_queue is not None:
-        name = f"tick:{next_due.isoformat()}"
-        if not job_queue.get_jobs_by_name(name):
-            # PTB types a context's job queue with an unbound context type; it is this one.
-            job_queue.run_once(_alarm, when=next_due, name=name)  # type: ignore[arg-type]
+    application.bot_data.alarm.start()
 
 
 async def stop_services(application: JianfuApplication) -> None:

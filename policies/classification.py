@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from policies.labels import Label
@@ -30,7 +30,6 @@ class Classification:
     instant_reply: bool = False  # demands a reply within minutes (秒回, 10分钟内回复, 速回)
     rollcall: RollCall | None = None
     deadline: datetime | None = None  # for data requests, aware, in the zone of `now`
-    extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     def has(self, label: Label) -> bool:
         return label in self.labels

@@ -58,7 +58,7 @@ class Entity:
     offset: int
     length: int
     url: str | None = None  # text_link
-    user_id: int | None = None  # text_mention
+    user: Person | None = None  # text_mention
     language: str | None = None  # pre
     custom_emoji_id: str | None = None  # custom_emoji
 
@@ -142,7 +142,9 @@ class ChatMessage:
     chat: ChatRef
     message_id: int
     sent_at: datetime  # aware UTC
-    sender: Person | None = None  # None for anonymous admins, channels and deleted accounts
+    # The user Telegram names as its author (for an anonymous admin, Telegram's stand-in bot);
+    # None when the source names nobody (a deleted account in an export).
+    sender: Person | None = None
     sender_chat: ChatRef | None = None  # who it was posted as (the group itself, a channel)
     text: str | None = None
     entities: tuple[Entity, ...] = ()
@@ -172,7 +174,7 @@ class ChatMessage:
 
     @property
     def sender_is_bot(self) -> bool:
-        return self.sender is not None and self.sender.is_bot and self.sender_chat is None
+        return self.sender is not None and self.sender.is_bot
 
     @property
     def sender_name(self) -> str:

@@ -12,8 +12,9 @@ from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.edge.ratelimit import ChatRateLimiter
+from bot.edge.sender import BotTransport
 from bot.platform.clock import SystemClock
-from bot.platform.outbox import OutboxWorker
+from bot.platform.outbox.worker import OutboxWorker
 from bot.platform.storage import create_engine, session_factory
 
 
@@ -37,7 +38,7 @@ async def _drain(args: argparse.Namespace) -> None:
         rate_limiter=ChatRateLimiter(),
     )
     worker = OutboxWorker(
-        bot,
+        BotTransport(bot),
         session_factory(engine),
         SystemClock(),
         worker_id=args.worker_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -25,17 +26,11 @@ from telegram.error import (
 from telegram.ext import ExtBot
 
 from bot.edge.ratelimit import ChatRateLimiter
-from bot.edge.sender import FailureKind, classify, compact_result
+from bot.edge.sender import BotTransport, compact_result, failure_of
 from bot.platform.clock import ManualClock
-from bot.platform.outbox import (
-    DrainCounts,
-    OutboxWorker,
-    SentItem,
-    claim_due,
-    enqueue,
-    find_item,
-    sent_result,
-)
+from bot.platform.outbox.items import FailureKind, Outgoing, Settled, TokenRejected
+from bot.platform.outbox.store import claim_due, enqueue
+from bot.platform.outbox.worker import DrainCounts, OutboxWorker
 from bot.platform.storage.models import OutboxItem
 from testserver import BotApiServer
 
@@ -43,6 +38,7 @@ from testserver import BotApiServer
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
 Sessions = async_sessionmaker[AsyncSession]
+KIND = "test"  # every item here is of one kind; its part names it
 START = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
 ALICE, BOB, GROUP = 101, 102, -100500
 
@@ -93,7 +89,7 @@ def worker_for(
     fake: FakeBot, sessions: Sessions, clock: ManualClock, **kwargs: Any
 ) -> OutboxWorker:
     kwargs.setdefault("rng", random.Random(7))
-    return OutboxWorker(cast(Bot, fake), sessions, clock, **kwargs)
+    return OutboxWorker(BotTransport(cast(Bot, fake)), sessions, clock, **kwargs)
 
 
 async def put(
@@ -105,27 +101,30 @@ async def put(
     payload: dict[str, Any] | None = None,
     not_before: datetime = START,
 ) -> bool:
+    params = payload if payload is not None else {"chat_id": chat_id, "text": key}
     async with sessions() as session, session.begin():
         return await enqueue(
-            session,
-            key=key,
-            chat_id=chat_id,
-            method=method,
-            payload=payload if payload is not None else {"chat_id": chat_id, "text": key},
-            not_before=not_before,
+            session, Outgoing(KIND, chat_id, method, params, part=key), not_before=not_before
         )
 
 
-async def item(sessions: Sessions, key: str) -> OutboxItem:
+async def find(sessions: Sessions, key: str) -> OutboxItem | None:
     async with sessions() as session:
-        found = await find_item(session, key)
+        found: OutboxItem | None = await session.scalar(
+            select(OutboxItem).where(OutboxItem.kind == KIND, OutboxItem.part == key)
+        )
+    return found
+
+
+async def item(sessions: Sessions, key: str) -> OutboxItem:
+    found = await find(sessions, key)
     assert found is not None
     return found
 
 
 async def result_of(sessions: Sessions, key: str) -> dict[str, Any] | None:
-    async with sessions() as session:
-        return await sent_result(session, key)
+    found = await find(sessions, key)
+    return found.result if found is not None and found.status == "sent" else None
 
 
 @pytest.fixture
@@ -140,22 +139,19 @@ def fake() -> FakeBot:
 
 async def test_enqueue_is_idempotent_on_the_key(session_factory: Sessions) -> None:
     assert await put(session_factory, "digest:1", ALICE)
-    assert not await put(session_factory, "digest:1", BOB, payload={"chat_id": BOB, "text": "2"})
+    assert not await put(session_factory, "digest:1", ALICE, payload={"chat_id": BOB, "text": "2"})
     async with session_factory() as session:
         rows = (await session.scalars(select(OutboxItem))).all()
-    assert [(row.idempotency_key, row.chat_id, row.status) for row in rows] == [
-        ("digest:1", ALICE, "pending")
+    assert [(row.part, row.chat_id, row.status, row.payload["text"]) for row in rows] == [
+        ("digest:1", ALICE, "pending", "digest:1")
     ]
 
 
 async def test_enqueue_joins_the_callers_transaction(session_factory: Sessions) -> None:
     async with session_factory() as session:
-        await enqueue(
-            session, key="k", chat_id=ALICE, method="sendMessage", payload={}, not_before=START
-        )
+        await enqueue(session, Outgoing(KIND, ALICE, "sendMessage", {}, part="k"), not_before=START)
         await session.rollback()
-    async with session_factory() as session:
-        assert await find_item(session, "k") is None
+    assert await find(session_factory, "k") is None
 
 
 async def test_enqueue_refuses_an_overlong_key(session_factory: Sessions) -> None:
@@ -169,12 +165,12 @@ async def test_due_items_are_sent_once_and_their_result_kept(
     await put(session_factory, "a1", ALICE)
     await put(session_factory, "b1", BOB)
     await put(session_factory, "later", ALICE, not_before=START + timedelta(hours=1))
-    seen: list[SentItem] = []
+    seen: list[Settled] = []
 
-    async def on_sent(sent: SentItem) -> None:
-        seen.append(sent)
+    async def on_settled(settled: Settled) -> None:
+        seen.append(settled)
 
-    worker = worker_for(fake, session_factory, clock, on_sent=on_sent)
+    worker = worker_for(fake, session_factory, clock, on_settled=on_settled)
     assert await worker.drain_once() == DrainCounts(sent=2)
     assert await worker.drain_once() == DrainCounts()
 
@@ -182,7 +178,7 @@ async def test_due_items_are_sent_once_and_their_result_kept(
     a1 = await result_of(session_factory, "a1")
     assert a1 is not None and isinstance(a1["message_id"], int)
     assert await result_of(session_factory, "later") is None
-    assert sorted(s.key for s in seen) == ["a1", "b1"]
+    assert sorted((s.part, s.sent) for s in seen) == [("a1", True), ("b1", True)]
     sent = await item(session_factory, "a1")
     assert (sent.status, sent.sent_at, sent.claimed_by) == ("sent", START, None)
 
@@ -353,7 +349,7 @@ async def test_an_expired_lease_is_reclaimed(
             limit=10,
             per_chat=10,
         )
-    assert [c.key for c in crashed] == ["a1"]
+    assert [c.part for c in crashed] == ["a1"]
     worker = worker_for(fake, session_factory, clock, worker_id="other-host:2")
 
     clock.advance(timedelta(seconds=59))
@@ -380,7 +376,7 @@ async def test_a_rejected_token_stops_the_worker_and_gives_back_its_claims(
 ) -> None:
     await put(session_factory, "a1", ALICE)
     fake.fail(ALICE, InvalidToken())
-    with pytest.raises(InvalidToken):
+    with pytest.raises(TokenRejected):
         await worker_for(fake, session_factory, clock).drain_once()
     left = await item(session_factory, "a1")
     assert (left.status, left.claimed_by, left.attempts) == ("pending", None, 0)
@@ -391,10 +387,10 @@ async def test_a_failing_hook_does_not_undo_the_delivery(
 ) -> None:
     await put(session_factory, "a1", ALICE)
 
-    async def broken(sent: SentItem) -> None:
+    async def broken(settled: Settled) -> None:
         raise RuntimeError("hook bug")
 
-    worker = worker_for(fake, session_factory, clock, on_sent=broken)
+    worker = worker_for(fake, session_factory, clock, on_settled=broken)
     assert await worker.drain_once() == DrainCounts(sent=1)
     assert (await item(session_factory, "a1")).status == "sent"
 
@@ -432,7 +428,7 @@ async def test_run_forever_stops_on_a_rejected_token(
 ) -> None:
     await put(session_factory, "a1", ALICE)
     fake.fail(ALICE, InvalidToken())
-    with pytest.raises(InvalidToken):
+    with pytest.raises(TokenRejected):
         await worker_for(fake, session_factory, clock, poll_interval=0.01).run_forever()
 
 
@@ -480,15 +476,18 @@ async def test_run_forever_is_woken_by_wake_and_gives_back_claims_when_stopped(
         (lambda: TypeError("unexpected keyword argument 'txt'"), FailureKind.PERMANENT),
     ],
 )
-def test_classify(make_error: Callable[[], Exception], kind: FailureKind) -> None:
-    failure = classify(make_error())
+def test_failure_of(make_error: Callable[[], Exception], kind: FailureKind) -> None:
+    failure = failure_of(make_error())
     assert failure is not None and failure.kind is kind
 
 
-def test_classify_leaves_a_rejected_token_to_the_caller_and_fails_the_unexpected() -> None:
-    assert classify(InvalidToken()) is None
-    unexpected = classify(RuntimeError("PTB bug"))
-    assert unexpected is not None and unexpected.kind is FailureKind.PERMANENT
+async def test_a_rejected_token_stops_the_transport_and_the_unexpected_fails() -> None:
+    fake = FakeBot()
+    fake.fail(ALICE, InvalidToken())
+    with pytest.raises(TokenRejected):
+        await BotTransport(cast(Bot, fake)).perform("sendMessage", {"chat_id": ALICE}, None)
+    unexpected = failure_of(RuntimeError("PTB bug"))
+    assert unexpected.kind is FailureKind.PERMANENT
 
 
 def test_compact_result_keeps_the_ids() -> None:
@@ -533,7 +532,7 @@ async def test_calls_reach_the_server_as_bot_api_json(
     }
     await put(session_factory, "tally:1", group.id, payload=notice)
     await put(session_factory, "dm:alice", alice.id)
-    worker = OutboxWorker(ext_bot, session_factory, clock)
+    worker = OutboxWorker(BotTransport(ext_bot), session_factory, clock)
     assert await worker.drain_once() == DrainCounts(sent=2)
 
     [posted] = server.world.sent_by_bot(server.world.chats[group.id])
@@ -570,7 +569,7 @@ async def test_server_refusals_are_settled_by_kind(
     await put(session_factory, "nowhere", 424242)
     await put(session_factory, "flooded", flooded.id)
     server.inject_fault("sendMessage", "429", retry_after=7)
-    worker = OutboxWorker(ext_bot, session_factory, clock, rng=random.Random(1))
+    worker = OutboxWorker(BotTransport(ext_bot), session_factory, clock, rng=random.Random(1))
 
     counts = await worker.drain_once()
     assert (counts.sent, counts.failed) == (1, 2) or (counts.retried, counts.failed) == (1, 1)
@@ -585,7 +584,7 @@ async def test_server_refusals_are_settled_by_kind(
     assert retried.attempts == 0
     limiter = ext_bot.rate_limiter
     assert isinstance(limiter, ChatRateLimiter)
-    assert 0 < limiter.paused_for(retried.chat_id) <= 7
+    assert 0 < limiter.budget.paused_for(retried.chat_id, time.monotonic()) <= 7
 
     failed = {
         key: (await item(session_factory, key)).last_error

@@ -24,7 +24,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.platform.outbox import enqueue
+from bot.platform.outbox.items import Outgoing
+from bot.platform.outbox.store import enqueue
 from bot.platform.storage import create_engine, session_factory
 from bot.platform.storage.migrate import upgrade_to_head
 from bot.platform.storage.models import OutboxItem
@@ -94,14 +95,9 @@ async def queue_items(sessions: Sessions, numbers: range) -> None:
     async with sessions() as session, session.begin():
         for n in numbers:
             chat_id = CHATS[n % len(CHATS)]
-            await enqueue(
-                session,
-                key=f"item-{n:02}",
-                chat_id=chat_id,
-                method="sendMessage",
-                payload={"chat_id": chat_id, "text": f"item-{n:02}"},
-                not_before=datetime.now(UTC),
-            )
+            payload = {"chat_id": chat_id, "text": f"item-{n:02}"}
+            item = Outgoing("test", chat_id, "sendMessage", payload, part=f"item-{n:02}")
+            await enqueue(session, item, not_before=datetime.now(UTC))
 
 
 async def count_by_status(sessions: Sessions) -> dict[str, int]:

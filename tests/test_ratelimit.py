@@ -74,11 +74,19 @@ class VirtualTime:
             task.result()
 
 
+def try_take(budget: RateBudget, kind: Kind, chat: int | str, now: float) -> float:
+    """Take from every budget of the request and return 0, or return the wait (nothing taken)."""
+    wait = budget.wait(kind, chat, now)
+    if wait == 0:
+        budget.take(kind, chat, now)
+    return wait
+
+
 def taken_until(budget: RateBudget, kind: Kind, chat: int, start: float, end: float) -> list[float]:
     """The instants at which a greedy caller gets tokens between start and end."""
     now, times = start, []
     while now < end:
-        wait = budget.try_take(kind, chat, now)
+        wait = try_take(budget, kind, chat, now)
         if wait == 0:
             times.append(now)
         else:
@@ -118,7 +126,7 @@ def test_overall_budget_caps_all_chats_together() -> None:
     granted: list[float] = []
     now = 0.0
     while now < 10.0:
-        wait = budget.try_take(Kind.SEND, len(granted), now)
+        wait = try_take(budget, Kind.SEND, len(granted), now)
         if wait == 0:
             granted.append(now)
         else:
@@ -131,12 +139,12 @@ def test_group_window_counts_sends_and_edits_but_not_deletes_by_default() -> Non
     limits = Limits(overall=None, per_chat=None, per_group=Window(20, 60.0))
     budget = RateBudget(limits, now=0.0)
     for second, kind in enumerate([Kind.SEND] * 10 + [Kind.EDIT] * 10):
-        assert budget.try_take(kind, GROUP, float(second)) == 0
-    assert budget.try_take(Kind.SEND, GROUP, 20.0) == pytest.approx(40.0)
-    assert budget.try_take(Kind.DELETE, GROUP, 20.0) == 0
-    assert budget.try_take(Kind.UNPACED, GROUP, 20.0) == 0
-    assert budget.try_take(Kind.EDIT, GROUP, 60.0) == 0
-    assert budget.try_take(Kind.EDIT, GROUP, 60.0) == pytest.approx(1.0)
+        assert try_take(budget, kind, GROUP, float(second)) == 0
+    assert try_take(budget, Kind.SEND, GROUP, 20.0) == pytest.approx(40.0)
+    assert try_take(budget, Kind.DELETE, GROUP, 20.0) == 0
+    assert try_take(budget, Kind.UNPACED, GROUP, 20.0) == 0
+    assert try_take(budget, Kind.EDIT, GROUP, 60.0) == 0
+    assert try_take(budget, Kind.EDIT, GROUP, 60.0) == pytest.approx(1.0)
 
 
 def test_deletes_count_when_configured() -> None:
@@ -147,42 +155,42 @@ def test_deletes_count_when_configured() -> None:
         counted=frozenset({Kind.SEND, Kind.EDIT, Kind.DELETE}),
     )
     budget = RateBudget(limits, now=0.0)
-    assert budget.try_take(Kind.DELETE, GROUP, 0.0) == 0
-    assert budget.try_take(Kind.SEND, GROUP, 0.0) == 0
-    assert budget.try_take(Kind.DELETE, GROUP, 0.0) == pytest.approx(60.0)
+    assert try_take(budget, Kind.DELETE, GROUP, 0.0) == 0
+    assert try_take(budget, Kind.SEND, GROUP, 0.0) == 0
+    assert try_take(budget, Kind.DELETE, GROUP, 0.0) == pytest.approx(60.0)
 
 
 def test_group_budget_does_not_apply_to_private_chats() -> None:
     limits = Limits(overall=None, per_chat=None, per_group=Rate(1, 60.0))
     budget = RateBudget(limits, now=0.0)
-    assert budget.try_take(Kind.SEND, PRIVATE, 0.0) == 0
-    assert budget.try_take(Kind.SEND, PRIVATE, 0.0) == 0
-    assert budget.try_take(Kind.SEND, GROUP, 0.0) == 0
-    assert budget.try_take(Kind.SEND, GROUP, 0.0) > 0
+    assert try_take(budget, Kind.SEND, PRIVATE, 0.0) == 0
+    assert try_take(budget, Kind.SEND, PRIVATE, 0.0) == 0
+    assert try_take(budget, Kind.SEND, GROUP, 0.0) == 0
+    assert try_take(budget, Kind.SEND, GROUP, 0.0) > 0
 
 
 def test_channel_username_counts_as_group() -> None:
     limits = Limits(overall=None, per_chat=None, per_group=Rate(1, 60.0))
     budget = RateBudget(limits, now=0.0)
-    assert budget.try_take(Kind.SEND, "@channel", 0.0) == 0
-    assert budget.try_take(Kind.SEND, "@channel", 0.0) > 0
+    assert try_take(budget, Kind.SEND, "@channel", 0.0) == 0
+    assert try_take(budget, Kind.SEND, "@channel", 0.0) > 0
 
 
 def test_waiting_for_a_chat_takes_nothing_from_the_overall_budget() -> None:
     limits = Limits(overall=Rate(2, 1.0, burst=2), per_chat=Rate(1, 1.0))
     budget = RateBudget(limits, now=0.0)
-    assert budget.try_take(Kind.SEND, PRIVATE, 0.0) == 0
+    assert try_take(budget, Kind.SEND, PRIVATE, 0.0) == 0
     for _ in range(5):
-        assert budget.try_take(Kind.SEND, PRIVATE, 0.0) > 0
-    assert budget.try_take(Kind.SEND, OTHER_PRIVATE, 0.0) == 0
+        assert try_take(budget, Kind.SEND, PRIVATE, 0.0) > 0
+    assert try_take(budget, Kind.SEND, OTHER_PRIVATE, 0.0) == 0
 
 
 def test_pause_holds_only_that_chat() -> None:
     budget = RateBudget(Limits(), now=0.0)
     budget.pause(PRIVATE, 7.0, now=0.0)
-    assert budget.try_take(Kind.SEND, PRIVATE, 1.0) == pytest.approx(6.0)
-    assert budget.try_take(Kind.SEND, OTHER_PRIVATE, 1.0) == 0
-    assert budget.try_take(Kind.SEND, PRIVATE, 7.0) == 0
+    assert try_take(budget, Kind.SEND, PRIVATE, 1.0) == pytest.approx(6.0)
+    assert try_take(budget, Kind.SEND, OTHER_PRIVATE, 1.0) == 0
+    assert try_take(budget, Kind.SEND, PRIVATE, 7.0) == 0
 
 
 def test_a_shorter_pause_does_not_cut_a_longer_one() -> None:
@@ -195,7 +203,7 @@ def test_a_shorter_pause_does_not_cut_a_longer_one() -> None:
 def test_idle_chat_buckets_are_dropped() -> None:
     budget = RateBudget(Limits(overall=None), now=0.0)
     for chat in range(5000):
-        budget.try_take(Kind.SEND, chat, float(chat))
+        try_take(budget, Kind.SEND, chat, float(chat))
     assert budget.tracked_chats() < 2048
 
 
@@ -241,7 +249,7 @@ async def test_retry_after_is_raised_after_a_single_attempt_and_pauses_the_chat(
     failing = Recorder(time, [RetryAfter(12)])
     with pytest.raises(RetryAfter):
         await send(limiter, failing, PRIVATE, rate_limit_args=SINGLE_ATTEMPT)
-    assert limiter.paused_for(PRIVATE) == pytest.approx(12.0)
+    assert limiter.budget.paused_for(PRIVATE, time.now) == pytest.approx(12.0)
 
     other = Recorder(time)
     await send(limiter, other, OTHER_PRIVATE)

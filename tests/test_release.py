@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.features.holding.release import CAPTION_LIMIT, compose_release
 from bot.platform.i18n import catalogs, text
 from bot.platform.storage.models import HeldMessage
 from bot.platform.text_limits import TEXT_LIMIT, utf16_len
-from bot.release import CAPTION_LIMIT, compose_release
 
 CHAT = -1001
 RELEASED = datetime(2026, 11, 19, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.context import Services
+from bot.features.rollcalls.feature import list_content
 from bot.platform.i18n import catalogs, text
 from bot.platform.storage.models import Rollcall, RollcallEntry, RollcallStatus
 from bot.platform.text_limits import split_text, utf16_len
-from bot.rollcalls import list_content
 
-SERVICES = cast(Services, SimpleNamespace(catalogs=catalogs()))
+CATALOGS = catalogs()
 LIMIT = 4096
 
 
@@ -39,7 +37,7 @@ def lines_of(content: dict[str, Any]) -> list[str]:
 
 @pytest.mark.parametrize("lang", ["zh-Hans", "zh-Hant", "en"])
 def test_a_short_list_is_shown_whole_with_its_buttons(lang: str) -> None:
-    content = list_content(SERVICES, lang, rollcall(), entries(["张伟", "李娜"]))
+    content = list_content(CATALOGS, lang, rollcall(), entries(["张伟", "李娜"]))
     assert lines_of(content) == ["1. 张伟", "2. 李娜"]
     buttons = [
         b["callback_data"] for row in content["reply_markup"]["inline_keyboard"] for b in row
@@ -48,7 +46,7 @@ def test_a_short_list_is_shown_whole_with_its_buttons(lang: str) -> None:
 
 
 def test_a_closed_list_has_no_buttons_and_says_it_is_closed() -> None:
-    content = list_content(SERVICES, "zh-Hans", rollcall(RollcallStatus.CLOSED), entries(["张伟"]))
+    content = list_content(CATALOGS, "zh-Hans", rollcall(RollcallStatus.CLOSED), entries(["张伟"]))
     assert "reply_markup" not in content
     assert content["text"].endswith(text("rollcall.closed", "zh-Hans", count=1))
 
@@ -61,7 +59,7 @@ def test_a_closed_list_has_no_buttons_and_says_it_is_closed() -> None:
     ).map("".join),
 )
 def test_any_list_fits_one_message_and_counts_what_it_leaves_out(count: int, name: str) -> None:
-    content = list_content(SERVICES, "zh-Hans", rollcall(), entries([name.strip() or "某"] * count))
+    content = list_content(CATALOGS, "zh-Hans", rollcall(), entries([name.strip() or "某"] * count))
     assert utf16(content["text"]) <= LIMIT
     shown = len(lines_of(content))
     if shown < count:

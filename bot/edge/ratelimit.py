@@ -272,17 +272,6 @@ class RateBudget:
             budget.take(now)
         self._prune(now)
 
-    def try_take(self, kind: Kind, chat: ChatKey, now: float) -> float:
-        """Take from every budget of the request and return 0, or return the wait.
-
-        Nothing is taken unless everything can be, so a request held back by its chat or
-        by a pause does not use up the overall budget meanwhile.
-        """
-        wait = self.wait(kind, chat, now)
-        if wait == 0:
-            self.take(kind, chat, now)
-        return wait
-
     def pause(self, chat: ChatKey, seconds: float, now: float) -> None:
         """Hold requests for `chat` (None: the requests without a chat) for `seconds`."""
         until = now + seconds
@@ -309,7 +298,7 @@ class RateBudget:
         self._prune_at = max(self._PRUNE_FLOOR, 2 * (len(self._chats) + len(self._groups)))
 
     def tracked_chats(self) -> int:
-        """How many chats have a budget of their own (for tests and diagnostics)."""
+        """How many chats have a budget of their own: idle ones are pruned, so it stays small."""
         return len(self._chats.keys() | self._groups.keys())
 
 
@@ -363,7 +352,8 @@ class ChatRateLimiter(BaseRateLimiter[int]):
     ) -> None:
         self._monotonic = monotonic
         self._sleep = sleep
-        self._budget = RateBudget(limits or Limits(), monotonic())
+        self.budget = RateBudget(limits or Limits(), monotonic())
+        """The budgets and pauses this limiter paces by (its clock is `monotonic`)."""
         self._attempts = attempts
         self._max_retry_wait = max_retry_wait
         # asyncio.Lock wakes its waiters in arrival order: the queue for the overall budget.
@@ -375,21 +365,13 @@ class ChatRateLimiter(BaseRateLimiter[int]):
     async def shutdown(self) -> None:
         """Nothing to release."""
 
-    def pause(self, chat: ChatKey, seconds: float) -> None:
-        """Hold requests for `chat` for `seconds`, e.g. after a RetryAfter seen elsewhere."""
-        self._budget.pause(chat, seconds, self._monotonic())
-
-    def paused_for(self, chat: ChatKey) -> float:
-        """Seconds left of a pause of `chat`; the outbox reschedules instead of waiting."""
-        return self._budget.paused_for(chat, self._monotonic())
-
     async def acquire(self, kind: Kind, chat: ChatKey) -> None:
         """Wait until a request of `kind` for `chat` fits every budget, and take from them.
 
         Requests whose chat allows them queue for the overall budget first come, first
         served, so that chats take turns; one waiting for its chat does not hold the queue.
         """
-        budget = self._budget
+        budget = self.budget
         while True:
             while (wait := budget.wait(kind, chat, self._monotonic(), overall=False)) > 0:
                 await self._sleep(wait)
@@ -423,7 +405,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
                 wait = retry_after_seconds(error)
-                self.pause(pause_key(kind, chat), wait)
+                self.budget.pause(pause_key(kind, chat), wait, self._monotonic())
                 if attempt >= attempts or wait > self._max_retry_wait:
                     raise
                 attempt += 1

@@ -13,7 +13,7 @@ import signal
 from telegram.error import InvalidToken, NetworkError
 
 from bot.app import ALLOWED_UPDATES, build_application, start_services, stop_services
-from bot.context import JianfuApplication
+from bot.edge.context import JianfuApplication
 from bot.platform.clock import SystemClock
 from bot.platform.errors import FatalError
 from bot.platform.logging_setup import configure_logging

@@ -9,11 +9,9 @@ not know yet goes through `Bot.do_api_request`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
-from telegram import Bot, TelegramObject
+from telegram import Bot, InputFile, TelegramObject
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -28,26 +26,14 @@ from telegram.error import (
 from telegram.ext import ExtBot
 
 from bot.edge.ratelimit import SINGLE_ATTEMPT, retry_after_seconds
-
-
-class FailureKind(Enum):
-    FLOOD = "flood"
-    """429: try again after retry_after; not the item's fault, so no attempt is used up."""
-    TRANSIENT = "transient"
-    """5xx, network errors and timeouts: back off and retry, up to the attempt limit."""
-    PERMANENT = "permanent"
-    """Blocked, kicked, chat not found, message gone, a malformed call: never retried."""
-    MIGRATED = "migrated"
-    """The group became a supergroup: send again at once, to the new chat id."""
-
-
-@dataclass(frozen=True)
-class Failure:
-    kind: FailureKind
-    reason: str
-    retry_after: float = 0.0
-    new_chat_id: int | None = None
-
+from bot.platform.outbox.items import (
+    CallFailed,
+    Failure,
+    FailureKind,
+    JSONObject,
+    OutgoingFile,
+    TokenRejected,
+)
 
 NOT_MODIFIED = {"not_modified": True}
 """The result stored for an edit that changed nothing: Telegram already shows that content."""
@@ -63,13 +49,34 @@ def _api_alias(method: str) -> bool:
     return any(c.isupper() for c in method) and callable(getattr(Bot, method, None))
 
 
-async def perform(bot: Bot, method: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-    """Call `method` with `payload` and return what to store of the answer.
+class BotTransport:
+    """The outbox's transport: its calls through PTB's Bot, failures as the outbox reads them."""
 
-    An edit to the content the message already has counts as done (NOT_MODIFIED).
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def perform(
+        self, method: str, payload: JSONObject, file: OutgoingFile | None
+    ) -> JSONObject:
+        try:
+            return await perform(self._bot, method, payload, file)
+        except InvalidToken:
+            raise TokenRejected from None
+        except (TelegramError, TypeError, ValueError) as error:
+            raise CallFailed(failure_of(error)) from error
+
+
+async def perform(
+    bot: Bot, method: str, payload: Mapping[str, Any], file: OutgoingFile | None = None
+) -> dict[str, Any]:
+    """Call `method` with `payload` (and `file` as its upload) and return what to store of the
+    answer. An edit to the content the message already has counts as done (NOT_MODIFIED).
     """
     # A RetryAfter must reach the outbox, which reschedules the item durably.
     extra: dict[str, Any] = {"rate_limit_args": SINGLE_ATTEMPT} if uses_outbox_limits(bot) else {}
+    if file is not None:
+        upload = InputFile(file.content, filename=file.filename, attach=True)
+        payload = {**payload, file.parameter: upload}
     try:
         if _api_alias(method):
             result = await getattr(bot, method)(**payload, **extra)
@@ -102,11 +109,10 @@ def _message_id(value: object) -> int | None:
     return found if isinstance(found, int) else None
 
 
-def classify(error: Exception) -> Failure | None:
-    """What `error` from `perform` means for the item; None for a token Telegram refuses.
+def failure_of(error: Exception) -> Failure:
+    """What `error` from `perform` means for the item (InvalidToken is the caller's to stop on).
 
-    InvalidToken concerns the whole bot, not the item: the caller stops. An error nobody
-    expected fails the item rather than retrying it forever.
+    An error nobody expected fails the item rather than retrying it forever.
     """
     if isinstance(error, RetryAfter):
         wait = retry_after_seconds(error)
@@ -117,8 +123,6 @@ def classify(error: Exception) -> Failure | None:
             f"group migrated to supergroup {error.new_chat_id}",
             new_chat_id=error.new_chat_id,
         )
-    if isinstance(error, InvalidToken):
-        return None
     if isinstance(error, Forbidden | BadRequest | EndPointNotFound):
         return Failure(FailureKind.PERMANENT, _reason(error))
     if isinstance(error, TimedOut):

@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Chat as TgChat
-from telegram import User as TgUser
 
+from bot.platform.gateway import ADMIN_STATUSES
 from bot.platform.storage.models import Chat, Member, User
 from bot.platform.storage.upsert import upsert
+from policies.message import ChatRef, Person
 
-ADMIN_STATUSES = frozenset({"creator", "administrator"})
 SENDER_FRESH_FOR = timedelta(minutes=1)
 
 
 async def record_user(
-    session: AsyncSession, user: TgUser, now: datetime, *, started: bool = False
+    session: AsyncSession, user: Person, now: datetime, *, started: bool = False
 ) -> None:
     """Remember a user's name and language; `started` marks that they opened a private chat."""
     values = {
@@ -33,11 +32,11 @@ async def record_user(
     await upsert(session, User, values, keys=["user_id"])
 
 
-async def record_chat(session: AsyncSession, chat: TgChat, now: datetime) -> None:
+async def record_chat(session: AsyncSession, chat: ChatRef, now: datetime) -> None:
     await upsert(
         session,
         Chat,
-        {"chat_id": chat.id, "type": chat.type, "title": chat.title, "joined_at": now},
+        {"chat_id": chat.id, "type": str(chat.kind), "title": chat.title, "joined_at": now},
         keys=["chat_id"],
         update=["type", "title"],
     )
@@ -60,7 +59,7 @@ async def record_member(
     )
 
 
-async def record_sender(session: AsyncSession, chat: TgChat, user: TgUser, now: datetime) -> None:
+async def record_sender(session: AsyncSession, chat: ChatRef, user: Person, now: datetime) -> None:
     """A message seen in a group: its chat, its sender, and the sender as a present member."""
     await record_chat(session, chat, now)
     await record_user(session, user, now)
@@ -83,7 +82,7 @@ class RecentSenders:
         self._fresh_for = fresh_for
         self._limit = limit
 
-    def is_fresh(self, chat: TgChat, user: TgUser, now: datetime) -> bool:
+    def is_fresh(self, chat: ChatRef, user: Person, now: datetime) -> bool:
         """True when this process recorded the same chat and user facts within `fresh_for`."""
         found = self._recorded.get((chat.id, user.id))
         return (
@@ -92,16 +91,16 @@ class RecentSenders:
             and timedelta(0) <= now - found[1] < self._fresh_for
         )
 
-    def remember(self, chat: TgChat, user: TgUser, now: datetime) -> None:
+    def remember(self, chat: ChatRef, user: Person, now: datetime) -> None:
         """After the transaction that recorded them has committed."""
         if len(self._recorded) >= self._limit:
             self._recorded.clear()
         self._recorded[(chat.id, user.id)] = (_recorded_facts(chat, user), now)
 
 
-def _recorded_facts(chat: TgChat, user: TgUser) -> tuple[object, ...]:
+def _recorded_facts(chat: ChatRef, user: Person) -> tuple[object, ...]:
     return (
-        chat.type,
+        chat.kind,
         chat.title,
         user.first_name,
         user.last_name,
@@ -109,6 +108,3 @@ def _recorded_facts(chat: TgChat, user: TgUser) -> tuple[object, ...]:
         user.language_code,
         user.is_bot,
     )
-
-
-# Per database (by its session factory), like everything this process remembers of one.

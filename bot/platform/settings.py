@@ -42,6 +42,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TOKEN = re.compile(r"^[0-9]+:[A-Za-z0-9_-]+$")
 # Telegram's rule for the X-Telegram-Bot-Api-Secret-Token header.
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_INSTANCE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 class ConfigError(FatalError):
@@ -115,6 +116,13 @@ class RetentionSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class InstanceSettings:
+    # A stable name for this instance, unique among those sharing a database: a restarted
+    # instance then takes back its outbox claims at once. None: host name and process id.
+    id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LoggingSettings:
     level: str = "INFO"
     file: Path | None = None
@@ -127,6 +135,7 @@ class Settings:
     defaults: GroupPolicy = field(default_factory=GroupPolicy)
     supervisors: SupervisorSettings = field(default_factory=SupervisorSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    instance: InstanceSettings = field(default_factory=InstanceSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     source: str = "built-in defaults"  # the config file read, for messages
 
@@ -158,6 +167,7 @@ def load_settings(path: Path | None, env: Mapping[str, str]) -> Settings:
         defaults=_defaults(root.table("defaults")),
         supervisors=_supervisors(root.table("supervisors")),
         retention=_retention(root.table("retention")),
+        instance=_instance(root.table("instance")),
         logging=_logging(root.table("logging")),
         source=source,
     )
@@ -558,6 +568,16 @@ def _supervisors(table: _Table) -> SupervisorSettings:
 def _retention(table: _Table) -> RetentionSettings:
     default = RetentionSettings().message_text_days
     return RetentionSettings(table.integer("message_text_days", default, 1, 36500))
+
+
+def _instance(table: _Table) -> InstanceSettings:
+    name = table.optional_string("id")
+    if name is not None and not _INSTANCE_ID.match(name):
+        table.problem(
+            "id", f"expected 1-64 characters from A-Z a-z 0-9 . _ : -, got {_quoted(name)}"
+        )
+        name = None
+    return InstanceSettings(name)
 
 
 def _logging(table: _Table) -> LoggingSettings:

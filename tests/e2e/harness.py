@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from telegram.ext import TypeHandler
 
 from bot.app import ALLOWED_UPDATES, build_application, start_services, stop_services
-from bot.context import JianfuApplication, JianfuContext, Services
+from bot.edge.context import JianfuApplication, JianfuContext
 from bot.platform.clock import ManualClock
+from bot.platform.services import Services
 from bot.platform.settings import Settings, load_settings, settings_for_api
 from bot.platform.storage.models import OutboxItem
 from testserver.server import BotApiServer

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.platform.storage.models import AckRequest, HeldMessage, MessageLog, Rollcall
 from bot.platform.storage.models import Chat as ChatRow
+from bot.platform.storage.models import HeldMessage, LiveMessage, MessageLog
 from bot.platform.storage.upsert import upsert
 from tests.e2e.harness import SETTLE_TIMEOUT, BotHarness, shanghai
 from testserver.world import DEFAULT_BOT_RIGHTS, CallbackPress, Chat, ChatMessage, User
@@ -142,13 +142,10 @@ async def live_messages_posted(harness: BotHarness) -> None:
 
 async def _unposted(harness: BotHarness) -> bool:
     async with harness.services.sessions() as session:
-        request = await session.scalar(
-            select(AckRequest.id).where(AckRequest.bot_message_id.is_(None)).limit(1)
+        found = await session.scalar(
+            select(LiveMessage.id).where(LiveMessage.message_id.is_(None)).limit(1)
         )
-        rollcall = await session.scalar(
-            select(Rollcall.id).where(Rollcall.bot_message_id.is_(None)).limit(1)
-        )
-    return request is not None or rollcall is not None
+    return found is not None
 
 
 async def flush_live_messages(harness: BotHarness) -> None:
@@ -157,9 +154,7 @@ async def flush_live_messages(harness: BotHarness) -> None:
         await step(harness, 5.0)
         async with harness.services.sessions() as session:
             dirty = await session.scalar(
-                select(AckRequest.id).where(AckRequest.tally_dirty.is_(True)).limit(1)
-            ) or await session.scalar(
-                select(Rollcall.id).where(Rollcall.list_dirty.is_(True)).limit(1)
+                select(LiveMessage.id).where(LiveMessage.dirty.is_(True)).limit(1)
             )
         if dirty is None:
             await step(harness, 0)

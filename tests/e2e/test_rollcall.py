@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from bot.platform.i18n import text
-from bot.platform.storage.models import RollcallEntry
+from bot.platform.storage.models import OutboxItem, Rollcall, RollcallEntry, RollcallStatus
 from tests.e2e.harness import BotHarness
 from tests.e2e.scenes import (
     bot_may_delete,
@@ -256,3 +257,45 @@ async def test_a_roll_call_an_anonymous_admin_started_is_closed_by_an_admin(
     assert toast(closed) == text("rollcall.toast.closed", "zh-Hans")
     assert [m for m in world.sent_by_bot(world.private_chat(s.initiator)) if m.media]
     assert rollcall.callback_data == []
+
+
+async def test_the_csv_goes_through_the_outbox_and_arrives_once_after_a_failure(
+    harness: BotHarness,
+) -> None:
+    world = harness.world
+    s = await scene(harness, ())
+    rollcall = await s.start()
+    harness.server.inject_fault("sendDocument", "500")
+    closing = world.press(s.initiator, rollcall, rollcall.callback_data[2])
+    await step(harness, 0)
+    assert toast(closing) == text("rollcall.toast.closed", "zh-Hans")
+    assert [m for m in world.sent_by_bot(world.private_chat(s.initiator)) if m.media] == []
+    async with harness.services.sessions() as session:
+        waiting = await session.scalar(select(OutboxItem).where(OutboxItem.kind == "rollcall.csv"))
+    assert waiting is not None and (waiting.status, waiting.attempts) == ("pending", 1)
+    harness.clock.advance(timedelta(minutes=1))  # past the outbox's backoff
+    await flush_live_messages(harness)
+    (document,) = [m for m in world.sent_by_bot(world.private_chat(s.initiator)) if m.media]
+    assert document.media is not None
+    assert document.media.content.decode("utf-8-sig").count("\n") == 3  # header and two lines
+    assert rollcall.callback_data == []
+    async with harness.services.sessions() as session:
+        status = await session.scalar(select(Rollcall.status))
+    assert status == RollcallStatus.CLOSED
+
+
+async def test_closing_without_a_private_chat_says_to_start_the_bot_and_closes_nothing(
+    harness: BotHarness,
+) -> None:
+    world = harness.world
+    stop_alarm_clock(harness)
+    initiator = world.add_user("周敏")
+    group = world.add_group("东村工作群", admins=[initiator])
+    await bot_may_delete(harness, group)
+    chain = world.send(initiator, group, CHAIN)
+    await step(harness)
+    rollcall = reply_of(harness, chain)
+    pressed = world.press(initiator, rollcall, rollcall.callback_data[2])
+    await step(harness)
+    assert toast(pressed) == text("rollcall.toast.start_bot", "zh-Hans")
+    assert rollcall.callback_data, "still open"

@@ -19,6 +19,7 @@ NOW = datetime(2026, 2, 17, 23, 5, 42, 123456, tzinfo=UTC)
 def outbox_item(key: str, not_before: datetime = NOW) -> OutboxItem:
     return OutboxItem(
         idempotency_key=key,
+        kind="test",
         chat_id=-1001234567890123,
         method="sendMessage",
         payload={"text": "早上好"},

@@ -10,16 +10,17 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
     false,
     text,
-    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -67,12 +68,6 @@ class EntrySource(StrEnum):
     ORIGINAL = "original"
     BUTTON = "button"
     REPOST = "repost"
-
-
-class MatchStatus(StrEnum):
-    PENDING = "pending"
-    CONFIRMED = "confirmed"
-    REJECTED = "rejected"
 
 
 class Chat(Base):
@@ -189,20 +184,24 @@ class HeldMessage(Base):
     )
     delete_error: Mapped[str | None] = mapped_column(Text)
     released_at: Mapped[datetime | None]
-    outbox_key: Mapped[str | None] = mapped_column(String(200))
 
 
 class OutboxItem(Base):
     """A Bot API call that must happen exactly once, claimed and marked by the sender."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index(None, "status", "not_before"),)
+    __table_args__ = (Index(None, "status", "not_before"), Index(None, "kind", "subject_id"))
 
     id: Mapped[SerialId]
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    # Whose item it is and what about: results are routed by kind; nobody parses the key.
+    kind: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[TelegramId | None]
+    part: Mapped[str] = mapped_column(String(40), default="", server_default="")
     chat_id: Mapped[TelegramId]
     method: Mapped[str] = mapped_column(String(40))
     payload: Mapped[JsonObject]
+    has_file: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = mapped_column(
         String(12), default=OutboxStatus.PENDING, server_default=OutboxStatus.PENDING.value
     )
@@ -216,27 +215,60 @@ class OutboxItem(Base):
     sent_at: Mapped[datetime | None]
 
 
+class OutboxFile(Base):
+    """The file an outbox item uploads (a CSV, a report), kept until the item is done with."""
+
+    __tablename__ = "outbox_files"
+
+    outbox_id: Mapped[int] = mapped_column(
+        SERIAL_ID_TYPE,
+        ForeignKey("outbox.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    )
+    field: Mapped[str] = mapped_column(String(40))  # the call's parameter ("document")
+    filename: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LiveMessage(Base):
+    """A bot message kept current with coalesced edits: a tally, a roll-call list, a prompt."""
+
+    __tablename__ = "live_messages"
+    __table_args__ = (
+        UniqueConstraint("kind", "subject_id"),
+        Index(None, "chat_id", "message_id"),
+        Index(None, "dirty"),
+    )
+
+    id: Mapped[SerialId]
+    kind: Mapped[str] = mapped_column(String(40))  # whose message: "ack.tally", "rollcall.list"
+    subject_id: Mapped[int] = mapped_column(BigInteger)  # the row it shows
+    chat_id: Mapped[TelegramId]
+    message_id: Mapped[TelegramId | None]  # known once Telegram has it
+    dirty: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    edits: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    edited_at: Mapped[datetime | None]  # the last edit, for the per-chat pace
+
+
 class AckRequest(Base):
-    """A message that asked for acknowledgements, and the bot's tally reply to it."""
+    """A message that asked for acknowledgements; its tally is a live message (kind ack.tally)."""
 
     __tablename__ = "ack_requests"
     __table_args__ = (
         UniqueConstraint("chat_id", "request_message_id"),
         Index(None, "chat_id", "expires_at"),
-        Index(None, "tally_dirty"),
     )
 
     id: Mapped[SerialId]
     chat_id: Mapped[TelegramId]
     request_message_id: Mapped[TelegramId]
-    bot_message_id: Mapped[TelegramId | None]
     requester_id: Mapped[TelegramId | None]
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     total_members: Mapped[int | None]
-    tally_dirty: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    tally_edited_at: Mapped[datetime | None]
     instant_reply: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
@@ -258,19 +290,17 @@ class Acknowledgement(Base):
 
 
 class Rollcall(Base):
-    """A 接龙 chain replaced by one bot message with a live list."""
+    """A 接龙 chain replaced by one bot message with a live list (kind rollcall.list)."""
 
     __tablename__ = "rollcalls"
     __table_args__ = (
         UniqueConstraint("chat_id", "source_message_id"),
         Index(None, "chat_id", "status"),
-        Index(None, "list_dirty"),
     )
 
     id: Mapped[SerialId]
     chat_id: Mapped[TelegramId]
     source_message_id: Mapped[TelegramId]
-    bot_message_id: Mapped[TelegramId | None]
     initiator_id: Mapped[TelegramId | None]
     title: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(
@@ -278,8 +308,6 @@ class Rollcall(Base):
     )
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
-    list_dirty: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    list_edited_at: Mapped[datetime | None]
 
 
 class RollcallEntry(Base):
@@ -300,74 +328,6 @@ class RollcallEntry(Base):
     added_at: Mapped[datetime]
     withdrawn_at: Mapped[datetime | None]
     added_by: Mapped[TelegramId | None]
-
-
-class DataRequest(Base):
-    """A message asking for data, fingerprinted to find the same request asked again."""
-
-    __tablename__ = "data_requests"
-    __table_args__ = (
-        UniqueConstraint("chat_id", "message_id"),
-        Index(None, "fingerprint"),
-        Index(None, "created_at"),
-    )
-
-    id: Mapped[SerialId]
-    chat_id: Mapped[TelegramId]
-    message_id: Mapped[TelegramId]
-    sender_id: Mapped[TelegramId | None]
-    fingerprint: Mapped[str] = mapped_column(String(128))
-    text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime]
-    deadline: Mapped[datetime | None]
-
-
-class DataRequestMatch(Base):
-    """A suspected duplicate: a request and the earlier one it repeats, with the admins' call."""
-
-    __tablename__ = "data_request_matches"
-
-    request_id: Mapped[int] = mapped_column(
-        SERIAL_ID_TYPE,
-        ForeignKey("data_requests.id", ondelete="CASCADE"),
-        primary_key=True,
-        autoincrement=False,
-    )
-    earlier_request_id: Mapped[int] = mapped_column(
-        SERIAL_ID_TYPE,
-        ForeignKey("data_requests.id", ondelete="CASCADE"),
-        primary_key=True,
-        autoincrement=False,
-    )
-    status: Mapped[str] = mapped_column(
-        String(10), default=MatchStatus.PENDING, server_default=MatchStatus.PENDING.value
-    )
-    decided_by: Mapped[TelegramId | None]
-    decided_at: Mapped[datetime | None]
-
-
-class DigestSubscription(Base):
-    """When a user wants a digest: of one group, or personal across groups (chat_id null)."""
-
-    __tablename__ = "digest_subscriptions"
-    __table_args__ = (Index(None, "user_id"),)
-
-    id: Mapped[SerialId]
-    user_id: Mapped[TelegramId]
-    chat_id: Mapped[TelegramId | None]
-    times: Mapped[JsonList]  # local "HH:MM" strings
-    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
-
-
-class Supervisor(Base):
-    """Who may read after-hours reports: of one group, or of all (chat_id null)."""
-
-    __tablename__ = "supervisors"
-    __table_args__ = (Index(None, "user_id"),)
-
-    id: Mapped[SerialId]
-    user_id: Mapped[TelegramId]
-    chat_id: Mapped[TelegramId | None]
 
 
 class AdminAudit(Base):

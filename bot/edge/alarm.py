@@ -1,0 +1,54 @@
+"""PTB's JobQueue as the alarm clock: it only wakes the bot; what is due is read from the
+database by the ticks, and the earliest time they name is armed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from telegram.ext import JobQueue
+
+from bot.edge.context import JianfuApplication, JianfuContext
+from bot.platform.live import EDIT_INTERVAL
+from bot.platform.services import Services
+
+# The safety net; exact times are armed from what the ticks say they need.
+TICK_INTERVAL = timedelta(seconds=60)
+ALARM_JOB = "alarm"
+LIVE_SWEEP_JOB = "live-messages:sweep"
+
+
+class Alarm:
+    def __init__(self, application: JianfuApplication, services: Services) -> None:
+        self._application = application
+        self._services = services
+
+    def start(self) -> None:
+        job_queue = self._job_queue()
+        # The first run at start-up catches up on whatever fell due while the bot was down.
+        job_queue.run_repeating(self._ring, interval=TICK_INTERVAL, first=0, name=ALARM_JOB)
+        # What the pipeline marks for editing is picked up within an edit interval.
+        job_queue.run_repeating(
+            self._sweep, interval=EDIT_INTERVAL, first=EDIT_INTERVAL, name=LIVE_SWEEP_JOB
+        )
+
+    async def arm(self, due: datetime | None) -> None:
+        """Wake up at `due` too (only a future time: what is due now waits for the safety net,
+        rather than re-arming the alarm in a tight loop)."""
+        if due is None or due <= self._services.clock.now():
+            return
+        job_queue = self._job_queue()
+        name = f"{ALARM_JOB}:{due.isoformat()}"
+        if not job_queue.get_jobs_by_name(name):
+            job_queue.run_once(self._ring, when=due, name=name)
+
+    async def _ring(self, context: JianfuContext) -> None:
+        await self.arm(await self._services.run_ticks())
+
+    async def _sweep(self, context: JianfuContext) -> None:
+        await self.arm(await self._services.live.tick())
+        self._services.outbox.wake()
+
+    def _job_queue(self) -> JobQueue[JianfuContext]:
+        job_queue = self._application.job_queue
+        assert job_queue is not None, "python-telegram-bot[job-queue] is a dependency"
+        return job_queue

@@ -1,0 +1,32 @@
+"""PTB's typed context and application, carrying the services built by the composition root."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from telegram import BotCommand
+from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
+
+from bot.platform.services import Services
+
+if TYPE_CHECKING:
+    from bot.edge.alarm import Alarm
+
+
+class BotData:
+    """PTB builds this with no arguments; the composition root fills it in."""
+
+    services: Services
+    alarm: Alarm
+    menus: list[tuple[str | None, list[BotCommand]]]  # the command menu per language code
+
+
+class JianfuContext(CallbackContext[ExtBot[int], dict[Any, Any], dict[Any, Any], BotData]):
+    @property
+    def services(self) -> Services:
+        return self.bot_data.services
+
+
+JianfuApplication = Application[
+    ExtBot[int], JianfuContext, dict[Any, Any], dict[Any, Any], BotData, JobQueue[JianfuContext]
+]

@@ -1,0 +1,1 @@
+"""/start and /help: what the bot does, in the reader's language."""

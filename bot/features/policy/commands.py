@@ -1,0 +1,173 @@
+"""/policy for everyone; /quiet, /restdays and /mode for the group's admins, each change audited."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.features.onboarding.rights import Onboarding, Rights, rights_text
+from bot.platform.admins import Admins
+from bot.platform.essentials import Essentials
+from bot.platform.group_policies import save_group_policy
+from bot.platform.i18n import language_for
+from bot.platform.inputs import Command
+from bot.platform.policy_text import policy_report, weekdays_text, windows_text
+from bot.platform.storage.models import AdminAudit, Chat
+from bot.platform.storage.policy_codec import policy_to_json
+from policies.group_policy import (
+    GroupPolicy,
+    Mode,
+    parse_quiet_window,
+    parse_weekdays,
+    policy_problems,
+)
+
+_NO_REST_DAYS = frozenset({"none", "无", "-"})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Change:
+    """A requested policy change, or the message key (and parameters) refusing it."""
+
+    policy: GroupPolicy | None
+    refusal: str = ""
+    params: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+Parser = Callable[[GroupPolicy, Sequence[str]], Change]
+
+
+def quiet_change(policy: GroupPolicy, args: Sequence[str]) -> Change:
+    if not args:
+        return Change(None, "quiet.usage")
+    windows = []
+    for arg in args:
+        window = parse_quiet_window(arg)
+        if window is None:
+            return Change(None, "quiet.invalid", {"value": arg})
+        windows.append(window)
+    return Change(dataclasses.replace(policy, quiet_windows=tuple(windows)))
+
+
+def restdays_change(policy: GroupPolicy, args: Sequence[str]) -> Change:
+    if not args:
+        return Change(None, "restdays.usage")
+    if len(args) == 1 and args[0].lower() in _NO_REST_DAYS:
+        return Change(dataclasses.replace(policy, rest_days=frozenset()))
+    days = parse_weekdays(list(args))
+    if days is None:
+        bad = next(a for a in args if parse_weekdays([a]) is None)
+        return Change(None, "restdays.invalid", {"value": bad})
+    return Change(dataclasses.replace(policy, rest_days=days))
+
+
+def mode_change(policy: GroupPolicy, args: Sequence[str]) -> Change:
+    if len(args) != 1:
+        return Change(None, "mode.usage")
+    try:
+        mode = Mode(args[0].lower())
+    except ValueError:
+        return Change(None, "mode.invalid", {"value": args[0]})
+    return Change(dataclasses.replace(policy, mode=mode))
+
+
+PARSERS: dict[str, Parser] = {
+    "quiet": quiet_change,
+    "restdays": restdays_change,
+    "mode": mode_change,
+}
+
+
+class PolicyCommands:
+    def __init__(
+        self,
+        base: Essentials,
+        admins: Admins,
+        onboarding: Onboarding,
+    ) -> None:
+        self._base = base
+        self._admins = admins
+        self._onboarding = onboarding
+
+    async def show_policy(self, command: Command) -> str:
+        message = command.message
+        async with self._base.sessions() as session:
+            policy = await self._base.policy(session, message.chat.id)
+        lang = language_for(command.reader_language, policy.language)
+        title = message.chat.title or ""
+        return policy_report(self._base.catalogs, lang, policy, title, self._base.clock.now())
+
+    async def change(self, command: Command) -> str:
+        """/quiet, /restdays or /mode: validated, stored with its audit row; the reply."""
+        message, name = command.message, command.name
+        chat_id = message.chat.id
+        if not await self._admins.sent_by_admin(message):
+            async with self._base.sessions() as session:
+                policy = await self._base.policy(session, chat_id)
+            lang = language_for(command.reader_language, policy.language)
+            return self._base.text("admin.only", lang, command=f"/{name}")
+        if name == "mode":
+            # An admin switching modes may have just fixed the bot's rights: look again.
+            await self._onboarding.check_rights(
+                message.chat, joined_now=False, event=f"mode{message.message_id}"
+            )
+        async with self._base.sessions() as session:
+            reply = await self._apply(session, command)
+            await session.commit()
+        return reply
+
+    async def _apply(self, session: AsyncSession, command: Command) -> str:
+        message, name = command.message, command.name
+        chat_id = message.chat.id
+        policy = await self._base.policy(session, chat_id)
+        lang, catalogs = language_for(command.reader_language, policy.language), self._base.catalogs
+        change = PARSERS[name](policy, command.args)
+        if change.policy is None:
+            return catalogs.text(change.refusal, lang, **change.params)
+        new = change.policy
+        problems = policy_problems(new)
+        if problems:
+            return "\n".join(catalogs.text(p.key, lang, **p.params) for p in problems)
+        now = self._base.clock.now()
+        by = None if message.is_anonymous_admin or message.sender is None else message.sender.id
+        await save_group_policy(session, chat_id, new, self._base.defaults, by=by, now=now)
+        before, after = policy_to_json(policy), policy_to_json(new)
+        changed = sorted(k for k in after if after[k] != before[k])
+        if changed:
+            session.add(
+                AdminAudit(
+                    chat_id=chat_id,
+                    user_id=by,
+                    action=name,
+                    old={k: before[k] for k in changed},
+                    new={k: after[k] for k in changed},
+                    at=now,
+                )
+            )
+        return await self._confirmation(session, chat_id, name, new, lang)
+
+    async def _confirmation(
+        self, session: AsyncSession, chat_id: int, name: str, new: GroupPolicy, lang: str
+    ) -> str:
+        catalogs = self._base.catalogs
+        if name == "quiet":
+            return catalogs.text("quiet.set", lang, windows=windows_text(new))
+        if name == "restdays":
+            if not new.rest_days:
+                return catalogs.text("restdays.cleared", lang)
+            return catalogs.text(
+                "restdays.set", lang, days=weekdays_text(catalogs, lang, new.rest_days)
+            )
+        chat = await session.get(Chat, chat_id)
+        if new.mode is Mode.ENFORCE and (chat is None or not chat.bot_can_delete):
+            rights = Rights(
+                chat is not None and chat.bot_is_admin,
+                False,
+                chat is not None and chat.bot_sees_all,
+            )
+            names = rights_text(catalogs, lang, rights.missing)
+            return catalogs.text("mode.needs_rights", lang, rights=names)
+        mode = catalogs.text(f"policy.mode.{new.mode}", lang)
+        return catalogs.text("mode.set", lang, mode=mode)

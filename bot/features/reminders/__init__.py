@@ -1,0 +1,1 @@
+"""One quiet line quoting the rule a message breaks (demanding instant replies …)."""
