@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import heapq
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -182,6 +183,19 @@ def rejection(first: DataRequest, second: DataRequest) -> frozenset[str]:
     return frozenset({fingerprint(first), fingerprint(second)})
 
 
+def _proposable(
+    new: DataRequest,
+    earlier: DataRequest,
+    rejected: Collection[frozenset[str]],
+    window: timedelta,
+) -> bool:
+    return (
+        earlier.id != new.id
+        and is_duplicate(new, earlier, window)
+        and rejection(new, earlier) not in rejected
+    )
+
+
 def duplicate_of(
     new: DataRequest,
     candidates: Iterable[DataRequest],
@@ -189,15 +203,8 @@ def duplicate_of(
     window: timedelta = DEFAULT_WINDOW,
 ) -> DataRequest | None:
     """The earliest candidate `new` duplicates, never a rejected pair, or None."""
-    matches = [
-        earlier
-        for earlier in candidates
-        if earlier.id != new.id
-        and earlier.sent_at <= new.sent_at + window
-        and is_duplicate(new, earlier, window)
-        and rejection(new, earlier) not in rejected
-    ]
-    return min(matches, key=lambda earlier: earlier.sent_at, default=None)
+    in_order = sorted(candidates, key=lambda earlier: earlier.sent_at)
+    return next((e for e in in_order if _proposable(new, e, rejected, window)), None)
 
 
 class DuplicateIndex:
@@ -216,25 +223,33 @@ class DuplicateIndex:
             requests.insert(at, request)
 
     def candidates(self, request: DataRequest) -> Iterator[DataRequest]:
-        """The stored requests that share a lookup key and lie in the window, oldest first."""
+        """Stored requests sharing a lookup key, in the window, oldest first: at most `per_key`
+        from each key, as `ORDER BY sent_at LIMIT per_key` would give them."""
+        slices = []
+        for key in request.lookup:
+            if (bucket := self._buckets.get(key)) is not None:
+                times, requests = bucket
+                start = bisect.bisect_left(times, request.sent_at - self.window)
+                end = bisect.bisect_right(times, request.sent_at + self.window)
+                slices.append(requests[start : min(end, start + self.per_key)])
         seen: set[int] = set()
-        for key in sorted(request.lookup):
-            bucket = self._buckets.get(key)
-            if bucket is None:
-                continue
-            times, requests = bucket
-            start = bisect.bisect_left(times, request.sent_at - self.window)
-            end = bisect.bisect_right(times, request.sent_at + self.window)
-            for earlier in requests[start : min(end, start + self.per_key)]:
-                if id(earlier) not in seen:
-                    seen.add(id(earlier))
-                    yield earlier
+        for earlier in heapq.merge(*slices, key=lambda stored: stored.sent_at):
+            if id(earlier) not in seen:
+                seen.add(id(earlier))
+                yield earlier
 
     def find(
         self, request: DataRequest, rejected: Collection[frozenset[str]] = frozenset()
     ) -> DataRequest | None:
-        """The earliest stored request that `request` duplicates."""
-        return duplicate_of(request, self.candidates(request), rejected, self.window)
+        """The earliest stored request that `request` duplicates: the first one that does."""
+        return next(
+            (
+                earlier
+                for earlier in self.candidates(request)
+                if _proposable(request, earlier, rejected, self.window)
+            ),
+            None,
+        )
 
 
 # --- what a store keeps ---------------------------------------------------------------------
