@@ -15,9 +15,12 @@ from datetime import UTC, datetime
 import pytz
 
 from policies import classifier
+from policies.calendar import quiet_status
 from policies.classifier import ClassifierConfig, classify
-from policies.decisions import GroupState, MessageFacts, decide
+from policies.decide import Ruled, Situation, decide
+from policies.features import acks, holding, notices, reminders, rollcalls
 from policies.group_policy import GroupPolicy
+from policies.message import ChatKind, ChatMessage, ChatRef, Person
 from tests.corpus import corpus_file
 
 REPEATS = 100
@@ -33,13 +36,21 @@ def timed_pass(texts: list[str], now: datetime, durations: list[int]) -> None:
     policy = GroupPolicy()
     config = ClassifierConfig.from_policy(policy)
     local_now = now.astimezone(pytz.timezone(policy.timezone))
-    state = GroupState()
+    features: list[Ruled] = [
+        (acks.RULES, acks.AcksState()),
+        (rollcalls.RULES, rollcalls.RollcallsState()),
+        (holding.RULES, holding.HoldingState()),
+        (reminders.RULES, None),
+        (notices.RULES, None),
+    ]
+    group, sender = ChatRef(-100, ChatKind.SUPERGROUP, "工作群"), Person(42, "李明")
     clock = time.perf_counter_ns
     for number, text in enumerate(texts):
         started = clock()
+        message = ChatMessage(group, number, now, sender=sender, text=text)
         labels = classify(text, local_now, config)
-        facts = MessageFacts(chat_id=-100, message_id=number, sender_id=42, sent_at=now)
-        decide(policy, facts, labels, state, now)
+        situation = Situation(message, labels, policy, quiet_status(policy, now), now)
+        decide(situation, features)
         durations.append(clock() - started)
 
 

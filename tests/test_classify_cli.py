@@ -61,3 +61,52 @@ def test_bad_lines_are_reported_in_place_and_exit_2() -> None:
     assert [line.split(":")[0] for line in err] == ["line 2", "line 3", "line 4", "line 5"]
     assert all(line.endswith('expected {"id": ..., "text": ...}') for line in err)
     assert 'no "text" field' in err[2]
+
+
+def lines_of(*records: dict[str, object]) -> str:
+    return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+
+
+def test_a_huge_number_or_deep_nesting_is_a_bad_line_not_a_crash() -> None:
+    huge = '{"id": ' + "9" * 5000 + ', "text": "好的"}\n'
+    deep = '{"id": ' + "[" * 100_000 + "]" * 100_000 + ', "text": "好的"}\n'
+    status, out, err = run(huge + deep + '{"id": 3, "text": "好的"}\n' + "[" * 50_000 + "\n")
+    assert status == 2
+    assert [o["id"] for o in out] == [None, None, 3, None]
+    assert [line.split(":")[0] for line in err] == ["line 1", "line 2", "line 4"]
+    assert "digits" in err[0] and "nested too deeply" in err[1]
+
+
+def test_a_later_request_for_the_same_data_names_the_earlier_line() -> None:
+    status, out, _ = run(
+        lines_of(
+            {"id": "a", "text": "民政办：请各村于周五前报送本村低保户名单。"},
+            {"id": "b", "text": "请各村报送特困供养人员名单。"},
+            {"id": 7, "text": "社保所：麻烦各村把在册最低生活保障对象花名册整理发我。"},
+            {"id": "d", "text": "请各村报送2025年度特困供养人员名单。"},
+            {"id": "e", "text": "请各村报送2026年度特困供养人员名单。"},
+            {"id": "f", "text": "收到"},
+            {"id": "g", "text": "请各村报送2026年度五保户名单。"},
+        )
+    )
+    assert status == 0
+    # An unstated period (b) is compatible with any; stated ones (d, e) never match each other.
+    assert [o.get("duplicate_of") for o in out] == [None, None, "a", "b", "b", None, "b"]
+    assert "duplicate_of" not in out[0]
+
+
+def test_sent_at_sets_the_time_relative_periods_are_read_in() -> None:
+    status, out, err = run(
+        lines_of(
+            {"id": 1, "text": "请各村报送本月低保金发放表", "sent_at": "2026-03-05T09:00:00+08:00"},
+            {
+                "id": 2,
+                "text": "请各村把3月份低保金发放明细报来",
+                "sent_at": "2026-03-20T09:00:00+08:00",
+            },
+            {"id": 3, "text": "请各村报送本月低保金发放表", "sent_at": "2026-04-03T09:00:00+08:00"},
+            {"id": 4, "text": "请各村报送本月低保金发放表", "sent_at": "2026-04-03"},
+        )
+    )
+    assert [o.get("duplicate_of") for o in out] == [None, 1, None, None]
+    assert status == 2 and err[0].startswith('line 4: "sent_at" is not an ISO 8601 time')
