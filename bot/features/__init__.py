@@ -1,0 +1,1 @@
+"""Features built on the platform: each owns its queries, its renderings and its effects."""
