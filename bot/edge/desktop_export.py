@@ -161,7 +161,7 @@ def read_export(
     except ijson.JSONError as error:
         # yajl's message goes on to quote the file around the error: only its first line is kept.
         detail = re.split(r"\\n|\n", str(error).removeprefix("b'"))[0].strip().rstrip(".")
-        if "premature EOF" in detail:
+        if "premature EOF" in detail or source.cut_mid_character:
             raise ExportError(f"{name} ends early (truncated); export it again") from None
         raise ExportError(
             f"{name} is not valid JSON ({detail}); give the result.json of a Telegram export"
@@ -193,6 +193,7 @@ class _RepairedStream:
         self._name = name
         self._carry = b""
         self._started = False
+        self.cut_mid_character = False  # the file ends inside a UTF-8 sequence: truncated
 
     def read(self, size: int = CHUNK_BYTES) -> bytes:
         if size == 0:  # ijson's probe for bytes or text
@@ -207,6 +208,7 @@ class _RepairedStream:
             if not data:  # end of file: what was held back is complete as it is
                 tail, self._carry = self._carry, b""
                 return _repaired(tail)
+            self.cut_mid_character = _ends_mid_character(data)
             data = self._carry + data
             cut = _safe_cut(data)
             self._carry = data[cut:]
@@ -235,6 +237,18 @@ def _safe_cut(data: bytes) -> int:
     while backslash > 0 and data[backslash - 1] == _BACKSLASH:
         backslash -= 1
     return backslash
+
+
+def _ends_mid_character(data: bytes) -> bool:
+    """Whether `data` ends with the first bytes of a multi-byte UTF-8 character."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte < 0x80:
+            return False
+        if byte >= 0xC0:  # a lead byte: 110xxxxx needs 2 bytes, 1110xxxx 3, 11110xxx 4
+            needed = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return back < needed
+    return False
 
 
 def _repaired(data: bytes) -> bytes:

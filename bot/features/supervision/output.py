@@ -61,8 +61,8 @@ class ReportOutput:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        if self._partial is not None and not self.binary.closed:
+        if self._partial is None:
+            self.binary.flush()
+        elif not self.binary.closed:  # not committed: no half report is left behind
             self.binary.close()
             self._partial.unlink(missing_ok=True)
-        else:
-            self.binary.flush()
