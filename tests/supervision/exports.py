@@ -110,7 +110,7 @@ class ExportChat:
 def write_chat_body(out: TextIO, chat: ExportChat, zone: str, indent: int) -> None:
     """One chat object, its messages written one by one (a generator stays a generator)."""
     pad, inner = " " * indent, " " * (indent + 1)
-    out.write(f"{{\n{inner}\"name\": {tdesktop_string(chat.name)},\n")
+    out.write(f'{{\n{inner}"name": {tdesktop_string(chat.name)},\n')
     out.write(f'{inner}"type": "{chat.type}",\n{inner}"id": {chat.id},\n{inner}"messages": [')
     first = True
     for message in chat.messages:

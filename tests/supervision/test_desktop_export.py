@@ -74,7 +74,9 @@ def test_senders_times_ids_and_what_is_skipped() -> None:
             Message(1, AT, "大家好"),
             Message(2, AT, "", service=True),
             Message(3, AT + timedelta(minutes=1), "我是谁", sender_id=555, sender_name=None),
-            Message(4, AT, "以群身份", sender_id=1234567890, sender_name="工作群", from_prefix="channel"),
+            Message(
+                4, AT, "以群身份", sender_id=1234567890, sender_name="工作群", from_prefix="channel"
+            ),
             Message(5, AT, "频道转来", sender_id=99, sender_name="县融媒体", from_prefix="channel"),
             Message(6, AT, "看图", extra={"photo": "photos/1.jpg", "width": 1, "height": 1}),
             Message(7, AT, "", extra={"poll": {"question": "去吗", "answers": [{"text": "去"}]}}),

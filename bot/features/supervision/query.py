@@ -72,22 +72,20 @@ async def group_infos(
         .where(Chat.chat_id.in_(ids))
     )
     counted = dict(
-        (
-            await session.execute(
-                select(AckRequest.chat_id, func.max(AckRequest.total_members))
-                .where(AckRequest.chat_id.in_(ids))
-                .group_by(AckRequest.chat_id)
-            )
-        ).tuples()
+        await _per_chat(
+            session,
+            select(AckRequest.chat_id, func.max(AckRequest.total_members))
+            .where(AckRequest.chat_id.in_(ids))
+            .group_by(AckRequest.chat_id),
+        )
     )
     roster = dict(
-        (
-            await session.execute(
-                select(Member.chat_id, func.count())
-                .where(Member.chat_id.in_(ids), Member.status.in_(_ACTIVE_STATUSES))
-                .group_by(Member.chat_id)
-            )
-        ).tuples()
+        await _per_chat(
+            session,
+            select(Member.chat_id, func.count())
+            .where(Member.chat_id.in_(ids), Member.status.in_(_ACTIVE_STATUSES))
+            .group_by(Member.chat_id),
+        )
     )
     infos = {
         chat_id: GroupInfo(
@@ -220,4 +218,5 @@ async def log_report(session: AsyncSession, period: Period, defaults: GroupPolic
 
 
 async def _per_chat(session: AsyncSession, statement: Select[int, int]) -> list[tuple[int, int]]:
-    return [(chat_id, count) for chat_id, count in (await session.execute(statement)).tuples()]
+    result = await session.execute(statement)
+    return [(chat_id, count) for chat_id, count in result.tuples() if count is not None]
