@@ -208,6 +208,6 @@ def test_bad_input_is_one_line_and_exit_2(
         (tmp_path / "messages.html").write_text("<!DOCTYPE html><html></html>")
     elif setup == "notexport":
         good.write_text('{"hello": "world"}')
-    code, stdout, stderr = run([a.format(dir=tmp_path) for a in argv], capsys)
+    code, _, stderr = run([a.format(dir=tmp_path) for a in argv], capsys)
     assert code == 2
     assert said in stderr and stderr.count("\n") == 1 and "Traceback" not in stderr

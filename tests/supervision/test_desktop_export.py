@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.edge.desktop_export import ExportError, export_file, read_export
+from bot.edge.desktop_export import ExportError, ExportSummary, export_file, read_export
 from policies.message import AttachmentKind, ChatKind, ChatMessage, Entity
 from tests.supervision.exports import ExportChat, Message, write_full, write_single
 
@@ -28,7 +28,7 @@ def exported(chat: ExportChat) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def messages_of(data: bytes, trickle: bool = False) -> tuple[list[ChatMessage], object]:
+def messages_of(data: bytes, trickle: bool = False) -> tuple[list[ChatMessage], ExportSummary]:
     found: list[ChatMessage] = []
     stream = Trickle(data) if trickle else io.BytesIO(data)
     summary = read_export(stream, found.append)
@@ -142,8 +142,8 @@ def test_a_corrupt_message_is_counted_and_skipped() -> None:
     )
     found, summary = messages_of(data)
     assert [m.message_id for m in found] == [1, 4]
-    assert summary.corrupt == 2  # type: ignore[attr-defined]
-    assert [c.message_id for c in summary.corrupt_examples] == [2, 3]  # type: ignore[attr-defined]
+    assert summary.corrupt == 2
+    assert [c.message_id for c in summary.corrupt_examples] == [2, 3]
 
 
 @pytest.mark.parametrize(
@@ -171,7 +171,7 @@ def test_export_file_finds_result_json_and_refuses_html(tmp_path: Path) -> None:
     (tmp_path / "html").mkdir()
     (tmp_path / "html" / "messages.html").write_text("<html>")
     for refused in (tmp_path / "html", tmp_path / "html" / "messages.html"):
-        with pytest.raises(ExportError, match="export it again|export the chat again"):
+        with pytest.raises(ExportError, match=r"export it again|export the chat again"):
             export_file(refused)
     with pytest.raises(ExportError, match="not found"):
         export_file(tmp_path / "missing.json")
