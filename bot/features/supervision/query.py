@@ -217,6 +217,8 @@ async def log_report(session: AsyncSession, period: Period, defaults: GroupPolic
     return builder.build(names, period.since, period.until, period.zone)
 
 
-async def _per_chat(session: AsyncSession, statement: Select[int, int]) -> list[tuple[int, int]]:
+async def _per_chat(
+    session: AsyncSession, statement: Select[int, int] | Select[int, int | None]
+) -> list[tuple[int, int]]:
     result = await session.execute(statement)
     return [(chat_id, count) for chat_id, count in result.tuples() if count is not None]
