@@ -1,4 +1,4 @@
-"""The `jianfu` command: run the bot, migrate, check a config, classify messages."""
+"""The `jianfu` command: run the bot, migrate, check a config, classify messages, report."""
 
 from __future__ import annotations
 
@@ -8,10 +8,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.platform.errors import FatalError
+from bot.platform.i18n import LANGUAGES
+
+if TYPE_CHECKING:
+    from bot.platform.settings import Settings
 
 DEFAULT_CONFIG = Path("config.toml")
+REPORT_FORMATS = ("text", "html", "csv", "json")
 
 
 def config_path(explicit: str | None) -> Path | None:
@@ -33,6 +39,19 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("path", type=Path)
     classify = commands.add_parser("classify", help="label JSON lines {id, text}")
     classify.add_argument("file", nargs="?", type=Path, help="input file (default: stdin)")
+    audit = commands.add_parser("audit", help="audit a Telegram Desktop export (JSON)")
+    audit.add_argument("path", type=Path, help="the export's result.json or its folder")
+    audit.add_argument("--timezone", help="the groups' IANA time zone (default: the config's)")
+    report = commands.add_parser("report", help="report on the message log in the database")
+    report.add_argument("--chat", type=int, help="one group's chat id (default: every group)")
+    report.add_argument("--since", required=True, help="first day, YYYY-MM-DD")
+    report.add_argument("--until", required=True, help="last day, YYYY-MM-DD (inclusive)")
+    for reporting in (audit, report):
+        # SUPPRESS: without the option here, the one given before the command still counts.
+        reporting.add_argument("--config", default=argparse.SUPPRESS, help="TOML config")
+        reporting.add_argument("--format", choices=REPORT_FORMATS, default="text")
+        reporting.add_argument("--out", type=Path, help="write to this file (default: stdout)")
+        reporting.add_argument("--lang", choices=LANGUAGES, help="language (default: config's)")
     return root
 
 
@@ -46,6 +65,8 @@ def run_command(args: argparse.Namespace) -> int:
     if args.command == "classify":
         return classify_command(args.file)
     settings = load_settings(config_path(args.config), os.environ)
+    if args.command in ("audit", "report"):
+        return report_command(args, settings)
     if args.command == "migrate":
         from bot.platform.storage.migrate import upgrade_to_head
 
@@ -78,6 +99,40 @@ def classify_command(file: Path | None) -> int:
         raise FatalError(
             f"cannot read {file}: {error.strerror}; give a readable JSON-lines file"
         ) from None
+
+
+def report_command(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.platform.clock import SystemClock
+    from bot.platform.i18n import catalogs
+
+    now = SystemClock().now()
+    lang = args.lang or settings.defaults.language
+    if args.command == "audit":
+        from bot.audit_cli import run_audit
+
+        return run_audit(
+            args.path,
+            settings.defaults,
+            catalogs(),
+            timezone=args.timezone,
+            fmt=args.format,
+            out=args.out,
+            lang=lang,
+            today=now.date(),
+            err=sys.stderr,
+        )
+    from bot.report_cli import run_report
+
+    return run_report(
+        settings,
+        catalogs(),
+        chat_id=args.chat,
+        since=args.since,
+        until=args.until,
+        fmt=args.format,
+        out=args.out,
+        lang=lang,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

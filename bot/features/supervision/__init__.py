@@ -1,0 +1,1 @@
+"""Supervision: reports from the live log and audits of exports, and their renderings."""
