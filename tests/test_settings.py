@@ -14,12 +14,14 @@ from bot.platform.settings import (
     RetentionSettings,
     Secret,
     Settings,
+    Supervisor,
     SupervisorSettings,
     TelegramMode,
     TelegramSettings,
     load_settings,
 )
 from policies.group_policy import GroupPolicy, Mode, QuietWindow
+from policies.report_scope import EVERY_GROUP, Scope
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -172,7 +174,6 @@ def test_check_config_names_quiet_hours_for_a_time_like_25_00(tmp_path: Path) ->
             "database.url",
             'driver "sqlite"',
         ),
-        ("\nuser_ids = []", "\nuser_ids = [1.5]", "supervisors.user_ids", "a number (1.5)"),
     ],
 )
 def test_a_bad_value_names_the_file_the_key_and_what_was_expected(
@@ -272,7 +273,7 @@ file = "jianfu.log"
     assert policy.mode is Mode.ADVISE
     assert policy.exempt_user_ids == frozenset({42, 1234567890123})
     assert policy.language == "en"
-    assert settings.supervisors == SupervisorSettings(frozenset({7}))
+    assert settings.supervisors == SupervisorSettings((Supervisor(7, EVERY_GROUP),))
     assert settings.logging == LoggingSettings("DEBUG", Path("jianfu.log"))
     assert settings.retention == RetentionSettings(180)
     assert settings.source == str(path)
@@ -430,3 +431,76 @@ def test_a_token_pasted_into_another_key_is_masked_in_the_error(tmp_path: Path) 
     (line,) = _problems(path)
     assert line.startswith(f"{path}: telegram.base_url: expected")
     assert TOKEN not in line
+
+
+def test_each_supervisor_says_who_and_which_groups(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        """
+[[supervisors]]
+user_id = 11
+chats = "all"
+
+[[supervisors]]
+user_id = 12
+chats = [-1001234567890, -4321]
+""",
+    )
+    supervisors = load_settings(path, {}).supervisors
+    assert supervisors == SupervisorSettings(
+        (Supervisor(11, EVERY_GROUP), Supervisor(12, Scope(frozenset({-1001234567890, -4321}))))
+    )
+    assert supervisors.scope_of(11) == EVERY_GROUP
+    assert supervisors.scope_of(12) == Scope(frozenset({-1001234567890, -4321}))
+    assert supervisors.scope_of(13) is None
+
+
+def test_the_earlier_list_of_supervisors_still_reads_as_every_group(tmp_path: Path) -> None:
+    path = _write(tmp_path, "[supervisors]\nuser_ids = [8, 7]\n")
+    assert load_settings(path, {}).supervisors == SupervisorSettings(
+        (Supervisor(7, EVERY_GROUP), Supervisor(8, EVERY_GROUP))
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "detail"),
+    [
+        ('user_id = 5\nchats = "some"', "supervisors[1].chats", 'got a string ("some")'),
+        ("user_id = 5\nchats = []", "supervisors[1].chats", "got an empty list"),
+        ("user_id = 5\nchats = [-1, 42]", "supervisors[1].chats", "got an integer (42)"),
+        ("user_id = 5", "supervisors[1].chats", "say which groups this person may read"),
+        ('chats = "all"', "supervisors[1].user_id", "Telegram user id (a positive integer)"),
+        ('user_id = "@chief"\nchats = "all"', "supervisors[1].user_id", 'a string ("@chief")'),
+        ('user_id = -5\nchats = "all"', "supervisors[1].user_id", "got -5"),
+        ('user_id = 5\nchats = "all"\ngroups = [-1]', "supervisors[1].groups", "unknown key"),
+    ],
+)
+def test_a_bad_supervisor_names_the_table_and_the_key(
+    tmp_path: Path, body: str, key: str, detail: str
+) -> None:
+    path = _write(tmp_path, f"[[supervisors]]\n{body}\n")
+    (problem,) = _problems(path)
+    assert problem.startswith(f"{path}: {key}: ")
+    assert detail in problem
+
+
+def test_a_supervisor_listed_twice_is_a_problem(tmp_path: Path) -> None:
+    table = '[[supervisors]]\nuser_id = 5\nchats = "all"\n'
+    path = _write(tmp_path, table + table.replace('"all"', "[-1]"))
+    assert _problems(path) == [
+        f"{path}: supervisors[2].user_id: 5 is listed twice; give each person one table"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("supervisors = 3\n", "expected one [[supervisors]] table per supervisor"),
+        ("[supervisors]\nuser_ids = [1.5]\n", "a list of Telegram user ids"),
+        ("[supervisors]\nuser_id = 5\n", "expected one [[supervisors]] table per person"),
+    ],
+)
+def test_a_bad_supervisors_section_is_reported(tmp_path: Path, text: str, detail: str) -> None:
+    (problem,) = _problems(_write(tmp_path, text))
+    assert "supervisors" in problem.split(": ")[1]
+    assert detail in problem

@@ -28,6 +28,7 @@ from policies.group_policy import (
     policy_problems,
 )
 from policies.holiday_data import supported_holiday_calendar
+from policies.report_scope import EVERY_GROUP, Scope
 
 ENV_TOKEN = "JIANFU_BOT_TOKEN"
 ENV_DATABASE_URL = "JIANFU_DATABASE_URL"
@@ -106,8 +107,18 @@ class DatabaseSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class Supervisor:
+    user_id: int
+    scope: Scope = EVERY_GROUP
+
+
+@dataclass(frozen=True, slots=True)
 class SupervisorSettings:
-    user_ids: frozenset[int] = frozenset()
+    people: tuple[Supervisor, ...] = ()
+
+    def scope_of(self, user_id: int) -> Scope | None:
+        """The groups `user_id` supervises; None when they are no supervisor."""
+        return next((p.scope for p in self.people if p.user_id == user_id), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +176,7 @@ def load_settings(path: Path | None, env: Mapping[str, str]) -> Settings:
         telegram=_telegram(root.table("telegram"), env, problems),
         database=_database(root.table("database"), env, problems),
         defaults=_defaults(root.table("defaults")),
-        supervisors=_supervisors(root.table("supervisors")),
+        supervisors=_supervisors(root),
         retention=_retention(root.table("retention")),
         instance=_instance(root.table("instance")),
         logging=_logging(root.table("logging")),
@@ -290,6 +301,26 @@ class _Table:
         sub = _Table(self.problems, self.key(key), value if isinstance(value, dict) else {})
         self._tables.append(sub)
         return sub
+
+    def peek(self, key: str) -> object:
+        """The value of `key` as TOML gave it (None when absent), without reading it."""
+        return self._data.get(key)
+
+    def raw(self, key: str) -> object:
+        """The value of `key` as TOML gave it (_MISSING when absent), for a check of its own."""
+        return self._get(key)
+
+    def tables(self, key: str, expected: str) -> list[_Table]:
+        """An array of tables ([[key]]), each named key[N] (counting from 1) in problems."""
+        value = self._get(key)
+        if value is _MISSING:
+            return []
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            self.problem(key, f"expected {expected}, got {_describe(value)}")
+            return []
+        subs = [_Table(self.problems, f"{self.key(key)}[{n}]", v) for n, v in enumerate(value, 1)]
+        self._tables.extend(subs)
+        return subs
 
     def optional_string(self, key: str, *, secret: bool = False) -> str | None:
         value = self._typed(key, lambda v: isinstance(v, str), "a string", secret)
@@ -560,9 +591,74 @@ def _ints(values: list[object]) -> frozenset[int]:
     return frozenset(value for value in values if isinstance(value, int))
 
 
-def _supervisors(table: _Table) -> SupervisorSettings:
-    ids = table.items("user_ids", _is_int, "a list of Telegram user ids (integers)")
-    return SupervisorSettings(frozenset() if ids is None else _ints(ids))
+def _supervisors(root: _Table) -> SupervisorSettings:
+    """One [[supervisors]] table per person: user_id and chats ("all" or group chat ids).
+
+    The earlier form, [supervisors] user_ids = [...], documented as "across all groups", is
+    still read so: each id supervises every group.
+    """
+    value = root.peek("supervisors")
+    if isinstance(value, dict) and set(value) - {"user_ids"}:
+        root.raw("supervisors")
+        root.problem(
+            "supervisors",
+            'expected one [[supervisors]] table per person, with user_id = … and chats = "all" '
+            "or a list of group chat ids",
+        )
+        return SupervisorSettings()
+    if isinstance(value, dict):
+        table = root.table("supervisors")
+        ids = table.items("user_ids", _is_int, "a list of Telegram user ids (integers)")
+        return SupervisorSettings(tuple(Supervisor(i) for i in sorted(_ints(ids or []))))
+    people: list[Supervisor] = []
+    for table in root.tables("supervisors", "one [[supervisors]] table per supervisor"):
+        person = _supervisor(table)
+        if person is None:
+            continue
+        if any(p.user_id == person.user_id for p in people):
+            table.problem(
+                "user_id", f"{person.user_id} is listed twice; give each person one table"
+            )
+            continue
+        people.append(person)
+    return SupervisorSettings(tuple(people))
+
+
+def _supervisor(table: _Table) -> Supervisor | None:
+    """One supervisor's table; None (with the problem recorded) when it is not complete."""
+    present = table.peek("user_id") is not None
+    user_id = table.optional_integer("user_id")
+    if not present or (user_id is not None and user_id <= 0):
+        got = f", got {user_id}" if user_id is not None else ""
+        table.problem(
+            "user_id", f"expected the person's Telegram user id (a positive integer){got}"
+        )
+    chats = table.raw("chats")
+    scope = _scope(table, chats)
+    if user_id is None or user_id <= 0 or scope is None:
+        return None
+    return Supervisor(user_id, scope)
+
+
+def _scope(table: _Table, chats: object) -> Scope | None:
+    expected = 'expected "all" or a list of group chat ids (negative integers)'
+    if chats == "all":
+        return EVERY_GROUP
+    if isinstance(chats, list) and chats and all(_is_int(c) and c < 0 for c in chats):
+        return Scope(frozenset(_ints(chats)))
+    if chats is _MISSING:
+        got = "; say which groups this person may read"
+    elif chats == []:
+        got = ", got an empty list"
+    else:
+        wrong = (
+            chats
+            if not isinstance(chats, list)
+            else next(c for c in chats if not (_is_int(c) and c < 0))
+        )
+        got = f", got {_describe(wrong)}"
+    table.problem("chats", expected + got)
+    return None
 
 
 def _retention(table: _Table) -> RetentionSettings:
