@@ -15,12 +15,11 @@ from sqlalchemy import insert
 
 from bot.features.supervision.csv_log import CsvLog
 from bot.features.supervision.output import render
-from bot.features.supervision.query import Period, log_report
+from bot.features.supervision.query import Period, log_report, write_log_csv
 from bot.platform.i18n import load_catalogs
 from bot.platform.storage import create_engine, session_factory
 from bot.platform.storage.migrate import upgrade_to_head
 from bot.platform.storage.models import Chat, MessageLog
-from bot.report_cli import write_log_csv
 from policies.group_policy import GroupPolicy
 
 ROWS = int(os.environ.get("JIANFU_BENCH_REPORT_ROWS", 1_000_000))

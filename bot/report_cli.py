@@ -12,20 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.supervision.csv_log import CsvLog
 from bot.features.supervision.output import ReportOutput, render
-from bot.features.supervision.query import (
-    Period,
-    group_infos,
-    log_entries,
-    log_report,
-    logged_chats,
-)
+from bot.features.supervision.query import Period, log_report, write_log_csv
 from bot.platform.errors import FatalError
 from bot.platform.i18n import Catalogs
 from bot.platform.settings import Settings
 from bot.platform.storage import create_engine, session_factory
 from bot.platform.storage.migrate import ensure_at_head
 from bot.platform.storage.models import Chat, MessageLog
-from policies.group_policy import GroupPolicy
 
 
 def parsed_day(text: str, option: str) -> date:
@@ -53,21 +46,30 @@ def run_report(
         raise FatalError(
             f"--since {first} is after --until {last}: give the earlier day first", exit_code=2
         )
-    period = Period(first, last, settings.defaults.timezone, chat_id)
+    period = Period(
+        first, last, settings.defaults.timezone, None if chat_id is None else frozenset({chat_id})
+    )
     asyncio.run(_report(settings, catalogs, period, fmt, out, lang))
     return 0
 
 
 async def _report(
-    settings: Settings, catalogs: Catalogs, period: Period, fmt: str, out: Path | None, lang: str
+    settings: Settings,
+    catalogs: Catalogs,
+    period: Period,
+    fmt: str,
+    out: Path | None,
+    lang: str,
 ) -> None:
     engine = create_engine(settings.database.url)
     try:
         await ensure_at_head(engine)
         async with session_factory(engine)() as session:
-            if period.chat_id is not None and not await _known_chat(session, period.chat_id):
+            for chat_id in period.chats or ():
+                if await _known_chat(session, chat_id):
+                    continue
                 raise FatalError(
-                    f"chat {period.chat_id} is not in the database: give a group's chat id "
+                    f"chat {chat_id} is not in the database: give a group's chat id "
                     "(e.g. -1001234567890) or leave out --chat",
                     exit_code=2,
                 )
@@ -82,16 +84,6 @@ async def _report(
                 target.commit()
     finally:
         await engine.dispose()
-
-
-async def write_log_csv(
-    session: AsyncSession, period: Period, defaults: GroupPolicy, csv: CsvLog
-) -> None:
-    """The period's log rows, each with its group's title and local time."""
-    infos = await group_infos(session, await logged_chats(session, period), defaults)
-    async for entry, name in log_entries(session, period, with_names=True):
-        info = infos[entry.chat_id]
-        csv.row(entry, info.title, name, info.policy.timezone)
 
 
 async def _known_chat(session: AsyncSession, chat_id: int) -> bool:

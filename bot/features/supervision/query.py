@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.features.supervision.csv_log import CsvLog
 from bot.platform.group_policies import policy_with_overrides
 from bot.platform.storage.models import (
     AckRequest,
@@ -35,7 +36,7 @@ class Period:
     since: date
     until: date
     zone: str  # the local dates are read in this zone
-    chat_id: int | None = None  # one group, or every group in the log
+    chats: frozenset[int] | None = None  # these groups, or every group in the log
 
     def bounds(self) -> tuple[datetime, datetime]:
         return window_bounds(self.since, self.until, self.zone)
@@ -44,8 +45,8 @@ class Period:
 def _in_period(period: Period) -> ColumnElement[bool]:
     start, end = period.bounds()
     clause = and_(MessageLog.sent_at >= start, MessageLog.sent_at < end)
-    if period.chat_id is not None:
-        clause = and_(clause, MessageLog.chat_id == period.chat_id)
+    if period.chats is not None:
+        clause = and_(clause, MessageLog.chat_id.in_(sorted(period.chats)))
     return clause
 
 
@@ -153,6 +154,16 @@ async def log_entries(
         )
         name = (f"{row[12]} {row[13]}" if row[13] else row[12]) if with_names and row[12] else ""
         yield entry, name
+
+
+async def write_log_csv(
+    session: AsyncSession, period: Period, defaults: GroupPolicy, csv: CsvLog
+) -> None:
+    """The period's log rows, each with its group's title and local time."""
+    infos = await group_infos(session, await logged_chats(session, period), defaults)
+    async for entry, name in log_entries(session, period, with_names=True):
+        info = infos[entry.chat_id]
+        csv.row(entry, info.title, name, info.policy.timezone)
 
 
 async def sender_names(session: AsyncSession, ids: Iterable[int]) -> dict[int, str]:

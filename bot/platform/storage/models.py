@@ -6,12 +6,13 @@ features (message actions, held message kinds, audit actions) are plain strings.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -137,6 +138,7 @@ class MessageLog(Base):
         UniqueConstraint("chat_id", "message_id"),
         Index(None, "chat_id", "sent_at"),
         Index(None, "sender_id", "sent_at"),
+        Index(None, "sent_at"),  # reports over every group, and the retention job
     )
 
     id: Mapped[SerialId]
@@ -358,3 +360,44 @@ class NoticeSent(Base):
     kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     period_key: Mapped[str] = mapped_column(String(40), primary_key=True)
     sent_at: Mapped[datetime]
+
+
+class ReportRequest(Base):
+    """A report someone asked for: which group (or all of the reader's scope), which days, and
+    where its buttons are shown. Buttons name only the row; every press is checked again."""
+
+    __tablename__ = "report_requests"
+
+    id: Mapped[SerialId]
+    reader_id: Mapped[TelegramId]  # who asked (or whom the weekly report is for)
+    chat_id: Mapped[TelegramId | None]  # one group; None: all of the reader's scope
+    since: Mapped[date] = mapped_column(Date)  # local dates, inclusive
+    until: Mapped[date] = mapped_column(Date)
+    zone: Mapped[str] = mapped_column(String(64))  # the local dates are read in it
+    shown_in: Mapped[TelegramId]  # the chat whose buttons may name this row
+    created_at: Mapped[datetime]
+
+
+class WeeklySubscription(Base):
+    """A supervisor who asked for the weekly report (/report weekly on), in their language."""
+
+    __tablename__ = "weekly_subscriptions"
+
+    user_id: Mapped[TelegramKey]
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    language: Mapped[str] = mapped_column(String(8))
+    changed_at: Mapped[datetime]
+
+
+class WeeklyReport(Base):
+    """The weekly report of one supervisor for one week: the key that makes it once per week,
+    whatever restarts, retries or instances there are."""
+
+    __tablename__ = "weekly_reports"
+
+    user_id: Mapped[TelegramKey]
+    week_of: Mapped[date] = mapped_column(Date, primary_key=True)  # the local Monday it is sent
+    request_id: Mapped[int] = mapped_column(
+        SERIAL_ID_TYPE, ForeignKey("report_requests.id", ondelete="CASCADE")
+    )
+    created_at: Mapped[datetime]
