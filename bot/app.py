@@ -38,6 +38,10 @@ from bot.features.rollcalls.feature import (
     Rollcalls,
     on_csv_settled,
 )
+from bot.features.supervision.commands import PICK_BUTTON, REPORT_KINDS, Reports
+from bot.features.supervision.requests import CSV_BUTTON, HTML_BUTTON
+from bot.features.supervision.retention import Retention
+from bot.features.supervision.weekly import WeeklyReports
 from bot.platform.admins import Admins
 from bot.platform.clock import Clock
 from bot.platform.essentials import Essentials
@@ -56,7 +60,7 @@ from policies.features.notices import Tell
 from policies.message import ChatMessage
 
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member", "chat_member")
-MENU_COMMANDS = ("start", "help", "policy", "quiet", "restdays", "mode", "ack")
+MENU_COMMANDS = ("start", "help", "policy", "quiet", "restdays", "mode", "ack", "report")
 # Telegram's command menus are per ISO 639-1 code, so Traditional Chinese readers get the default.
 MENU_LANGUAGES = {None: "zh-Hans", "en": "en"}
 
@@ -110,6 +114,9 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     onboarding = Onboarding(base, gateway)
     policy = PolicyCommands(base, admins, onboarding)
     basics = Basics(base)
+    weekly = WeeklyReports(base, settings.supervisors, outbox.wake)
+    reports = Reports(base, admins, settings.supervisors, weekly, outbox.wake)
+    retention = Retention(sessions, clock, settings.retention.message_text_days)
 
     # Claims rank in this order: a plain acknowledgement or a chain's repost is absorbed
     # before quiet hours would hold it.
@@ -139,6 +146,8 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     results.route(HELD_DELETE_KIND, holding.on_delete_settled)
     results.route(GROUP_KIND, group_notice_posted)
     results.route(CSV_KIND, partial(on_csv_settled, sessions))
+    for kind in REPORT_KINDS:
+        results.route(kind, reports.on_settled)
 
     services = Services(
         settings,
@@ -147,7 +156,7 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         sessions,
         outbox,
         live,
-        ticks=(releases.release_due, live.tick),
+        ticks=(releases.release_due, live.tick, weekly.tick, retention.tick),
     )
     application.bot_data.services = services
     alarm = application.bot_data.alarm = Alarm(application, services)
@@ -173,12 +182,16 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     for name in PARSERS:
         add(routes.command(name, policy.change, groups_only=True), group=COMMANDS)
     add(routes.command("ack", acks.on_ack_command, groups_only=True), group=COMMANDS)
+    add(routes.command("report", reports.on_report), group=COMMANDS)
     button_routes = {
         ACK_BUTTON: acks.on_ack_button,
         ROSTER_BUTTON: acks.on_roster_button,
         JOIN_BUTTON: rollcalls.on_join,
         WITHDRAW_BUTTON: rollcalls.on_withdraw,
         CLOSE_BUTTON: rollcalls.on_close,
+        PICK_BUTTON: reports.on_pick,
+        HTML_BUTTON: reports.on_html,
+        CSV_BUTTON: reports.on_csv,
     }
     add(routes.buttons(button_routes, after=show_live), group=COMMANDS)
     add(routes.group_messages(intake.receive), group=MESSAGES)

@@ -1,13 +1,13 @@
-"""Who may read which group's report: supervisors within their scope, a group's own admins.
+"""Which groups a supervisor reads (their scope), and the timezone their weekly report keeps.
 
-Members read nothing. A supervisor's scope is every group, or the listed chat ids; an admin
-reads the group they administer, as Telegram says at the moment of asking.
+Beside supervisors, a group's own admins read that group (as Telegram says at the moment of
+asking); members read nothing.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -17,31 +17,17 @@ class Scope:
 
     chats: frozenset[int] | None = None
 
-    @property
-    def every_group(self) -> bool:
-        return self.chats is None
-
     def covers(self, chat_id: int) -> bool:
         return self.chats is None or chat_id in self.chats
-
-    def within(self, chat_ids: Iterable[int]) -> list[int]:
-        """The given chats this scope covers, in their order."""
-        return [chat_id for chat_id in chat_ids if self.covers(chat_id)]
 
 
 EVERY_GROUP = Scope()
 
 
-def may_read(scope: Scope | None, chat_id: int, is_admin: bool) -> bool:
-    """Whether a person with `scope` (None: not a supervisor) may read the group's report."""
-    return is_admin or (scope is not None and scope.covers(chat_id))
-
-
-def scope_timezone(listed_zones: Sequence[str], default: str) -> str:
-    """The timezone a scope's weekly report keeps: the one most of its groups use (the first
-    listed among equals), or `default` for every group or none known."""
-    if not listed_zones:
+def scope_timezone(group_zones: Iterable[str], default: str) -> str:
+    """The timezone of a scope's weekly report: the one most of its groups keep (the first by
+    name among equals); `default` for no known group."""
+    counts = Counter(group_zones)
+    if not counts:
         return default
-    counts = Counter(listed_zones)
-    most = max(counts.values())
-    return next(zone for zone in listed_zones if counts[zone] == most)
+    return min(counts, key=lambda zone: (-counts[zone], zone))

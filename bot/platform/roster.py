@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.platform.gateway import ADMIN_STATUSES
@@ -30,6 +31,16 @@ async def record_user(
     if started:
         values["can_dm"] = True
     await upsert(session, User, values, keys=["user_id"])
+
+
+async def mark_unreachable(session: AsyncSession, user_id: int) -> None:
+    """The person can no longer be written to privately (they blocked the bot)."""
+    await session.execute(
+        update(User)
+        .where(User.user_id == user_id)
+        .values(can_dm=False)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def record_chat(session: AsyncSession, chat: ChatRef, now: datetime) -> None:

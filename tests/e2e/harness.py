@@ -41,12 +41,21 @@ async def _mark_probe(update: object, _context: JianfuContext) -> None:
 
 
 class BotHarness:
-    def __init__(self, server: BotApiServer, database_url: str, clock: ManualClock) -> None:
+    def __init__(
+        self,
+        server: BotApiServer,
+        database_url: str,
+        clock: ManualClock,
+        configure: Callable[[Settings], Settings] | None = None,
+    ) -> None:
+        """`configure` changes the default settings (supervisors, retention …)."""
         self.server = server
         self.world = server.world
         self.clock = clock
+        self.configure = configure
+        defaults = load_settings(None, {})
         self.settings: Settings = settings_for_api(
-            load_settings(None, {}),
+            configure(defaults) if configure is not None else defaults,
             token=server.token,
             base_url=server.base_url,
             base_file_url=server.base_file_url,

@@ -10,8 +10,10 @@ import pytest
 
 from bot.features.supervision.html import render_html
 from bot.features.supervision.json_report import report_json
+from bot.features.supervision.requests import MAX_TEXT_PARTS, chat_texts
 from bot.features.supervision.text import render_text
 from bot.platform.i18n import LANGUAGES, load_catalogs
+from bot.platform.text_limits import TEXT_LIMIT, split_text, utf16_len
 from policies.group_policy import GroupPolicy
 from policies.supervision import GroupInfo, LogEntry, Report, ReportBuilder, Source
 
@@ -65,3 +67,21 @@ def test_json_fields_and_findings_under_their_clauses() -> None:
     clauses = {f["clause"] for f in data["findings"]}
     assert clauses == {"after_hours", "round_the_clock", "instant_response", "duplicate_data"}
     assert {"clause": "duplicate_data", "key": "none"} in data["findings"]
+
+
+def test_a_long_text_report_fits_a_few_chat_messages_and_says_where_the_rest_is() -> None:
+    builder = ReportBuilder(Source.LOG)
+    for number in range(60):
+        chat_id = -1000 - number
+        builder.group(GroupInfo(chat_id, f"第{number}村工作群", GroupPolicy(), 30))
+        builder.add(
+            LogEntry(chat_id, 1, number, NIGHT, "held", frozenset({"notice"}), True, "quiet_hours")
+        )
+    long_report = builder.build({})
+    assert len(split_text(render_text(long_report, CATALOGS, "zh-Hans"))) > MAX_TEXT_PARTS
+    parts = chat_texts(long_report, CATALOGS, "zh-Hans", "每周报告")
+    assert len(parts) == MAX_TEXT_PARTS
+    assert all(utf16_len(part) <= TEXT_LIMIT for part in parts)
+    assert parts[0].startswith("每周报告\n\n" + CATALOGS.text("report.title_log", "zh-Hans"))
+    assert parts[-1].endswith(CATALOGS.text("report.chat.cut", "zh-Hans"))
+    assert chat_texts(report(), CATALOGS, "en") == [render_text(report(), CATALOGS, "en").strip()]

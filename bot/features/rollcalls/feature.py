@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import pytz
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.features.rollcalls.store import (
@@ -28,7 +28,7 @@ from bot.platform.live import Content, LiveKind, LiveMessages
 from bot.platform.outbox.items import Outgoing, OutgoingFile, Settled, delete_message
 from bot.platform.outbox.store import enqueue
 from bot.platform.pipeline import Decided, Feature
-from bot.platform.roster import record_sender
+from bot.platform.roster import mark_unreachable, record_sender
 from bot.platform.storage.models import (
     EntrySource,
     OutboxItem,
@@ -391,12 +391,7 @@ async def on_csv_settled(sessions: async_sessionmaker[AsyncSession], settled: Se
         settled.reason,
     )
     async with sessions() as session:
-        await session.execute(
-            update(User)
-            .where(User.user_id == settled.chat_id)
-            .values(can_dm=False)
-            .execution_options(synchronize_session=False)
-        )
+        await mark_unreachable(session, settled.chat_id)
         await session.commit()
 
 

@@ -1,0 +1,70 @@
+"""[retention] message_text_days: once a day, the text of logged messages older than that is
+emptied. The rows stay (who, when, what was done) for the reports; a message still held for
+release keeps its text until it is released."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.platform.clock import Clock
+from bot.platform.storage.models import HeldMessage, HeldStatus, MessageLog
+
+log = logging.getLogger(__name__)
+
+EVERY = timedelta(days=1)
+BATCH_ROWS = 5_000
+"""Rows emptied per transaction, so that the job never holds the log for long."""
+
+
+async def empty_old_texts(session: AsyncSession, before: datetime) -> int:
+    """Empty up to BATCH_ROWS texts of messages sent before `before`; how many."""
+    still_held = exists().where(
+        HeldMessage.chat_id == MessageLog.chat_id,
+        HeldMessage.message_id == MessageLog.message_id,
+        HeldMessage.status == HeldStatus.HELD.value,
+    )
+    batch = (
+        select(MessageLog.id)
+        .where(and_(MessageLog.sent_at < before, MessageLog.text.is_not(None), ~still_held))
+        .limit(BATCH_ROWS)
+        .scalar_subquery()
+    )
+    result = await session.execute(
+        update(MessageLog)
+        .where(MessageLog.id.in_(batch))
+        .values(text=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0))
+
+
+class Retention:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, text_days: int
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._keep = timedelta(days=text_days)
+        self._next: datetime | None = None  # the first tick after a start runs the job
+
+    async def tick(self) -> datetime | None:
+        """Run the job when a day has passed since it last ran; when it runs next."""
+        now = self._clock.now()
+        if self._next is not None and now < self._next:
+            return self._next
+        emptied = 0
+        while True:
+            async with self._sessions() as session:
+                count = await empty_old_texts(session, now - self._keep)
+                await session.commit()
+            emptied += count
+            if count < BATCH_ROWS:
+                break
+        if emptied:
+            log.info("retention: emptied the text of %d logged messages", emptied)
+        self._next = now + EVERY
+        return self._next
