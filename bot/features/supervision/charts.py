@@ -8,6 +8,7 @@ from html import escape
 from policies.supervision import WeekStats
 
 _CELL = 14
+_CHART_WIDTH = 24 * _CELL  # the hours chart's width
 _LABEL = 34
 _ORANGE = "#e8710a"
 _BLUE = "#4a7bd0"
@@ -74,8 +75,9 @@ def weeks_svg(weeks: Sequence[WeekStats], title: str) -> str:
     """Each week's messages (blue) and after-hours messages (orange) side by side."""
     shown = list(weeks)[-52:]
     peak = max((w.messages for w in shown), default=0) or 1
-    step = max(8, min(28, 360 // max(len(shown), 1)))
-    width, height, top = max(step * len(shown), 120), 110, 6
+    # As wide as the other charts whatever the number of weeks, so that text keeps its size.
+    step = max(8, min(84, _CHART_WIDTH // max(len(shown), 1)))
+    width, height, top = max(step * len(shown), _CHART_WIDTH), 110, 6
     body = []
     for index, week in enumerate(shown):
         x = index * step

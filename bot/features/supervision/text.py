@@ -10,6 +10,7 @@ from policies.supervision import GroupReport, Report
 
 LIST_LIMIT = 10
 WEEKS_SHOWN = 8
+REASON_CHARS = 60
 
 
 def render_text(report: Report, catalogs: Catalogs, lang: str) -> str:
@@ -73,7 +74,8 @@ def _urgent_passes(words: Wording, group: GroupReport) -> list[str]:
     for urgent in group.urgent_passes[-LIST_LIMIT:]:
         name = words.sender_name(urgent.sender_id, names.get(urgent.sender_id, ""))
         at = urgent.sent_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        lines.append("  " + words.text("urgent_line", time=at, name=name, reason=urgent.reason))
+        reason = _one_line(urgent.reason, REASON_CHARS)
+        lines.append("  " + words.text("urgent_line", time=at, name=name, reason=reason))
     if len(group.urgent_passes) > LIST_LIMIT:
         lines.append("  " + words.text("more", count=len(group.urgent_passes) - LIST_LIMIT))
     return lines
@@ -95,3 +97,9 @@ def _weeks(words: Wording, group: GroupReport) -> list[str]:
             )
         )
     return lines
+
+
+def _one_line(text: str, limit: int) -> str:
+    """The first line of `text`, cut to `limit` characters (the files have it whole)."""
+    first = text.strip().split("\n", 1)[0]
+    return first if len(first) <= limit and first == text.strip() else first[:limit] + "…"
