@@ -15,7 +15,7 @@ from datetime import datetime, time, timedelta
 
 import pytz
 
-from policies.calendar import QuietStatus, next_quiet_start, quiet_status
+from policies.calendar import QuietStatus, next_quiet_start, next_work_start, quiet_status
 from policies.classifier import ClassifierConfig, classify
 from policies.decide import Decision, LogAction, Ruled, Situation, decide
 from policies.features import acks, holding, notices, reminders, rollcalls
@@ -30,6 +30,8 @@ from policies.supervision import LogEntry
 ROLLCALL_OPEN_DAYS = 7
 MAX_OPEN_ROLLCALLS = 5
 _FAR_FUTURE = datetime.max.replace(tzinfo=pytz.utc)
+_NO_ACKS = acks.AcksState()
+_NO_ROLLCALLS = rollcalls.RollcallsState()
 
 
 @dataclass(slots=True)
@@ -47,6 +49,7 @@ class ChatReplay:
     _next_id: int = 1
     _quiet: QuietStatus | None = None
     _quiet_span: tuple[datetime, datetime] = (_FAR_FUTURE, _FAR_FUTURE)
+    period: str = ""  # the quiet period's key (notices.period_key) while quiet, else ""
 
     @classmethod
     def start(cls, policy: GroupPolicy) -> ChatReplay:
@@ -59,12 +62,15 @@ class ChatReplay:
             return self._quiet
         status = quiet_status(self.policy, now)
         if status.quiet:
-            # Within a quiet period the reason changes only at a local midnight.
+            # Within a quiet period the reason changes only at a local midnight, and the release
+            # time (the next work start) not at all.
             local_day = now.astimezone(self.zone).date()
             midnight = self.zone.localize(datetime.combine(local_day + timedelta(days=1), time()))
             end = min(status.resumes_at or now, midnight.astimezone(pytz.utc))
+            self.period = period_key(status.resumes_at or next_work_start(self.policy, now))
         else:
             end = next_quiet_start(self.policy, now) or _FAR_FUTURE
+            self.period = ""
         self._quiet, self._quiet_span = status, (now, end)
         return status
 
@@ -95,18 +101,20 @@ def replay_message(chat: ChatReplay, message: ChatMessage) -> LogEntry | None:
     week = (
         holding.urgent_week_start(chat.policy, now) if has(Label.URGENT) and quiet.quiet else None
     )
-    period = period_key(holding.release_time(situation)) if quiet.quiet else ""
+    told = chat.told.get((sender_id, chat.period), frozenset()) if chat.told else frozenset()
     features: list[Ruled] = [
-        (acks.RULES, acks.AcksState(chat.live_acks(now) if has(Label.ACK) else ())),
+        (acks.RULES, acks.AcksState(chat.live_acks(now)) if has(Label.ACK) else _NO_ACKS),
         (
             rollcalls.RULES,
-            rollcalls.RollcallsState(chat.live_rollcalls(now) if has(Label.ROLLCALL) else ()),
+            rollcalls.RollcallsState(chat.live_rollcalls(now))
+            if has(Label.ROLLCALL)
+            else _NO_ROLLCALLS,
         ),
         (
             holding.RULES,
             holding.HoldingState(
                 chat.urgent_uses.get((sender_id, week), 0) if week else 0,
-                told_this_period=chat.told.get((sender_id, period), frozenset()),
+                told_this_period=told,
             ),
         ),
         (reminders.RULES, None),
@@ -138,27 +146,27 @@ def _move_on(
     now, sender_id = message.sent_at, message.sender_id
     if sender_id:
         chat.senders.add(sender_id)
-    if decision.of(AttachAckButton):
-        expires = now + timedelta(minutes=chat.policy.ack_window_minutes)
-        chat.open_acks.append(OpenAckRequest(chat.new_id(), message.message_id, None, expires))
-    for start in decision.of(StartRollcall):
-        lines = tuple(ListedLine(chat.new_id(), e.name, e.extra) for e in start.chain.entries)
-        opened = OpenRollCall(chat.new_id(), message.message_id, start.chain.title, lines)
-        chat.open_rollcalls = [*chat.open_rollcalls, (now, opened)][-MAX_OPEN_ROLLCALLS:]
-    for merge in decision.of(MergeRollcall):
-        added = tuple(ListedLine(chat.new_id(), e.name, e.extra) for e in merge.added)
-        chat.open_rollcalls = [
-            (at, _merged(r, added, merge.withdrawn))
-            if r.rollcall_id == merge.rollcall_id
-            else (at, r)
-            for at, r in chat.open_rollcalls
-        ]
     if decision.log is LogAction.URGENT_PASSED and week is not None:
         chat.urgent_uses[(sender_id, week)] = chat.urgent_uses.get((sender_id, week), 0) + 1
-    for tell in decision.of(Tell):
-        if tell.once_per is not None:
-            told = chat.told.get((sender_id, tell.once_per), frozenset())
-            chat.told[(sender_id, tell.once_per)] = told | {tell.key}
+    for effect in decision.effects:
+        if isinstance(effect, AttachAckButton):
+            expires = now + timedelta(minutes=chat.policy.ack_window_minutes)
+            chat.open_acks.append(OpenAckRequest(chat.new_id(), message.message_id, None, expires))
+        elif isinstance(effect, StartRollcall):
+            lines = tuple(ListedLine(chat.new_id(), e.name, e.extra) for e in effect.chain.entries)
+            opened = OpenRollCall(chat.new_id(), message.message_id, effect.chain.title, lines)
+            chat.open_rollcalls = [*chat.open_rollcalls, (now, opened)][-MAX_OPEN_ROLLCALLS:]
+        elif isinstance(effect, MergeRollcall):
+            added = tuple(ListedLine(chat.new_id(), e.name, e.extra) for e in effect.added)
+            chat.open_rollcalls = [
+                (at, _merged(r, added, effect.withdrawn))
+                if r.rollcall_id == effect.rollcall_id
+                else (at, r)
+                for at, r in chat.open_rollcalls
+            ]
+        elif isinstance(effect, Tell) and effect.once_per is not None:
+            told = chat.told.get((sender_id, effect.once_per), frozenset())
+            chat.told[(sender_id, effect.once_per)] = told | {effect.key}
 
 
 def _merged(

@@ -24,6 +24,7 @@ from policies.labels import Label
 MIN_GROUP_SIZE = 5
 """Below this many known members, figures about a group's recipients are not shown."""
 
+_SLOT_SECONDS = 15 * 60
 HELD_ACTIONS = frozenset({LogAction.HELD, LogAction.URGENT_NO_REASON, LogAction.URGENT_OVER_QUOTA})
 
 
@@ -188,17 +189,28 @@ class _Group:
         self.days: set[date] = set()
         self.first: datetime | None = None
         self.last: datetime | None = None
+        self._slot = -1
+        self._last_place: tuple[date, int, int, date] = (date.min, 0, 0, date.min)
+
+    def _place(self, sent_at: datetime) -> tuple[date, int, int, date]:
+        """The local day, weekday, hour and Monday of an instant, reused within a quarter hour:
+        every UTC offset of the Telegram era, and every change of one, falls on a quarter hour."""
+        slot = int(sent_at.timestamp()) // _SLOT_SECONDS
+        if slot != self._slot:
+            local = sent_at.astimezone(self.zone)
+            day, weekday = local.date(), local.weekday()
+            self._slot = slot
+            self._last_place = (day, weekday, local.hour, day - timedelta(days=weekday))
+        return self._last_place
 
     def add(self, entry: LogEntry) -> None:
-        counts, labels, action = self.counts, entry.labels, entry.action
-        local = entry.sent_at.astimezone(self.zone)
-        day = local.date()
+        counts, labels, action, sent_at = self.counts, entry.labels, entry.action, entry.sent_at
+        day, weekday, hour, monday = self._place(sent_at)
         counts.messages += 1
-        if self.first is None or entry.sent_at < self.first:
-            self.first = entry.sent_at
-        if self.last is None or entry.sent_at > self.last:
-            self.last = entry.sent_at
-        monday = day - timedelta(days=local.weekday())
+        if self.first is None or sent_at < self.first:
+            self.first = sent_at
+        if self.last is None or sent_at > self.last:
+            self.last = sent_at
         week = self.weeks.get(monday)
         if week is None:
             week = self.weeks[monday] = [0, 0, 0]
@@ -211,7 +223,7 @@ class _Group:
             counts.after_hours += 1
             bucket = quiet_reason_bucket(entry.quiet_reason)
             setattr(counts, bucket, getattr(counts, bucket) + 1)
-            self.heatmap[local.weekday()][local.hour] += 1
+            self.heatmap[weekday][hour] += 1
             self.days.add(day)
             week[1] += 1
             sender[1] += 1
