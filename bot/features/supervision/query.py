@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, Text, and_, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.supervision.csv_log import CsvLog
@@ -106,7 +107,8 @@ _ROWS = (
     MessageLog.sender_chat_id,
     MessageLog.sent_at,
     MessageLog.action,
-    MessageLog.labels,
+    # The JSON text as stored: a period has few distinct label sets, each decoded once.
+    type_coerce(MessageLog.labels, Text),
     MessageLog.after_hours,
     MessageLog.quiet_reason,
     MessageLog.urgent_reason,
@@ -135,25 +137,38 @@ async def log_entries(
     )
     if with_names:
         statement = statement.outerjoin(User, User.user_id == MessageLog.sender_id)
+    known_labels: dict[str, frozenset[str]] = {}
     result = await session.stream(statement)
-    async for values in result:
-        row: tuple[Any, ...] = tuple(values)
-        sender = row[3] if row[3] is not None else row[2]
-        entry = LogEntry(
-            chat_id=row[0],
-            message_id=row[1],
-            sender_id=sender,
-            sent_at=row[4],
-            action=row[5],
-            labels=frozenset(row[6] or ()),
-            after_hours=row[7],
-            quiet_reason=row[8],
-            urgent_reason=row[9],
-            instant_reply=bool(row[10]),
-            text=row[11],
-        )
-        name = (f"{row[12]} {row[13]}" if row[13] else row[12]) if with_names and row[12] else ""
-        yield entry, name
+    # A batch at a time: each step of an async result costs a switch between greenlets.
+    async for batch in result.partitions(BATCH_ROWS):
+        for values in batch:
+            row: tuple[Any, ...] = tuple(values)
+            sender = row[3] if row[3] is not None else row[2]
+            entry = LogEntry(
+                chat_id=row[0],
+                message_id=row[1],
+                sender_id=sender,
+                sent_at=row[4],
+                action=row[5],
+                labels=_labels(row[6], known_labels),
+                after_hours=row[7],
+                quiet_reason=row[8],
+                urgent_reason=row[9],
+                instant_reply=bool(row[10]),
+                text=row[11],
+            )
+            first, last = (row[12], row[13]) if with_names else (None, None)
+            yield entry, (f"{first} {last}" if last else first) if first else ""
+
+
+def _labels(stored: str | list[str] | None, known: dict[str, frozenset[str]]) -> frozenset[str]:
+    """The labels of a row, from the JSON text (asyncpg decodes JSON itself: a list)."""
+    if not isinstance(stored, str):
+        return frozenset(stored or ())
+    found = known.get(stored)
+    if found is None:
+        found = known[stored] = frozenset(json.loads(stored))
+    return found
 
 
 async def write_log_csv(
