@@ -22,8 +22,10 @@ SHANGHAI = pytz.timezone("Asia/Shanghai")
 BERLIN = pytz.timezone("Europe/Berlin")
 
 
-def local(zone: pytz.BaseTzInfo, *args: int) -> datetime:
-    return zone.localize(datetime(*args)).astimezone(UTC)
+def local(
+    zone: pytz.BaseTzInfo, year: int, month: int, day: int, hour: int, minute: int = 0
+) -> datetime:
+    return zone.localize(datetime(year, month, day, hour, minute)).astimezone(UTC)
 
 
 @pytest.mark.parametrize(
