@@ -5,23 +5,28 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import TextIO
 
 import pytz
 from tqdm import tqdm
 
 from bot.edge.desktop_export import ExportSummary, export_file, read_export
+from bot.features.supervision.audit import (
+    PARALLEL_FROM_BYTES,
+    Audit,
+    available_processes,
+    parallel_audit,
+    stretches_for,
+)
 from bot.features.supervision.csv_log import CsvLog
 from bot.features.supervision.output import ReportOutput, render
 from bot.platform.errors import FatalError
 from bot.platform.i18n import Catalogs
 from policies.group_policy import GroupPolicy
-from policies.message import ChatMessage
-from policies.replay import ChatReplay, replay_message
-from policies.supervision import GroupInfo, ReportBuilder, Source
 
 
 def checked_timezone(name: str) -> str:
@@ -30,35 +35,6 @@ def checked_timezone(name: str) -> str:
             f"unknown timezone {name!r}; give an IANA name such as Asia/Shanghai", exit_code=2
         )
     return name
-
-
-class _Audit:
-    """Each message replayed in its chat and counted; rows written as they come for CSV."""
-
-    def __init__(self, policy: GroupPolicy, csv: CsvLog | None) -> None:
-        self.policy = policy
-        self.builder = ReportBuilder(Source.EXPORT)
-        self.chats: dict[int, ChatReplay] = {}
-        self.names: dict[int, str] = {}
-        self.csv = csv
-        self.count = 0
-
-    def message(self, message: ChatMessage) -> None:
-        self.count += 1
-        chat = self.chats.get(message.chat.id)
-        if chat is None:
-            chat = self.chats[message.chat.id] = ChatReplay.start(self.policy)
-            title = message.chat.title or str(message.chat.id)
-            self.builder.group(GroupInfo(message.chat.id, title, self.policy))
-        entry = replay_message(chat, message)
-        if entry is None:
-            return
-        self.builder.add(entry)
-        name = message.sender_name
-        if entry.sender_id is not None and name:
-            self.names[entry.sender_id] = name
-        if self.csv is not None:
-            self.csv.row(entry, message.chat.title or "", name, self.policy.timezone)
 
 
 def run_audit(
@@ -73,58 +49,91 @@ def run_audit(
     today: date,
     err: TextIO,
     progress: bool | None = None,
+    jobs: int | None = None,
 ) -> int:
-    """Audit the export at `path`; the report goes to `out` (stdout when None)."""
+    """Audit the export at `path`; the report goes to `out` (stdout when None).
+
+    `jobs` processes share the work (None: one per CPU for a large export; CSV, whose rows
+    are written in file order as they come, always takes one)."""
     policy = defaults
     if timezone is not None:
         policy = dataclasses.replace(defaults, timezone=checked_timezone(timezone))
+    if jobs is not None and jobs < 1:
+        raise FatalError(f"--jobs {jobs}: give 1 or more processes", exit_code=2)
     source = export_file(path)
     try:
         stream = source.open("rb")
         size = source.stat().st_size
     except OSError as error:
         raise FatalError(f"cannot read {source}: {error.strerror}", exit_code=2) from None
-    with stream, ReportOutput(out) as target:
-        csv = CsvLog(target.binary, catalogs, lang) if fmt == "csv" else None
-        audit = _Audit(policy, csv)
-        summary = _read(stream, source, size, audit, err, progress)
-        _warn(summary, err)
-        if csv is not None:
-            csv.close()
+    processes = jobs or (available_processes() if size >= PARALLEL_FROM_BYTES else 1)
+    stretches = stretches_for(source, processes) if fmt != "csv" else None
+    with stream, ReportOutput(out) as target, _bar(size, err, progress) as bar:
+        if stretches is not None:
+            builder, names, summary, count = parallel_audit(
+                source, policy, stretches, bar.update if bar.shown else None
+            )
         else:
-            for chat_id, chat in audit.chats.items():
-                audit.builder.set_members(chat_id, len(chat.senders))
-            empty = today if not audit.count else None
-            report = audit.builder.build(audit.names, empty, empty, policy.timezone)
+            csv = CsvLog(target.binary, catalogs, lang) if fmt == "csv" else None
+            audit = Audit(policy, csv)
+            read = 0
+
+            def on_read(amount: int) -> None:
+                nonlocal read
+                read += amount
+                bar.update(read, audit.count)
+
+            summary = read_export(
+                stream, audit.message, on_read if bar.shown else None, name=str(source)
+            )
+            if csv is not None:
+                csv.close()
+            builder, names, count = audit.finish(), audit.names, audit.count
+        _warn(summary, err)
+        if fmt != "csv":
+            empty = today if not count else None
+            report = builder.build(names, empty, empty, policy.timezone)
             render(report, fmt, catalogs, lang, target.binary)
         target.commit()
     return 0
 
 
-def _read(
-    stream: BinaryIO, source: Path, size: int, audit: _Audit, err: TextIO, progress: bool | None
-) -> ExportSummary:
-    """read_export with a progress bar on `err` (bytes for the percentage, messages per second)."""
-    disabled = not err.isatty() if progress is None else not progress
-    with tqdm(
-        total=size or None,
-        unit="B",
-        unit_scale=True,
-        desc="audit",
-        file=err,
-        disable=disabled,
-        mininterval=0.5,
-    ) as bar:
-        started = time.monotonic()
-        on_progress: Callable[[int], None] | None = None
-        if not disabled:
+class _Bar:
+    """The progress bar on `err`: bytes read (for the percentage) and messages per second."""
 
-            def on_progress(read: int) -> None:
-                bar.update(read)
-                rate = audit.count / max(time.monotonic() - started, 1e-6)
-                bar.set_postfix_str(f"{audit.count:,} messages, {rate:,.0f}/s", refresh=False)
+    def __init__(self, size: int, err: TextIO, shown: bool) -> None:
+        self.shown = shown
+        self._bar = tqdm(
+            total=size or None,
+            unit="B",
+            unit_scale=True,
+            desc="audit",
+            file=err,
+            disable=not shown,
+            mininterval=0.5,
+        )
+        self._read = 0
+        self._started = time.monotonic()
 
-        return read_export(stream, audit.message, on_progress, name=str(source))
+    def update(self, read: int, messages: int, processes: int = 1) -> None:
+        """How far the audit is: bytes read and messages seen so far (by the slowest process)."""
+        self._bar.update(read - self._read)
+        self._read = read
+        rate = messages / max(time.monotonic() - self._started, 1e-6)
+        each = f", {processes} processes" if processes > 1 else ""
+        self._bar.set_postfix_str(f"{messages:,} messages, {rate:,.0f}/s{each}", refresh=False)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+@contextmanager
+def _bar(size: int, err: TextIO, progress: bool | None) -> Iterator[_Bar]:
+    bar = _Bar(size, err, err.isatty() if progress is None else progress)
+    try:
+        yield bar
+    finally:
+        bar.close()
 
 
 def _warn(summary: ExportSummary, err: TextIO) -> None:

@@ -42,6 +42,11 @@ def parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="audit a Telegram Desktop export (JSON)")
     audit.add_argument("path", type=Path, help="the export's result.json or its folder")
     audit.add_argument("--timezone", help="the groups' IANA time zone (default: the config's)")
+    audit.add_argument(
+        "--jobs",
+        type=int,
+        help="processes to share the work (default: one per CPU for exports of 64 MB and more)",
+    )
     report = commands.add_parser("report", help="report on the message log in the database")
     report.add_argument("--chat", type=int, help="one group's chat id (default: every group)")
     report.add_argument("--since", required=True, help="first day, YYYY-MM-DD")
@@ -120,6 +125,7 @@ def report_command(args: argparse.Namespace, settings: Settings) -> int:
             lang=lang,
             today=now.date(),
             err=sys.stderr,
+            jobs=args.jobs,
         )
     from bot.report_cli import run_report
 

@@ -174,3 +174,45 @@ def _merged(
 ) -> OpenRollCall:
     kept = tuple(line for line in rollcall.lines if line.entry_id not in withdrawn)
     return replace(rollcall, lines=kept + added)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayState:
+    """What a chat's later decisions can depend on, ids left out: the open acknowledgement
+    requests, the open roll-calls and the urgent passes per sender and week, in order.
+
+    Two replays of one history that reach equal states (as of the same instant) decide every
+    later message alike, so a stretch of history replayed from a state reached another way
+    (a warm-up on the weeks before it) gives the same entries once the states are equal.
+    """
+
+    acks: tuple[tuple[int, int | None, datetime], ...] = ()
+    rollcalls: tuple[tuple[datetime, int, str, tuple[tuple[str, str, int | None], ...]], ...] = ()
+    urgent: tuple[tuple[int, datetime, int], ...] = ()
+
+    def as_of(self, at: datetime, policy: GroupPolicy) -> ReplayState:
+        """Without what can no longer matter to a message sent at `at` or later."""
+        oldest = at - timedelta(days=ROLLCALL_OPEN_DAYS)
+        week = holding.urgent_week_start(policy, at)
+        return ReplayState(
+            tuple(a for a in self.acks if a[2] > at),
+            tuple(r for r in self.rollcalls if r[0] > oldest),
+            tuple(u for u in self.urgent if u[1] >= week),
+        )
+
+
+def replay_state(chat: ChatReplay) -> ReplayState:
+    """The chat's state now, as ReplayState compares it."""
+    return ReplayState(
+        tuple((r.request_message_id, r.bot_message_id, r.expires_at) for r in chat.open_acks),
+        tuple(
+            (
+                opened,
+                r.source_message_id,
+                r.title,
+                tuple((line.name, line.extra, line.user_id) for line in r.lines),
+            )
+            for opened, r in chat.open_rollcalls
+        ),
+        tuple(sorted((sender, week, uses) for (sender, week), uses in chat.urgent_uses.items())),
+    )

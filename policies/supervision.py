@@ -9,7 +9,7 @@ saved) are withheld for groups smaller than MIN_GROUP_SIZE; senders are named, r
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
@@ -175,20 +175,48 @@ def quiet_reason_bucket(reason: str | None) -> str:
     return "holidays"  # the log keeps a holiday's name rather than the reason
 
 
-class _Group:
-    """One group's figures while the entries come in."""
+class _Figures:
+    """Figures summed from entries, or from other figures."""
 
-    def __init__(self, info: GroupInfo) -> None:
-        self.info = info
-        self.zone: tzinfo = pytz.timezone(info.policy.timezone)
+    def __init__(self) -> None:
         self.counts = Counts()
         self.senders: dict[int, list[int]] = {}  # id (0: unknown) -> [messages, after hours]
         self.heatmap = [[0] * 24 for _ in range(7)]
         self.weeks: dict[date, list[int]] = {}  # monday -> [messages, after hours, held]
         self.urgent_passes: list[UrgentPass] = []
-        self.days: set[date] = set()
+        self.days: set[date] = set()  # local days with an after-hours message
         self.first: datetime | None = None
         self.last: datetime | None = None
+
+    def merge(self, other: _Figures) -> None:
+        """Add `other`'s figures (another group's, or a later stretch of this one's)."""
+        self.counts.add(other.counts)
+        for sender_id, (messages, after_hours) in other.senders.items():
+            mine = self.senders.setdefault(sender_id, [0, 0])
+            mine[0] += messages
+            mine[1] += after_hours
+        for weekday, row in enumerate(other.heatmap):
+            for hour, value in enumerate(row):
+                self.heatmap[weekday][hour] += value
+        for monday, figures in other.weeks.items():
+            mine = self.weeks.setdefault(monday, [0, 0, 0])
+            for index, value in enumerate(figures):
+                mine[index] += value
+        self.urgent_passes.extend(other.urgent_passes)
+        self.days.update(other.days)
+        if other.first is not None and (self.first is None or other.first < self.first):
+            self.first = other.first
+        if other.last is not None and (self.last is None or other.last > self.last):
+            self.last = other.last
+
+
+class _Group(_Figures):
+    """One group's figures while the entries come in."""
+
+    def __init__(self, info: GroupInfo) -> None:
+        super().__init__()
+        self.info = info
+        self.zone: tzinfo = pytz.timezone(info.policy.timezone)
         self._slot = -1
         self._last_place: tuple[date, int, int, date] = (date.min, 0, 0, date.min)
 
@@ -278,6 +306,18 @@ class ReportBuilder:
     def knows(self, chat_id: int) -> bool:
         return chat_id in self._groups
 
+    def merge(self, other: ReportBuilder, chats: Collection[int] | None = None) -> None:
+        """Add what `other` collected (of `chats` only, when given) after what this builder
+        collected: builders of consecutive stretches of the same histories, merged in order."""
+        for chat_id, group in other._groups.items():
+            if chats is not None and chat_id not in chats:
+                continue
+            mine = self._groups.get(chat_id)
+            if mine is None:
+                self._groups[chat_id] = group
+            else:
+                mine.merge(group)
+
     def add(self, entry: LogEntry) -> None:
         self._groups[entry.chat_id].add(entry)
 
@@ -337,42 +377,26 @@ class ReportBuilder:
         return counts.acks_absorbed * members
 
     def _total(self, groups: list[_Group], names: Mapping[int, str], days: int) -> GroupReport:
-        counts = Counts()
-        senders: dict[int, list[int]] = {}
-        heatmap = [[0] * 24 for _ in range(7)]
-        weeks: dict[date, list[int]] = {}
-        passes: list[UrgentPass] = []
-        local_days: set[date] = set()
+        total = _Figures()
         saved_parts = []
         for group in groups:
-            counts.add(group.counts)
-            for sender_id, (messages, after_hours) in group.senders.items():
-                mine = senders.setdefault(sender_id, [0, 0])
-                mine[0] += messages
-                mine[1] += after_hours
-            for weekday in range(7):
-                for hour in range(24):
-                    heatmap[weekday][hour] += group.heatmap[weekday][hour]
-            for monday, figures in group.weeks.items():
-                mine = weeks.setdefault(monday, [0, 0, 0])
-                for index, value in enumerate(figures):
-                    mine[index] += value
-            passes.extend(group.urgent_passes)
-            local_days.update(group.days)
+            total.merge(group)
             saved_parts.append(self._saved(group.counts, group.info.members))
         visible = [part for part in saved_parts if part is not None]
         saved = sum(visible) if visible else None
         return GroupReport(
             info=None,
-            counts=counts,
-            senders=_senders(senders, names),
-            heatmap=tuple(tuple(row) for row in heatmap),
-            weeks=_weeks(weeks),
-            urgent_passes=tuple(sorted(passes, key=lambda u: u.sent_at)),
-            after_hours_days=len(local_days),
+            counts=total.counts,
+            senders=_senders(total.senders, names),
+            heatmap=tuple(tuple(row) for row in total.heatmap),
+            weeks=_weeks(total.weeks),
+            urgent_passes=tuple(sorted(total.urgent_passes, key=lambda u: u.sent_at)),
+            after_hours_days=len(total.days),
             members=None,
             notifications_saved=saved,
-            findings=findings(self.source, counts, len(local_days), days, heatmap, saved),
+            findings=findings(
+                self.source, total.counts, len(total.days), days, total.heatmap, saved
+            ),
         )
 
 
