@@ -164,10 +164,22 @@ async def test_the_admin_reads_the_group_report_in_the_group_and_a_member_nothin
     assert f"{text('report.figure.held', 'zh-Hans')}:1" in report.text
     assert WEST not in report.text
 
+    assert all(len(data.encode()) <= 64 for data in report.callback_data)
     assert await pressed(s, s.member, report, button(report, "rph:")) == text(
         "report.toast.denied", "zh-Hans"
     )
     assert documents(s, s.member) == []
+    # Forged data naming no request, or a request shown elsewhere, changes nothing.
+    world.send(s.chief, world.private_chat(s.chief), "/report")
+    await step(s.harness)
+    await drained(s.harness)
+    (menu,) = [m for m in world.sent_by_bot(world.private_chat(s.chief)) if m.callback_data]
+    elsewhere = menu.callback_data[0].split(":")[1]
+    for forged in ("rph:99999999", f"rph:{elsewhere}", f"rpc:{elsewhere}", f"rpo:{elsewhere}"):
+        assert await pressed(s, s.admin, report, forged, check=False) == text(
+            "report.toast.gone", "zh-Hans"
+        )
+    assert documents(s, s.admin) == []
 
     assert await pressed(s, s.admin, report, button(report, "rph:")) == text(
         "report.toast.sending", "zh-Hans"
@@ -225,6 +237,7 @@ async def test_a_supervisor_picks_within_their_scope_in_private(scene: Scene) ->
         m for m in world.sent_by_bot(world.private_chat(s.inspector)) if m.callback_data
     ]
     (chief_menu,) = [m for m in world.sent_by_bot(world.private_chat(s.chief)) if m.callback_data]
+    assert all(len(data.encode()) <= 64 for data in chief_menu.callback_data)
     assert labels(inspector_menu) == [EAST, text("report.chat.all_groups", "zh-Hans", count=1)]
     assert labels(chief_menu) == [WEST, EAST, text("report.chat.all_groups", "zh-Hans", count=2)]
 
