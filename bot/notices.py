@@ -192,7 +192,8 @@ async def _notice_text(
         reason=reason_text(catalogs, lang, policy, str(quiet.reason or ""), quiet.holiday_name),
         release_at=when_text(catalogs, lang, release_at, policy.timezone, incoming.now),
         marker=policy.urgent_markers[0] if policy.urgent_markers else "",
-        quota=policy.urgent_quota_per_week,
+        # urgent.over_quota's plural form follows the quota.
+        count=policy.urgent_quota_per_week,
     )
 
 
