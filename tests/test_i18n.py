@@ -164,36 +164,80 @@ def test_key_families_cover_the_values_the_rules_give() -> None:
         assert f"hold.reason.{reason}" in KEYS
 
 
-# Taiwan/Hong Kong usage that character conversion alone does not give (and one zhconv slip).
-TRADITIONAL_VOCABULARY = (
-    ("回復", "回覆"),
-    ("不幹預", "不干預"),
+@pytest.mark.parametrize("key", KEYS)
+def test_traditional_text_uses_traditional_characters(key: str) -> None:
+    for form in MESSAGES["zh-Hant"][key]:
+        # 村里 are Taiwan's villages and urban wards; the converter takes 里 for 裡 (inside).
+        characters = form.replace("村里", "")
+        assert zhconv.convert(characters, "zh-tw") == characters
+
+
+# What zh-Hans says and how Taiwan and Hong Kong officials write it (not what a converter makes).
+TAIWAN_HONG_KONG_USAGE = (
+    ("发布", "發布"),
+    ("回复", "回覆"),
     ("周", "週"),
-    ("群設置", "群組設定"),
-    ("設置", "設定"),
+    ("群设置", "群組設定"),
+    ("设置", "設定"),
     ("消息", "訊息"),
-    ("工作信息", "工作資訊"),
+    ("工作信息", "工作訊息"),
     ("[文件]", "[檔案]"),
-    ("視頻", "影片"),
-    ("音頻", "音訊"),
-    ("用戶", "使用者"),
+    ("[视频]", "[影片]"),
+    ("音频", "音訊"),
+    ("用户", "使用者"),
     ("私信", "私訊"),
     ("私聊", "私訊"),
-    ("聯繫", "聯絡"),
+    ("联系", "聯絡"),
     ("屏蔽", "封鎖"),
     ("刷屏", "洗版"),
+    ("命令", "指令"),
+    ("节假日", "假日"),
+    ("调休上班日", "補行上班日"),
+    ("丢失", "遺失"),
+    ("获取", "取得"),
+    ("点击", "按"),
+)
+# Mainland usage, and converter output, that zh-Hant never writes.
+NOT_TRADITIONAL_USAGE = (
+    "釋出",  # a converter's 发布
+    "回復",
+    "周",
+    "設置",
+    "消息",
+    "信息",
+    "[文件]",
+    "視頻",
+    "音頻",
+    "用戶",
+    "短信",
+    "私信",
+    "私聊",
+    "聯繫",
+    "屏蔽",
+    "刷屏",
+    "命令",
+    "節假日",
+    "調休",
+    "丟失",
+    "獲取",
+    "點擊",
+    "不幹預",  # a converter's 不干预
+    "群裡",
+    "條訊息",
 )
 
 
 @pytest.mark.parametrize("key", KEYS)
-def test_traditional_text_is_the_simplified_text_converted(key: str) -> None:
-    for simplified, traditional in zip(
-        MESSAGES["zh-Hans"][key], MESSAGES["zh-Hant"][key], strict=True
-    ):
-        converted = zhconv.convert(simplified, "zh-tw")
-        for simplified_usage, traditional_usage in TRADITIONAL_VOCABULARY:
-            converted = converted.replace(simplified_usage, traditional_usage)
-        assert traditional == converted
+def test_traditional_text_is_written_as_taiwan_and_hong_kong_write(key: str) -> None:
+    simplified = "".join(MESSAGES["zh-Hans"][key])
+    for form in MESSAGES["zh-Hant"][key]:
+        for mainland, local in TAIWAN_HONG_KONG_USAGE:
+            if mainland in simplified:
+                assert local in form, mainland
+        for phrase in NOT_TRADITIONAL_USAGE:
+            assert phrase not in form
+        # Full-width punctuation beside Chinese characters, as in 「{group}」的規則：
+        assert not re.search(r"[\u4e00-\u9fff][,:;!?()]|[,:;!?()][\u4e00-\u9fff]", form)
 
 
 def test_simplified_text_has_no_traditional_characters() -> None:
@@ -252,7 +296,7 @@ def test_plural_forms_follow_the_count() -> None:
     two = CATALOGS.text("release.header", "en", count=2)
     assert "1 message:" in one and "2 messages," in two
     assert "1 条" in CATALOGS.text("release.header", "zh-Hans", count=1)
-    assert "21 條" in CATALOGS.text("release.header", "zh-Hant", count=21)
+    assert "21 則" in CATALOGS.text("release.header", "zh-Hant", count=21)
     over = {"group": "G", "release_at": "tomorrow at 08:00"}
     assert "the 1 urgent message allowed" in CATALOGS.text(
         "urgent.over_quota", "en", count=1, **over
@@ -274,7 +318,7 @@ NOW = datetime(2026, 11, 18, 16, 0, tzinfo=UTC)  # Thursday 19 November, 00:00 i
     ("lang", "today", "tomorrow", "monday"),
     [
         ("zh-Hans", "今天 21:30", "明天 08:00", "11月23日(周一)08:00"),
-        ("zh-Hant", "今天 21:30", "明天 08:00", "11月23日(週一)08:00"),
+        ("zh-Hant", "今天 21:30", "明天 08:00", "11月23日（週一）08:00"),
         ("en", "today at 21:30", "tomorrow at 08:00", "Mon 23 Nov at 08:00"),
     ],
 )
