@@ -407,12 +407,16 @@ def test_a_multiline_message_keeps_its_lines(tmp_path: Path) -> None:
         ("zh-CN", "zh-Hans"),
         ("zh-hans", "zh-Hans"),
         ("zh-SG", "zh-Hans"),
+        ("zh-Hans-HK", "zh-Hans"),
         ("en", "en"),
         ("en-GB", "en"),
-        ("de", "zh-Hant"),
+        ("EN_us", "en"),
+        ("de", "en"),
+        ("ja", "en"),
+        ("eng", "en"),
         ("", "zh-Hant"),
+        ("  ", "zh-Hant"),
         (None, "zh-Hant"),
-        ("eng", "zh-Hant"),
     ],
 )
 def test_language_follows_the_telegram_language_code(code: str | None, expected: str) -> None:
@@ -420,7 +424,8 @@ def test_language_follows_the_telegram_language_code(code: str | None, expected:
 
 
 def test_an_unsupported_group_default_falls_back_to_simplified() -> None:
-    assert language_for("fr", default="fr") == DEFAULT_LANGUAGE
+    assert language_for(None, default="fr") == DEFAULT_LANGUAGE
+    assert language_for("fr", default="fr") == "en"
 
 
 def test_chinas_holidays_are_named_in_the_readers_language() -> None:

@@ -137,12 +137,15 @@ def holiday_label(catalogs: Catalogs, name: str, lang: str) -> str:
 
 
 def language_for(language_code: str | None, default: str = DEFAULT_LANGUAGE) -> str:
-    """The catalog language for a Telegram user's language_code, else the group's `default`."""
+    """The catalog language for a Telegram user's language_code; without one, the `default`.
+
+    zh-Hant, zh-TW, zh-HK and zh-MO read Traditional, any other zh Simplified; another language
+    reads its own catalog when there is one, else English.
+    """
     code = (language_code or "").strip().lower().replace("_", "-")
-    if code.startswith(_TRADITIONAL_TAGS):
-        return "zh-Hant"
-    if code == "zh" or code.startswith("zh-"):
-        return "zh-Hans"
-    if code == "en" or code.startswith("en-"):
-        return "en"
-    return default if default in LANGUAGES else DEFAULT_LANGUAGE
+    if not code:
+        return default if default in LANGUAGES else DEFAULT_LANGUAGE
+    primary = code.split("-")[0]
+    if primary == "zh":
+        return "zh-Hant" if code.startswith(_TRADITIONAL_TAGS) else "zh-Hans"
+    return next((lang for lang in LANGUAGES if lang.lower() == primary), "en")
