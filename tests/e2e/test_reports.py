@@ -10,7 +10,7 @@ import dataclasses
 import io
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -301,7 +301,7 @@ async def test_a_file_arrives_once_after_a_send_failure(scene: Scene) -> None:
     )
     assert documents(s, s.admin) == []
     async with s.harness.services.sessions() as session:
-        waiting = await session.scalar(select(OutboxItem).where(OutboxItem.kind == "report.html"))
+        waiting = await session.scalar(select(OutboxItem).where(OutboxItem.kind == "report/html"))
     assert waiting is not None and (waiting.status, waiting.attempts) == ("pending", 1)
     assert await pressed(s, s.admin, report, button(report, "rph:")) == text(
         "report.toast.already", "zh-Hans"
@@ -311,6 +311,10 @@ async def test_a_file_arrives_once_after_a_send_failure(scene: Scene) -> None:
     await step(s.harness)
     (html,) = documents(s, s.admin)
     assert html.media is not None and EAST in html.media.content.decode("utf-8")
+
+
+def period_line(since: date, until: date) -> str:
+    return text("report.period", "zh-Hans", since=since, until=until, days=7)
 
 
 def weekly_reports(s: Scene, user: User) -> list[ChatMessage]:
@@ -344,7 +348,7 @@ async def test_the_weekly_report_comes_once_a_week_across_restarts(
     await drained(s.harness)
     (first,) = weekly_reports(s, s.chief)
     assert first.text is not None
-    assert "2026-11-16" in first.text and "2026-11-22" in first.text
+    assert period_line(date(2026, 11, 16), date(2026, 11, 22)) in first.text
     assert EAST in first.text and WEST in first.text
     assert any(d.startswith("rph:") for d in first.callback_data)
 
@@ -362,7 +366,7 @@ async def test_the_weekly_report_comes_once_a_week_across_restarts(
         await drained(later)
         reports = weekly_reports(s, s.chief)
         assert len(reports) == 2
-        assert "2026-11-30" in (reports[-1].text or "") and "2026-12-06" in (reports[-1].text or "")
+        assert period_line(date(2026, 11, 30), date(2026, 12, 6)) in (reports[-1].text or "")
         async with later.services.sessions() as session:
             weeks = list(await session.scalars(select(WeeklyReport.week_of)))
         assert [w.isoformat() for w in sorted(weeks)] == ["2026-11-23", "2026-12-07"]

@@ -18,11 +18,11 @@ from bot.platform.storage.models import Chat, NoticeSent, User
 from bot.platform.storage.upsert import insert_ignore
 from policies.features.notices import Audience, Tell
 
-PRIVATE_KIND = "notice.private"
-GROUP_KIND = "notice.group"  # the sender's notice posted in the group, deleted after a while
-GROUP_DELETE_KIND = "notice.group_delete"
-REPLY_KIND = "notice.reply"
-GROUP_MESSAGE_KIND = "notice.chat"  # a word to the whole group (rights, onboarding)
+PRIVATE_KIND = "notice/private"
+GROUP_KIND = "notice/group"  # the sender's notice posted in the group, deleted after a while
+GROUP_DELETE_KIND = "notice/group_delete"
+REPLY_KIND = "notice/reply"
+GROUP_MESSAGE_KIND = "notice/chat"  # a word to the whole group (rights, onboarding)
 GROUP_NOTICE_LIFETIME = timedelta(seconds=60)
 _IN_GROUP = {"advise.notice": "advise.notice_group"}
 _NOTICE_KEY = ["chat_id", "user_id", "kind", "period_key"]
@@ -154,7 +154,7 @@ class Notices:
             ),
             release_at=when_text(catalogs, lang, release_at, policy.timezone, decided.now),
             marker=policy.urgent_markers[0] if policy.urgent_markers else "",
-            quota=policy.urgent_quota_per_week,
+            count=policy.urgent_quota_per_week,
         )
 
     async def tell_group(

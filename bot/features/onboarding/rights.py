@@ -25,8 +25,8 @@ from bot.platform.storage.models import Chat
 from policies.message import ChatMessage, ChatRef
 
 FALLBACK_MISSING_RIGHTS = "missing_rights"
-INTRO_KIND = "onboarding.intro"
-RIGHTS_KIND = "onboarding.rights"
+INTRO_KIND = "onboarding/intro"
+RIGHTS_KIND = "onboarding/rights"
 _GONE = frozenset({"left", "kicked"})
 
 

@@ -47,8 +47,8 @@ from policies.report_scope import Scope
 log = logging.getLogger(__name__)
 
 PICK_BUTTON = "rpo"
-MENU_KIND = "report.menu"
-HTML_KIND, CSV_KIND = "report.html", "report.csv"
+MENU_KIND = "report/menu"
+HTML_KIND, CSV_KIND = "report/html", "report/csv"
 REPORT_KINDS = (TEXT_KIND, MENU_KIND, HTML_KIND, CSV_KIND)
 """Every outbox kind a report is sent as; their results come back to Reports.on_settled."""
 MAX_PICKS = 40

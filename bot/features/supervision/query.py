@@ -190,7 +190,7 @@ async def sender_names(session: AsyncSession, ids: Iterable[int]) -> dict[int, s
         users = await session.execute(
             select(User.user_id, User.first_name, User.last_name).where(User.user_id.in_(batch))
         )
-        for user_id, first, last in users.tuples():
+        for user_id, first, last in users:
             names[user_id] = f"{first} {last}" if last else first
         chats = await session.execute(
             select(Chat.chat_id, Chat.title).where(Chat.chat_id.in_(batch), Chat.title.is_not(None))

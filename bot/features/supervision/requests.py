@@ -21,7 +21,7 @@ from policies.report_period import ReportPeriod
 from policies.report_scope import Scope
 from policies.supervision import Report
 
-TEXT_KIND = "report.text"
+TEXT_KIND = "report/text"
 HTML_BUTTON, CSV_BUTTON = "rph", "rpc"
 MAX_TEXT_PARTS = 3
 """A text report in chat is at most this many messages; the rest is in the HTML file."""
