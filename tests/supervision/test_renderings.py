@@ -49,6 +49,8 @@ def test_html_is_one_file_without_any_url(lang: str) -> None:
     assert not re.search(r"(?i)https?:|://|www\.|\bsrc=|\bhref=|url\(|@import", html)
     assert "<svg" in html and "<script" not in html and 'name="viewport"' in html
     assert escape(CATALOGS.text("report.clause.after_hours", lang)) in html
+    monday = {"zh-Hans": "周一", "zh-Hant": "週一", "en": "Mon"}[lang]
+    assert f'text-anchor="end">{monday}</text>' in html and "weekday." not in html
 
 
 def test_recipient_figures_are_withheld_in_small_groups() -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from bot.platform.i18n import Catalogs
 from bot.platform.policy_text import rule_lines
-from policies.group_policy import WEEKDAY_NAMES
 from policies.supervision import MIN_GROUP_SIZE, Counts, Finding, GroupReport, Report, Source
 
 # The figures shown for every group, in order; "held" reads "would hold" for an export.
@@ -32,6 +32,7 @@ _FIGURES = (
     "data_requests",
     "duplicate_requests",
 )
+_A_MONDAY = date(2024, 1, 1)
 _LOG_ONLY = frozenset({"released"})
 _SUBORDINATE = frozenset({"quiet_hours", "rest_days", "holidays"})
 
@@ -123,4 +124,5 @@ class Wording:
         return name or str(sender_id)
 
     def weekday(self, index: int) -> str:
-        return self.catalogs.text(f"weekday.{WEEKDAY_NAMES[index]}", self.lang)
+        """A weekday's short name (0 is Monday): 周一, 週一, Mon."""
+        return self.text("weekday_short", day=_A_MONDAY + timedelta(days=index))
