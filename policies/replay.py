@@ -28,6 +28,9 @@ from policies.message import ChatMessage
 from policies.supervision import LogEntry
 
 ROLLCALL_OPEN_DAYS = 7
+URGENT_WEEKS_KEPT = timedelta(weeks=3)
+"""Urgent passes are counted per week; a message dated this far back (exports are nearly in
+order) would find its week's count forgotten."""
 MAX_OPEN_ROLLCALLS = 5
 _FAR_FUTURE = datetime.max.replace(tzinfo=pytz.utc)
 _NO_ACKS = acks.AcksState()
@@ -72,7 +75,18 @@ class ChatReplay:
             end = next_quiet_start(self.policy, now) or _FAR_FUTURE
             self.period = ""
         self._quiet, self._quiet_span = status, (now, end)
+        self._forget(now)
         return status
+
+    def _forget(self, now: datetime) -> None:
+        """Let go of what no later message asks for, so that memory stays bounded however long
+        the history: notices told in other quiet periods (they decide what is said, never what
+        is logged) and urgent passes of weeks URGENT_WEEKS_KEPT and more behind."""
+        if self.told:
+            self.told = {key: told for key, told in self.told.items() if key[1] == self.period}
+        if self.urgent_uses:
+            oldest = now - URGENT_WEEKS_KEPT
+            self.urgent_uses = {k: n for k, n in self.urgent_uses.items() if k[1] >= oldest}
 
     def live_acks(self, now: datetime) -> tuple[OpenAckRequest, ...]:
         self.open_acks = [r for r in self.open_acks if r.expires_at > now]

@@ -9,7 +9,8 @@ saved) are withheld for groups smaller than MIN_GROUP_SIZE; senders are named, r
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Mapping, Sequence
+from collections import deque
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
@@ -23,6 +24,9 @@ from policies.labels import Label
 
 MIN_GROUP_SIZE = 5
 """Below this many known members, figures about a group's recipients are not shown."""
+URGENT_PASSES_KEPT = 1000
+"""Urgent passes listed one by one (with reason) per group and in total: the latest ones, so that
+memory stays bounded whatever the history; the count is in the figures, every one in the CSV."""
 
 _SLOT_SECONDS = 15 * 60
 HELD_ACTIONS = frozenset({LogAction.HELD, LogAction.URGENT_NO_REASON, LogAction.URGENT_OVER_QUOTA})
@@ -183,7 +187,7 @@ class _Figures:
         self.senders: dict[int, list[int]] = {}  # id (0: unknown) -> [messages, after hours]
         self.heatmap = [[0] * 24 for _ in range(7)]
         self.weeks: dict[date, list[int]] = {}  # monday -> [messages, after hours, held]
-        self.urgent_passes: list[UrgentPass] = []
+        self.urgent_passes: deque[UrgentPass] = deque(maxlen=URGENT_PASSES_KEPT)
         self.days: set[date] = set()  # local days with an after-hours message
         self.first: datetime | None = None
         self.last: datetime | None = None
@@ -362,7 +366,7 @@ class ReportBuilder:
             senders=_senders(group.senders, names),
             heatmap=tuple(tuple(row) for row in group.heatmap),
             weeks=_weeks(group.weeks),
-            urgent_passes=tuple(sorted(group.urgent_passes, key=lambda u: u.sent_at)),
+            urgent_passes=_latest(group.urgent_passes),
             after_hours_days=len(group.days),
             members=members,
             notifications_saved=saved,
@@ -390,7 +394,7 @@ class ReportBuilder:
             senders=_senders(total.senders, names),
             heatmap=tuple(tuple(row) for row in total.heatmap),
             weeks=_weeks(total.weeks),
-            urgent_passes=tuple(sorted(total.urgent_passes, key=lambda u: u.sent_at)),
+            urgent_passes=_latest([u for group in groups for u in group.urgent_passes]),
             after_hours_days=len(total.days),
             members=None,
             notifications_saved=saved,
@@ -398,6 +402,11 @@ class ReportBuilder:
                 self.source, total.counts, len(total.days), days, total.heatmap, saved
             ),
         )
+
+
+def _latest(passes: Iterable[UrgentPass]) -> tuple[UrgentPass, ...]:
+    """The latest URGENT_PASSES_KEPT, in time order."""
+    return tuple(sorted(passes, key=lambda u: u.sent_at)[-URGENT_PASSES_KEPT:])
 
 
 def _senders(figures: Mapping[int, list[int]], names: Mapping[int, str]) -> tuple[SenderStats, ...]:

@@ -21,6 +21,8 @@ from bot.edge.desktop_export import read_export
 from bot.features.supervision.audit import Audit, parallel_audit, stretches_for
 from bot.features.supervision.json_report import report_json
 from policies.group_policy import GroupPolicy
+from policies.message import ChatKind, ChatMessage, ChatRef, Person
+from policies.replay import ChatReplay, replay_message
 from tests.supervision.exports import ExportChat, Message, write_full
 
 START = datetime(2024, 3, 4, 0, 0, tzinfo=UTC)  # a Monday, 08:00 in Shanghai
@@ -134,3 +136,19 @@ def test_a_bad_export_fails_in_one_line_with_several_processes(
     assert code == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert "ends early (truncated)" in line
+
+
+def test_a_long_history_keeps_a_bounded_replay_state() -> None:
+    """Notices told in past quiet periods and urgent passes of past weeks are let go of."""
+    chat = ChatReplay.start(GroupPolicy())
+    ref = ChatRef(-1001, ChatKind.SUPERGROUP, "群")
+    night = datetime(2024, 3, 4, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
+    number = 0
+    for day in range(90):
+        for who in range(1, 6):
+            for text in ("明天上午9点开会", "【紧急】今晚暴雨预警,请各村立即做好转移准备"):
+                number += 1
+                at = night + timedelta(days=day, minutes=number % 50)
+                replay_message(chat, ChatMessage(ref, number, at, Person(who, "张"), text=text))
+    assert 0 < len(chat.told) <= 5  # this night's, one per sender
+    assert 0 < len({week for _, week in chat.urgent_uses}) <= 4  # three weeks kept, and this one

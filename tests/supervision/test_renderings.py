@@ -11,11 +11,19 @@ import pytest
 from bot.features.supervision.html import render_html
 from bot.features.supervision.json_report import report_json
 from bot.features.supervision.requests import MAX_TEXT_PARTS, chat_texts
+from bot.features.supervision.text import LIST_LIMIT as TEXT_LIST_LIMIT
 from bot.features.supervision.text import render_text
 from bot.platform.i18n import LANGUAGES, load_catalogs
 from bot.platform.text_limits import TEXT_LIMIT, split_text, utf16_len
 from policies.group_policy import GroupPolicy
-from policies.supervision import GroupInfo, LogEntry, Report, ReportBuilder, Source
+from policies.supervision import (
+    URGENT_PASSES_KEPT,
+    GroupInfo,
+    LogEntry,
+    Report,
+    ReportBuilder,
+    Source,
+)
 
 CATALOGS = load_catalogs()
 NIGHT = datetime(2024, 5, 8, 14, 30, tzinfo=UTC)  # 22:30 in Shanghai
@@ -87,3 +95,21 @@ def test_a_long_text_report_fits_a_few_chat_messages_and_says_where_the_rest_is(
     assert parts[0].startswith("每周报告\n\n" + CATALOGS.text("report.title_log", "zh-Hans"))
     assert parts[-1].endswith(CATALOGS.text("report.chat.cut", "zh-Hans"))
     assert chat_texts(report(), CATALOGS, "en") == [render_text(report(), CATALOGS, "en").strip()]
+
+
+def test_urgent_passes_are_listed_latest_first_within_a_bound_and_counted_whole() -> None:
+    builder = ReportBuilder(Source.LOG)
+    builder.group(GroupInfo(-1001, "群", GroupPolicy(), 30))
+    count = URGENT_PASSES_KEPT + 500
+    for number in range(count):
+        at = NIGHT + timedelta(minutes=number)
+        builder.add(
+            LogEntry(-1001, number, 7, at, "urgent_passed", frozenset({"urgent"}), True, None, "雨")
+        )
+    built = builder.build({})
+    group = built.groups[0]
+    assert group.counts.urgent_passed == count
+    assert len(group.urgent_passes) == URGENT_PASSES_KEPT == len(built.total.urgent_passes)
+    assert group.urgent_passes[0].sent_at == NIGHT + timedelta(minutes=500)
+    more = CATALOGS.text("report.more", "zh-Hans", count=count - TEXT_LIST_LIMIT)
+    assert more in render_text(built, CATALOGS, "zh-Hans")

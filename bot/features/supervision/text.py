@@ -76,8 +76,9 @@ def _urgent_passes(words: Wording, group: GroupReport) -> list[str]:
         at = urgent.sent_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         reason = _one_line(urgent.reason, REASON_CHARS)
         lines.append("  " + words.text("urgent_line", time=at, name=name, reason=reason))
-    if len(group.urgent_passes) > LIST_LIMIT:
-        lines.append("  " + words.text("more", count=len(group.urgent_passes) - LIST_LIMIT))
+    passes = group.counts.urgent_passed
+    if passes > LIST_LIMIT:
+        lines.append("  " + words.text("more", count=passes - LIST_LIMIT))
     return lines
 
 
