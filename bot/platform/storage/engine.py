@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
 from bot.platform.errors import FatalError
+from bot.platform.storage.inline_sqlite import connector
 from bot.platform.storage.write_lock import serialise_writers
 
 URL_HINT = "check [database] url / JIANFU_DATABASE_URL"
@@ -91,7 +92,8 @@ def _sqlite_engine(url: URL, *, foreign_keys: bool) -> AsyncEngine:
                 f"cannot create the directory for the database {path}: {exc.strerror}; {URL_HINT}"
             ) from None
         url = url.set(database=str(path))
-    engine = _create_async_engine(url)
+    # The driver runs inline on the event loop's thread (see inline_sqlite): no thread hop a call.
+    engine = _create_async_engine(url, async_creator=connector(url.database or ":memory:"))
     # Registered before _begin below, so the process's lock is taken before SQLite's.
     serialise_writers(engine.sync_engine, wait_seconds=SQLITE_BUSY_TIMEOUT_MS / 1000)
     pragmas = (
