@@ -16,9 +16,11 @@ from bot.edge import routes
 from bot.edge.alarm import Alarm
 from bot.edge.context import BotData, JianfuApplication, JianfuContext
 from bot.edge.error_report import error_reporter
+from bot.edge.fast import FastJSONRequest
 from bot.edge.gateway import BotGateway
 from bot.edge.ratelimit import ChatRateLimiter
 from bot.edge.sender import BotTransport
+from bot.edge.updates import UpdateStream
 from bot.features.acks.feature import ACK_BUTTON, ROSTER_BUTTON, Acks
 from bot.features.acks.store import TALLY_KIND
 from bot.features.basics.start import Basics
@@ -45,7 +47,7 @@ from bot.platform.i18n import catalogs as bundled_catalogs
 from bot.platform.live import EDIT_KIND, POST_KIND, LiveMessages
 from bot.platform.outbox.items import ResultRouter, Settled
 from bot.platform.outbox.worker import OutboxWorker
-from bot.platform.pipeline import Feature, MessageIntake, Pipeline, no_state
+from bot.platform.pipeline import Arrival, Feature, MessageIntake, Pipeline, no_state
 from bot.platform.roster import RecentSenders
 from bot.platform.services import Services
 from bot.platform.settings import Settings
@@ -78,6 +80,8 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         .base_url(settings.telegram.base_url)
         .base_file_url(settings.telegram.base_file_url)
         .context_types(ContextTypes(context=JianfuContext, bot_data=BotData))
+        .request(FastJSONRequest(connection_pool_size=256))
+        .get_updates_request(FastJSONRequest(connection_pool_size=1))
         .rate_limiter(ChatRateLimiter())
         .job_queue(JobQueue[JianfuContext]())
         .build()
@@ -157,6 +161,9 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         await alarm.arm(await live.tick())
         outbox.wake()
 
+    async def arrived(arrival: Arrival) -> None:
+        await intake.receive([arrival])
+
     async def note(message: ChatMessage) -> str | None:
         reply = await rollcalls.on_private_text(message)
         await show_live()
@@ -181,10 +188,13 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         CLOSE_BUTTON: rollcalls.on_close,
     }
     add(routes.buttons(button_routes, after=show_live), group=COMMANDS)
-    add(routes.group_messages(intake.receive), group=MESSAGES)
+    add(routes.group_messages(arrived), group=MESSAGES)
     add(routes.private_texts(note), group=MESSAGES)
     application.add_error_handler(
         error_reporter(settings.telegram.admin_chat_id, catalogs, defaults.language)
+    )
+    application.bot_data.stream = UpdateStream(
+        application, intake, sessions, clock, onboarding.on_group_message
     )
     application.bot_data.menus = [
         (code, [BotCommand(c, catalogs.text(f"command.{c}", lang)) for c in MENU_COMMANDS])

@@ -91,7 +91,7 @@ async def group_infos(
             policy_with_overrides(overrides, defaults),
             counted.get(chat_id) or roster.get(chat_id),
         )
-        for chat_id, title, overrides in chats.tuples()
+        for chat_id, title, overrides in chats
     }
     for chat_id in ids:  # logged before the chat was recorded: the defaults apply
         infos.setdefault(chat_id, GroupInfo(chat_id, str(chat_id), defaults, roster.get(chat_id)))
