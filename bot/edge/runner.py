@@ -15,7 +15,7 @@ from telegram.error import InvalidToken, NetworkError
 from bot.app import ALLOWED_UPDATES, build_application, start_services, stop_services
 from bot.edge.context import JianfuApplication
 from bot.edge.fast import loop_factory
-from bot.edge.updates import Poller, WebhookServer
+from bot.edge.updates import Poller
 from bot.platform.clock import SystemClock
 from bot.platform.errors import FatalError
 from bot.platform.logging_setup import configure_logging
@@ -59,9 +59,11 @@ async def serve(
         await application.start()
         stream = application.bot_data.stream
         services = application.bot_data.services
-        webhook: WebhookServer | None = None
+        webhook = None
         try:
             if telegram.mode is TelegramMode.WEBHOOK:
+                from bot.edge.webhook import WebhookServer  # tornado, needed only here
+
                 secret = telegram.webhook_secret_token
                 assert secret is not None and telegram.webhook_url is not None, "settings check"
                 webhook = WebhookServer(stream, WEBHOOK_PATH, secret.value)

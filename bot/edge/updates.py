@@ -14,7 +14,6 @@ through PTB's handlers, one at a time, in order.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
@@ -26,14 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TimedOut
 from telegram.warnings import PTBUserWarning
-from tornado.httpserver import HTTPServer
-from tornado.web import Application as TornadoApplication
-from tornado.web import RequestHandler
 
 from bot.edge.context import JianfuApplication
 from bot.edge.inbound import plain_group_message
 from bot.platform.clock import Clock
-from bot.platform.fastjson import loads
 from bot.platform.pipeline import Arrival, MessageIntake
 from bot.platform.processed import mark_processed, processed_among, resume_offset
 from policies.message import ChatMessage
@@ -47,7 +42,6 @@ POLL_TIMEOUT = 10  # seconds a getUpdates waits for an update (long polling)
 BATCH_LIMIT = 100  # Telegram's maximum
 READ_MARGIN = 5.0  # seconds beyond the long poll before a read times out
 RETRY_FIRST, RETRY_MAX = 1.0, 30.0  # seconds between attempts after a failure, doubling
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 SeenGroup = Callable[[ChatMessage], Awaitable[None]]
 
@@ -200,51 +194,3 @@ async def _pause(wait: float, stop: asyncio.Event) -> float:
     with suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), wait)
     return min(wait * 2, RETRY_MAX)
-
-
-class WebhookServer:
-    """Receives Telegram's posts and answers each once its update is stored."""
-
-    def __init__(self, stream: UpdateStream, path: str, secret: str) -> None:
-        self._server = HTTPServer(
-            TornadoApplication(
-                [(f"/{path}", _WebhookHandler, {"stream": stream, "secret": secret})]
-            )
-        )
-
-    def listen(self, address: str, port: int) -> None:
-        self._server.listen(port, address)
-
-    async def stop(self) -> None:
-        self._server.stop()
-        await self._server.close_all_connections()
-
-
-class _WebhookHandler(RequestHandler):
-    def initialize(self, stream: UpdateStream, secret: str) -> None:
-        self._stream = stream
-        self._secret = secret
-
-    async def post(self) -> None:
-        given = self.request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), self._secret.encode()):
-            self.set_status(403)
-            return
-        try:
-            data = _update(loads(self.request.body))
-        except ValueError:
-            self.set_status(400)
-            return
-        try:
-            await self._stream.handle([data])
-        except Exception:
-            log.exception("webhook update %s failed; Telegram delivers it again", data["update_id"])
-            self.set_status(500)
-            return
-        self.set_status(200)
-
-
-def _update(found: Any) -> dict[str, Any]:
-    if not isinstance(found, dict) or not isinstance(found.get("update_id"), int):
-        raise ValueError("not an update")
-    return found
