@@ -56,6 +56,7 @@ from bot.platform.storage.migrate import upgrade_to_head
 from bot.platform.storage.models import Chat, Member, User
 
 N = 2000
+MEMORY_BURSTS = 10  # 20,000 messages, for memory
 SENDERS = 50
 LATENCY_RATE = 200  # updates per second: the goal's rate
 LATENCY_SECONDS = 5
@@ -255,18 +256,53 @@ async def _all_taken(server: Standalone, poller: Poller) -> None:
         await asyncio.sleep(0.01)
 
 
-async def _bot_rate(url: str) -> float:
+@dataclasses.dataclass(frozen=True)
+class Run:
+    rate: float  # updates per second
+    longest_stall_ms: float  # the longest the event loop did not get to a 1 ms timer
+    rss_mb: list[float]  # resident memory after each burst
+
+
+async def _watch_stalls(stalls: list[float]) -> None:
+    """Note how late a 1 ms sleep wakes up: how long the loop was held by something else."""
+    loop = asyncio.get_running_loop()
+    while True:
+        before = loop.time()
+        await asyncio.sleep(0.001)
+        stalls.append((loop.time() - before - 0.001) * 1000)
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return math.nan
+
+
+async def _bot_run(url: str, bursts: int = 1) -> Run:
+    """`bursts` bursts of N messages, one after the other, through one bot."""
     async with standalone(NIGHT) as server:
         scene = await _scene(server)
         await _known(url, scene)
-        await _send(server, scene, N)
         clock = ManualClock(NIGHT)
         app = build_application(_settings(server, url), clock)
-        started, poller, stop = await _jianfu_polled(app, clock)
-        await _all_taken(server, poller)
-        seconds = time.perf_counter() - started
+        stalls: list[float] = []
+        rss: list[float] = []
+        seconds = 0.0
+        await _send(server, scene, N)  # the first burst waits in the server before polling
+        begun, poller, stop = await _jianfu_polled(app, clock)
+        watching = asyncio.create_task(_watch_stalls(stalls))
+        for burst in range(bursts):
+            if burst:
+                begun = time.perf_counter()
+                await _send(server, scene, N)
+            await _all_taken(server, poller)
+            seconds += time.perf_counter() - begun
+            rss.append(_rss_mb())
+        watching.cancel()
         await stop()
-    return N / seconds
+    return Run(N * bursts / seconds, max(stalls, default=0.0), rss)
 
 
 async def _bare_rate() -> float:
@@ -367,9 +403,21 @@ async def run() -> None:
             print(f"  (set {POSTGRES_ENV} to a PostgreSQL server URL to measure it too)")
         for database in databases:
             async with database.fresh("throughput") as url:
-                bot = await _bot_rate(url)
+                measured = await _bot_run(url)
+            bot = measured.rate
             print(f"Jianfu on {database.name}, every message held:")
             print(f"  {bot:8.1f} updates/s, ratio to bare PTB {bot / bare:.2f} (goal >= 0.5)")
+            print(
+                f"  longest event-loop stall in the {N}-message burst: "
+                f"{measured.longest_stall_ms:.1f} ms (goal <= 20 ms)"
+            )
+            async with database.fresh("memory") as url:
+                memory = await _bot_run(url, bursts=MEMORY_BURSTS)
+            print(
+                f"  resident memory after each {N} of {N * MEMORY_BURSTS} messages (MB): "
+                + ", ".join(f"{mb:.0f}" for mb in memory.rss_mb)
+                + " (goal: flat, <= 130 MB)"
+            )
             if bot <= LATENCY_RATE:
                 print(
                     f"  hold latency at {LATENCY_RATE} updates/s: not measured, the bot handles "

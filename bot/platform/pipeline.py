@@ -7,6 +7,7 @@ applier for each kind of effect it decides. The pipeline knows no feature by nam
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -224,6 +225,9 @@ class MessageIntake:
         for arrival in arrivals:
             if arrival.update_id not in done:
                 await self._handle(session, arrival.message)
+                # The database answers at once (SQLite runs inline): a turn for the rest of
+                # the bot between messages keeps a batch from holding the event loop.
+                await asyncio.sleep(0)
         await mark_processed(session, [a.update_id for a in arrivals], self._clock.now())
 
     async def _handle(self, session: AsyncSession, message: ChatMessage) -> None:
