@@ -18,7 +18,7 @@ from policies import classifier
 from policies.calendar import quiet_status
 from policies.classifier import ClassifierConfig, classify
 from policies.decide import Ruled, Situation, decide
-from policies.features import acks, holding, notices, reminders, rollcalls
+from policies.features import acks, holding, reminders, rollcalls
 from policies.group_policy import GroupPolicy
 from policies.message import ChatKind, ChatMessage, ChatRef, Person
 from tests.corpus import corpus_file
@@ -41,7 +41,6 @@ def timed_pass(texts: list[str], now: datetime, durations: list[int]) -> None:
         (rollcalls.RULES, rollcalls.RollcallsState()),
         (holding.RULES, holding.HoldingState()),
         (reminders.RULES, None),
-        (notices.RULES, None),
     ]
     group, sender = ChatRef(-100, ChatKind.SUPERGROUP, "工作群"), Person(42, "李明")
     clock = time.perf_counter_ns

@@ -53,7 +53,6 @@ from bot.platform.services import Services
 from bot.platform.settings import Settings
 from bot.platform.storage.engine import create_engine, session_factory
 from bot.platform.storage.migrate import ensure_at_head
-from policies.features import notices as notice_rules
 from policies.features.notices import Tell
 from policies.message import ChatMessage
 
@@ -123,7 +122,7 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
             rollcalls.feature(),
             holding.feature(),
             reminders.feature(),
-            Feature("notices", notice_rules.RULES, no_state, {Tell: notices.apply}),
+            Feature("notices", None, no_state, {Tell: notices.apply}),
         ),
         defaults,
     )

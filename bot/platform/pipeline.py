@@ -68,7 +68,7 @@ Applier = Callable[[AsyncSession, Any, Decided], Awaitable[None]]
 @dataclass(frozen=True)
 class Feature(Generic[S]):
     name: str
-    rules: Rules[S]
+    rules: Rules[S] | None  # None: the feature only applies what other features' rules ask
     load: Loader[S]
     appliers: Mapping[type[Effect], Applier]
 
@@ -82,6 +82,7 @@ class Pipeline:
 
     def __init__(self, features: Sequence[Feature[Any]], defaults: GroupPolicy) -> None:
         self._features = tuple(features)
+        self._ruling = tuple(f for f in self._features if f.rules is not None)
         self._defaults = defaults
         self._appliers: dict[type[Effect], Applier] = {}
         for feature in self._features:
@@ -94,7 +95,9 @@ class Pipeline:
         """Decide on a group message whose sender is recorded already, log it, apply it."""
         situation = await self.situation(session, message, now)
         ruled = [
-            (feature.rules, await feature.load(session, situation)) for feature in self._features
+            (feature.rules, await feature.load(session, situation))
+            for feature in self._ruling
+            if feature.rules is not None
         ]
         decided = Decided(situation, decide(situation, ruled))
         await _log(session, decided)
