@@ -141,12 +141,15 @@ _TRANSFER_VERB = re.compile(
     rf"发(?![布放生现展言热文起动出挥扬行售酵货病])(?:给|至|到)?{_TO_OFFICE}|"
     rf"送(?:至|到|交)?{_TO_OFFICE}"
 )
-_FORWARDED = re.compile(r"转$")  # 转发给村民 forwards a notice, it sends no data
 _YES_NO = re.compile(r"是否|能否|有没有|是不是")  # 回复是否… asks for a yes or no, not data
 # 看到请回复 asks for an acknowledgement; 未回复名单 lists who has not replied.
 _NOT_SENDING_BEFORE = re.compile(
     r"(?:收到|看到|看完|阅后|知悉)[^,。;!?\n]{0,3}$|(?:未|没|没有|还没|尚未)$"
 )
+# Rules look back from a match only this far (the longest look-back pattern is shorter), so a
+# long line costs linear work: a search from the start of the text before every match would not.
+_LOOK_BACK = 8
+_YES_NO_WINDOW = 16  # 回复是否…: the question follows the verb closely
 # Verbs that send data only when a group is asked: 请各位把时数填在表单里, not 请把电话填在最后一栏
 # (how to fill one form) nor 请各科室改用手工登记 (no data named after 登记).
 _GROUP_VERBS = frozenset({"填在", "填到", "填入", "登记", "更新", "录入", "造册"})
@@ -256,10 +259,11 @@ def _demand(text: str) -> str | None:
         return None
     no_chain = _NO_CHAIN_NEEDED.search(text)
     for clause in _clauses(text):
+        denial = _DENIED.search(clause)
         for match in _DEMAND.finditer(clause):
             rule = (match.lastgroup or "").replace("_", "-")
             if (
-                _DENIED.search(clause[: match.start()])
+                (denial and denial.end() <= match.start())
                 or _QUOTED_AFTER.match(clause, match.end())
                 or (no_chain and rule == "join-chain")
                 or (rule == "chase" and clause.endswith("我", 0, match.start()))  # 我还没回复他
@@ -291,19 +295,25 @@ def _names_data(text: str, start: int, end: int) -> bool:
 
 def _sends_data(text: str) -> re.Match[str] | None:
     """A verb of sending (发我, 报民政办, 回复) with data named near it (名单, 人数, 照片)."""
+    group_asked: bool | None = None
     for match in _TRANSFER_VERB.finditer(text):
-        if _FORWARDED.search(text, 0, match.start()) or (
+        # 转发给村民 forwards a notice, it sends no data
+        if text.endswith("转", 0, match.start()) or (
             match[0] in ("回复", "反馈")
             and (
-                _YES_NO.search(text, match.end())
-                or _NOT_SENDING_BEFORE.search(text, 0, match.start())
+                _YES_NO.search(text, match.end(), match.end() + _YES_NO_WINDOW)
+                or _NOT_SENDING_BEFORE.search(
+                    text, max(0, match.start() - _LOOK_BACK), match.start()
+                )
             )
         ):
             continue
         if match[0] in _GROUP_VERBS:
             before = max(0, match.start() - _DATA_WINDOW)
             start = before if _OBJECT_FIRST.search(text, before, match.start()) else match.end()
-            if _GROUP_ASKED.search(text) and _names_data(text, start, match.end() + _DATA_WINDOW):
+            if group_asked is None:
+                group_asked = _GROUP_ASKED.search(text) is not None
+            if group_asked and _names_data(text, start, match.end() + _DATA_WINDOW):
                 return match
             continue
         if _names_data(text, max(0, match.start() - _DATA_WINDOW), match.end() + _DATA_WINDOW):
@@ -321,7 +331,7 @@ def _reports(text: str) -> re.Match[str] | None:
     for match in _REPORT_VERB.finditer(text):
         if match[0] != "统计" or not (
             _STATISTICS_OFFICE.match(text, match.end())
-            or _OWN_STATISTICS.search(text, 0, match.start())
+            or _OWN_STATISTICS.search(text, max(0, match.start() - _LOOK_BACK), match.start())
         ):
             return match
     return None
