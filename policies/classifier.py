@@ -46,35 +46,50 @@ _SENTENCE = re.compile(r"[^。!?\n]+[。!?]*")
 _QUESTION = re.compile(r"\?|吗|(?:呢|么|吧)[。!.~]*$|有没有|是不是|能不能|谁")
 
 # --- demand_reply -----------------------------------------------------------------------------
-_REPLY = (
-    r"(?:回复|答复|回个?[1一]|扣个?[1一]|打个?[1一]|\+1|回个?收到|回\"?收到"
-    r"|回一下|回个话|吱一声|说一声|报个到|确认收到|确认已收到|确认已阅)"
+_QUOTE = r"[\"'“”‘’「」『』]?"
+# 覆 is Cantonese and Taiwanese for reply (請覆, 覆個1, 覆返), except in 覆盖 (cover) and the like.
+_REPLY_VERB = r"(?:回复|答复|覆(?![盖灭没辙核议审]))"
+# Forms of "reply" that are themselves an order: 回一下, 回个收到, 扣1, 回个讯息.
+_IMPERATIVE_REPLY = (
+    rf"(?:(?:回|扣|打|覆)个?{_QUOTE}[1一]{_QUOTE}|\+1|(?:回|覆)个?{_QUOTE}收到|回一下|回个话"
+    r"|回个?(?:讯息|信息|消息)|吱一声|说一声|报个到)"
 )
+_REPLY = rf"(?:{_REPLY_VERB}|{_IMPERATIVE_REPLY}|确认收到|确认已收到|确认已阅)"
+# A bare 回 ending the clause: 看到回, 收到回哈.
+_BARE_REPLY = r"回(?=$|[,。!.~ 啊哈呀吧哦])"
 _DEMANDS = (
     (
         "reply-on-receipt",
-        rf"(?:收到|看到|看完|阅后|知悉|完成|完毕|办完|结束后|到位后)[^,。;!?\n]{{0,8}}?"
-        rf"(?:{_REPLY}|回报)",  # 收到请回报 (Taiwan); 回报 with data named is a report
+        r"(?:收到|看到|看完|睇到|睇完|阅后|知悉|完成|完毕|办完|结束后|到位后)[^,。;!?\n]{0,8}?"
+        # 收到请回报 (Taiwan); 回报 with data named is a report
+        rf"(?:{_REPLY}|回报|{_BARE_REPLY})",
+    ),
+    # 转完回复一下, 学习后在群里回复: a reply once something is done.
+    (
+        "reply-when-done",
+        rf"(?:后|[转看学做填读听睇弄办]完)[^,。;!?\n]{{0,6}}?(?:{_REPLY}|在群里报一下|群里报一下)",
     ),
     # 还有两个村没回复 / 未回复名单 / 还差5人没接龙: chasing those who have not replied yet.
     (
         "chase",
-        r"(?:还没|尚未|还未|没有|没|未)(?:回复|回(?![来去家到村城国京乡头])|接龙)(?!我)"
+        r"(?:还没|尚未|还未|没有|没|未)(?:回复|回覆|回(?![来去家到村城国京乡头])|接龙)(?!我)"
         r"|(?:还差|就差|只差)你们",
     ),
     (
         "asked-to-reply",
-        rf"(?:请|务必|必须|一定要?|都要|需要|及时|尽快|抓紧|马上|立即|立刻|速|并)[^,。;!?\n]{{0,16}}?"
+        rf"(?:请|务必|必须|一定要?|都要|需要|及时|尽快|抓紧|马上|立即|立刻|速|并|唔该|麻烦)[^,。;!?\n]{{0,16}}?"
         rf"(?:{_REPLY}|确认回复)",
     ),
+    ("imperative-reply", rf"(?<!我){_IMPERATIVE_REPLY}"),
     ("instant-reply", r"秒回|速回|回复速度"),
     (
         "reply-in-group",
-        r"(?:在群里|在群内|群里)(?:说一声|吱一声|报个?平安|冒个泡|回个话)|报个?平安",
+        r"(?:在群里|在群内|群里|在群组|群组)(?:内|里)?"
+        r"(?:说一声|吱一声|报个?平安|冒个泡|回个话|回报|报一下)|报个?平安",
     ),
     (
         "reply-within",
-        r"(?:\d{1,3}|[一二两三四五六七八九十半]{1,3})个?(?:分钟|小时)(?:之内|内)[^,。;!?\n]{0,10}?(?:回复|答复|反馈|回)",
+        r"(?:\d{1,3}|[一二两三四五六七八九十半]{1,3})个?(?:分钟|小时|钟)(?:之内|内)[^,。;!?\n]{0,10}?(?:回复|答复|反馈|回|覆)",
     ),
     (
         "join-chain",
@@ -84,16 +99,20 @@ _DEMANDS = (
     (
         "english",
         r"(?:please|pls|plz|kindly)\s+(?:reply|respond|confirm|acknowledge|ack)\b"
-        r"|reply\s+(?:asap|immediately|within|by|with|\"?1\b|\"?ok\b|\"?received\b)",
+        r"|reply\s+(?:asap|immediately|within|by|with|if|here|to (?:this|confirm)"
+        r"|\"?1\b|\"?ok\b|\"?received\b)"
+        r"|still waiting for (?:replies|responses|your repl)"
+        r"|(?:have not|haven't|not yet) (?:replied|responded)",
     ),
 )
 # Every demand pattern holds one of these; most messages are ruled out by this cheap search.
 _DEMAND_HINT = re.compile(
-    r"回|扣|吱|秒|速|龙|打|说一声|报个到|平安|冒个泡|确认|差你们|reply|respond|confirm|ack"
+    r"回|覆|扣|吱|秒|速|龙|打|说一声|报个到|报一下|平安|冒个泡|确认|差你们|reply|respond|repl|confirm|ack"
 )
 _DEMAND = re.compile("|".join(f"(?P<{name.replace('-', '_')}>{p})" for name, p in _DEMANDS))
 _NO_REPLY_NEEDED = re.compile(
-    r"(?:无需|不用|不必|不需要?|勿|不要|免)(?:再)?(?:回复|回|答复)|看到即可|知悉即可|阅知即可|"
+    r"(?:无需|不用|不必|不需要?|勿|不要|免|别|毋须)(?:再)?(?:在群组|在群|群)?(?:里|内)?"
+    r"(?:回复|回|答复|覆)|看到即可|知悉即可|阅知即可|已读即可|"
     r"看到就行|看到就好|知悉就行|"
     r"no need to reply|no reply needed|do not reply|don't reply"
 )
@@ -116,26 +135,34 @@ _INSTANT = re.compile(
 # alternatives; so each family is a fast literal pattern plus, where needed, a small one for the
 # forms that need context, and conditions that need context are checked after a match.
 _ASKED = re.compile(
-    r"请|麻烦|烦请|务必|要求|需要|尽快|抓紧|@|把|将|各|留痕|备查|"
+    r"请|麻烦|烦请|唔该|务必|要求|需要|需提交|须提交|需准备|须准备|需携带|须携带|需提供|须提供|尽快|抓紧|"
+    r"记得|@|把|将|各|大家|你们|你哋|同仁|留痕|备查|群里|到群|上群|本群|"
     r"谁还没交|没交的|未交的|"
-    r"pls|please|kindly|reminder|everyone|all staff|could|can you|would you|each "
+    r"pls|please|kindly|reminder|everyone|all staff|could|can you|would you|each |need |"
+    r" due|bring"
 )
 _REPORT_VERB = re.compile(
-    r"报送|上报|填报|核报|报上来|报上去|报一下|报过来|报给|报至|汇总|收齐|摸底|摸排|摸一下底|摸个底|"
-    r"采集|填写|填一下|填好|上传|上载|截图|拍照|发回|统计|提交|递交|交回|问卷|报个数|报数|"
+    r"报送|上报|填报|核报|提报|报上来|报上去|报一下|报过来|报给|报至|报返|汇总|汇整|彙整|收齐|摸底|摸排|"
+    r"摸一下底|摸个底|采集|填写|填一下|填好|填答|填返|上传|上载|截图|截个图|截张图|截屏|拍照|影低|影相|"
+    r"发回|回传|统计|提交|递交|交回|缴交|缴回|交返|问卷|报个数|报数|"
     r"fill in|fill out|submit|upload|send me|send us|send in|send back|report the|report your|"
-    r"email me|email us|mail me|questionnaire|survey|share the|share your|let me know the|"
-    r"reply with your"
+    r"email me|email us|email your|email the|mail me|questionnaire|survey|share the|share your|"
+    r"let me know the|reply with your|reply with the|are due|is due"
 )
 # 统计 is a verb of reporting, except for an office (统计站) or the asker's own work (方便我统计).
 _STATISTICS_OFFICE = re.compile(r"局|站|员|部门")
 # 方便我统计, 我要统计, 县里在统计: the asker's or someone else's work, not a request.
 _OWN_STATISTICS = re.compile(r"(?:我|我要|我来|方便|便于|以便|在)$")
-_TO_OFFICE = r"[^,。;!?\n]{0,4}?(?:办|站|科|所|中心|局|处|股|部|室|委|组|里|主任|组长|老师|会计)"
+_TO_OFFICE = (
+    r"[^,。;!?\n]{0,4}?(?:办|站|科|课|所|中心|局|处|股|部|室|委|组|里|主任|组长|老师|会计|姑娘)"
+)
 # Each alternative starts with its own literal, which keeps the regex engine's fast skip-ahead.
 _TRANSFER_VERB = re.compile(
     r"发我|发给|发送给|发到|发至|发群里|发在群里|发过来|发上来|发一下|传上来|交至|交到|交给|上交|"
     r"交上来|交过来|交一下|交一份|报一份|发一份|提供|给我|回复|反馈|回报|私信|私发|录入|更新|登记|造册|填在|填到|填入|"
+    # Cantonese and Taiwanese: 交俾我, send俾我, send落群, 发返落嚟, 覆返, 寄到我的信箱, 传到群组
+    r"交俾|交畀|俾我|畀我|send|发返|覆|寄到|寄给|寄回|传到|传给|放上群|发群|"
+    r"email|provide|bring|post |give us|give me|"
     rf"报(?![名销道告警表纸到社刊喜修批案价考了过去]){_TO_OFFICE}|报到{_TO_OFFICE}|"
     rf"交(?![流通警叉换易际往谈代界接办付]){_TO_OFFICE}|"
     rf"发(?![布放生现展言热文起动出挥扬行售酵货病])(?:给|至|到)?{_TO_OFFICE}|"
@@ -158,20 +185,65 @@ _OBJECT_FIRST = re.compile(r"把|将")  # 把成绩录入系统: the data comes 
 # 未回复名单 names who has not replied, not data to send.
 _UNREPLIED = re.compile(r"(?:未|没|没有)(?:回复|接龙|报送?|上报|交)的?$")
 _DATA = re.compile(
-    r"名单|花名册|台账|清单|表|册|照片|图片|截图|信息|数据|情况|人数|户数|数量|数|亩|面积|编号|范围|"
-    r"材料|回执|明细|地址|电话|名字|底册|档案|资料|进度|结果|报告|总结|方案|单据|票据|发票|凭证|证明|"
-    r"号码|身份证|联系方式|账号|记录|纪录|计划|反思|心得|教案|课件|纪要|简报|预算|需求|成绩|行程|卡号|时数|收入|执照|证书|"
-    r"list|form|data|photo|sheet|report|log|timesheet|certificate"
+    r"名单|花名册|台账|清单|表|册|照片|图片|截图|信息|数据|情况|情形|人数|户数|数量|数|亩|面积|编号|范围|"
+    r"材料|回执|明细|地址|电话|名字|姓名|手机|联络|车牌|底册|档案|资料|进度|结果|报告|总结|方案|单据|票据|发票|凭证|证明|"
+    r"号码|身份证|联系方式|账号|账户|记录|纪录|计划|反思|心得|教案|课件|纪要|简报|预算|需求|成绩|行程|卡号|时数|收入|执照|证书|"
+    r"同意书|意见|建议|影本|复印件|出勤|考勤|开支|几多|多少|"
+    r"list|form|data|photo|sheet|report|log|timesheet|certificate|figures|number|headcount|details|"
+    r"\bid\b|mobile|availability|claims|records|documents|inventory|hours|screenshot|plans"
 )
 # Words that name no data here: 代表, 表彰 (no form); 回个电话, 电话回复 (a call, not a number).
 _NOT_DATA = re.compile(
     r"[代发外仪手钟电]表|表[彰扬示演达态决现率]|[回打来通接]个?电话|电话(?:回复|联系|告知)"
 )
-_REPORTED_BEFORE = re.compile(r"已经|已|刚刚|刚才|早就")
+# 已经报了, 已上报: done; but 已脱贫户, 已婚妇女 are nouns.
+_REPORTED_BEFORE = re.compile(r"已经|刚刚|刚才|早就|已(?:把|将|报|交|发|填|汇|统|上|传|送|录|提|$)")
+# 我跟大家说一下…: the sender speaking, not doing the task.
+_SPEECH_ACT = re.compile(
+    r"我(?:再|来)?(?:跟|和|给|向)?(?:大家|你们|各位)?(?:说|讲|通知|强调|提醒|重申)(?:一下|一声)?"
+)
+# Denials of a request before its verb: 切勿提供个资, 不得要求重复填报 (but 不要忘了交表 asks).
+_DENIED_REQUEST = re.compile(rf"{_DENIED.pattern}|勿|(?:不要|别)(?!忘)")
+# 各村明天交, 本周五前报: a bare 交 or 报 ending a clause, with data named before it and a time.
+_BARE_VERB = re.compile(r"(?:交|报|交一下|交上来|交返|报返|交俾我)[啊哈呀吧哦喔呢]?$")
+_WHEN = re.compile(
+    r"今天|今日|今晚|明天|明日|明早|后天|听日|本周|这周|下周|周[一二三四五六日天]|星期|礼拜|月底|月初|月中|"
+    r"[号日前点]|下班|中午|上午|下午|晚上|尽快|马上|立即|务必|抓紧"
+)
 # 我 as the one who acts (那我把材料送到党政办), not the one sent to (发给我) nor an
 # institution (我镇).
 _SELF_SUBJECT = re.compile(r"(?:^|[^给发信找向和跟])我们?(?![镇院校局所县市区乡村部办委])")
 _DATA_WINDOW = 30  # how far from the verb the data may be named: 把…名单…发我
+
+# --- proof_demand ----------------------------------------------------------------------------
+# A screenshot, photo or video taken to show something was done (截图发群里, 拍照留痕) ...
+_PROOF_MEDIA = re.compile(
+    r"截图|截屏|截个图|截张图|截一下图|截下来|拍照|拍个照|拍张照|拍视频|拍一段视频|拍段视频|拍个视频|"
+    r"录视频|录个视频|录屏|录像|照片|相片|图片|视频|合影|合照|影低|影相|"
+    r"screenshot|screen shot|photo|picture|video|selfie"
+)
+# ... kept as a trace or evidence (留痕, 佐证, 备查, a time watermark) ...
+_PROOF_PURPOSE = re.compile(
+    r"留痕|存证|佐证|备查|为证|证明已|水印|痕迹|留底|留存|作为[^,。;!?\n]{0,8}(?:依据|凭证|证明)|"
+    r"as proof|as evidence|proof of|for the record"
+)
+# ... or of a deed done: studied, watched, forwarded, followed, liked, visited, took part.
+_PROOF_DEED = re.compile(
+    r"学习|学完|观看|收看|收听|看完|睇完|听完|转发|转完|转载|分享|点赞|按赞|集赞|关注|投票|下载|注册|签到|"
+    r"打卡|参加|参与|完成|走访|入户|家访|随访|巡查|巡河|巡逻|宣讲|宣导|发放|活动|培训|课程|清理|整治|"
+    r"整改|志愿|宣传(?![册片栏画品标])|派传单|派单张|"
+    r"watch|retweet|share(?!d)|like and|follow (?:our|the|my)|attend|visit|complet|training|"
+    r"campaign"
+)
+# A photo of a document is a copy of data (签字表拍照发我, 营业执照拍照), not proof of a deed.
+_DOCUMENT_BEFORE = re.compile(
+    r"(?:表|签字|签名|证|执照|协议|合同|发票|单据|回执|复印件|名单|花名册|台账|form|card)\s?$"
+)
+# Forward, follow or like something and report back that it was done (转发后回复"已转发").
+_SHOW_DONE = re.compile(
+    r"(?:转发|转完|分享|关注|点赞|按赞|retweet|share|follow|like)[^。!?\n]{0,24}?"
+    r"(?:回复|回一下|报一下|说一声|接龙|reply|let me know)"
+)
 
 # --- notice -----------------------------------------------------------------------------------
 _NOTICE_WORDS = re.compile(
@@ -339,16 +411,35 @@ def _reports(text: str) -> re.Match[str] | None:
 
 def _data_request(text: str) -> str | None:
     """The rule that finds a request to report data, or None."""
-    if not _ASKED.search(text):
-        return None
+    asked = _ASKED.search(text) is not None
     for sentence in _SENTENCE.findall(text):
-        if _DENIED.search(sentence):
-            continue
-        if (match := _reports(sentence)) and not _own_doing(sentence, match.start()):
-            return f"data_request:report-verb:{match[0]}"
-        if (match := _sends_data(sentence)) and not _own_doing(sentence, match.start()):
-            return f"data_request:send-data:{match[0]}"
+        if asked:
+            if (match := _reports(sentence)) and _requested(sentence, match.start()):
+                return f"data_request:report-verb:{match[0]}"
+            if (match := _sends_data(sentence)) and _requested(sentence, match.start()):
+                return f"data_request:send-data:{match[0]}"
+        if (match := _bare_verb(sentence)) and _requested(sentence, match.start()):
+            return f"data_request:bare-verb:{match[0]}"
     return None
+
+
+def _bare_verb(sentence: str) -> re.Match[str] | None:
+    """A clause ending in a bare 交 or 报 (各村明天交), data named before it, in a sentence that
+    says when (本周五前报) and is no question."""
+    if _QUESTION.search(sentence) or not _WHEN.search(sentence):
+        return None
+    for clause in _CLAUSE.finditer(sentence):
+        stop = clause.start() + len(clause[0].rstrip("。!.~ "))
+        match = _BARE_VERB.search(sentence, max(clause.start(), stop - 6), stop)
+        if match and _names_data(sentence, max(0, match.start() - _DATA_WINDOW), match.start()):
+            return match
+    return None
+
+
+def _requested(sentence: str, position: int) -> bool:
+    """Whether the verb at `position` is asked of others: not denied before it (切勿提供个资),
+    not done already, not the sender's own doing."""
+    return not (_DENIED_REQUEST.search(sentence, 0, position) or _own_doing(sentence, position))
 
 
 def _own_doing(sentence: str, position: int) -> bool:
@@ -357,12 +448,42 @@ def _own_doing(sentence: str, position: int) -> bool:
     start = max(sentence.rfind(sep, 0, position) for sep in ",;:") + 1
     end = min((i for i in (sentence.find(sep, position) for sep in ",;:") if i >= 0), default=None)
     before = sentence[start:position]
+    if "我" in before:
+        before = _SPEECH_ACT.sub("", before)
     return bool(_REPORTED_BEFORE.search(before) or _SELF_SUBJECT.search(before)) or sentence[
         start:end
     ].rstrip("。!.").endswith("了")
 
 
-def _announcing_clauses(text: str, demand: bool, data: bool) -> list[str]:
+def _proof_demand(text: str, asked: bool) -> str | None:
+    """The rule that finds a demand for proof: a screenshot or photo of a deed, or a forward,
+    follow or like to report back; `asked` when the message already asks for data or replies."""
+    for sentence in _SENTENCE.findall(text):
+        if _DENIED.search(sentence) or _QUESTION.search(sentence):
+            continue
+        if (show := _SHOW_DONE.search(sentence)) and not _own_doing(sentence, show.start()):
+            return f"proof_demand:show-done:{show[0]}"
+        media = _PROOF_MEDIA.search(sentence)
+        if (
+            media is None
+            or not (asked or _ASKED.search(sentence))
+            or _own_doing(sentence, media.start())
+        ):
+            continue
+        if match := _PROOF_PURPOSE.search(sentence):
+            return f"proof_demand:{media[0]}:{match[0]}"
+        document = _DOCUMENT_BEFORE.search(sentence, max(0, media.start() - 4), media.start())
+        if not document and (match := _PROOF_DEED.search(sentence)):
+            return f"proof_demand:{media[0]}:{match[0]}"
+    return None
+
+
+def _part_of_proof(clause: str) -> bool:
+    """Whether a clause names the proof or the deed it proves (请观看…，看完截图发群里)."""
+    return bool(_PROOF_MEDIA.search(clause) or _PROOF_DEED.search(clause))
+
+
+def _announcing_clauses(text: str, demand: bool, data: bool, proof: bool) -> list[str]:
     """Clauses that could announce something: not questions, not about oneself, not the request.
 
     A message that opens with an acknowledgement (收到，…) is a reply, and announces nothing.
@@ -379,9 +500,11 @@ def _announcing_clauses(text: str, demand: bool, data: bool) -> list[str]:
         if asked or follows_question:
             asked = True
             continue
+        in_proof = proof and _PROOF_MEDIA.search(sentence)
         for clause in _clauses(sentence):
             if (
-                _PERSONAL.search(clause)
+                (in_proof and _part_of_proof(clause))
+                or _PERSONAL.search(clause)
                 or _COMMENT.search(clause)
                 or ("的" in clause and _AUDIENCE.fullmatch(clause))
                 # in a data request, 开学第一天交班主任 says when and where the data goes
@@ -396,9 +519,9 @@ def _announcing_clauses(text: str, demand: bool, data: bool) -> list[str]:
     return found
 
 
-def _notice(text: str, demand: bool, data: bool) -> str | None:
+def _notice(text: str, demand: bool, data: bool, proof: bool) -> str | None:
     """The rule that finds an announcement or a task instruction beside any request."""
-    clauses = "\n".join(_announcing_clauses(text, demand, data))
+    clauses = "\n".join(_announcing_clauses(text, demand, data, proof))
     if match := (
         _NOTICE_WORDS.search(clauses)
         or _NOTICE_PHRASES.search(clauses)
@@ -447,7 +570,11 @@ def _analyse(text: str, config: ClassifierConfig) -> Classification:
             labels.add(Label.DEMAND_REPLY)
             why.append(demand)
             instant = _is_instant(body)
-        notice = _notice(body, demand is not None, data is not None)
+        proof = _proof_demand(body, bool(data or demand))
+        if proof:
+            labels.add(Label.PROOF_DEMAND)
+            why.append(proof)
+        notice = _notice(body, demand is not None, data is not None, proof is not None)
         if notice is None and marker and not (demand or data or _QUESTION.search(body)):
             notice = "notice:urgent-announcement"
         if notice:
