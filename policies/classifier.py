@@ -43,7 +43,10 @@ DEFAULT_CONFIG = ClassifierConfig()
 _CLAUSE = re.compile(r"(?:[^,。;:!?\n]|(?<=\d):(?=\d))+")  # "8:30" stays one clause
 _URL = re.compile(r"(?:https?://|www\.)\S+")
 _SENTENCE = re.compile(r"[^。!?\n]+[。!?]*")
-_QUESTION = re.compile(r"\?|吗|(?:呢|么|吧)[。!.~]*$|有没有|是不是|能不能|谁")
+_QUESTION = re.compile(
+    r"\?|吗|(?:呢|么|吧|了没有?|没有)[。!.~]*$|有没有|是不是|能不能|会不会|要不要|可不可以|谁"
+    r"|有冇|系咪|得唔得|点解|边个|几时"  # Cantonese
+)
 
 # --- demand_reply -----------------------------------------------------------------------------
 _QUOTE = r"[\"'“”‘’「」『』]?"
@@ -67,7 +70,7 @@ _DEMANDS = (
     # 转完回复一下, 学习后在群里回复: a reply once something is done.
     (
         "reply-when-done",
-        rf"(?:后|[转看学做填读听睇弄办]完)[^,。;!?\n]{{0,6}}?(?:{_REPLY}|在群里报一下|群里报一下)",
+        rf"(?:后|完(?![善整全美成备]))[^,。;!?\n]{{0,6}}?(?:{_REPLY}|在群里报一下|群里报一下)",
     ),
     # 还有两个村没回复 / 未回复名单 / 还差5人没接龙: chasing those who have not replied yet.
     (
@@ -80,7 +83,7 @@ _DEMANDS = (
         rf"(?:请|务必|必须|一定要?|都要|需要|及时|尽快|抓紧|马上|立即|立刻|速|并|唔该|麻烦)[^,。;!?\n]{{0,16}}?"
         rf"(?:{_REPLY}|确认回复)",
     ),
-    ("imperative-reply", rf"(?<!我){_IMPERATIVE_REPLY}"),
+    ("imperative-reply", rf"(?<![我撤收退返召挽追寄带])(?<!发)(?<!那){_IMPERATIVE_REPLY}"),
     ("instant-reply", r"秒回|速回|回复速度"),
     (
         "reply-in-group",
@@ -89,7 +92,8 @@ _DEMANDS = (
     ),
     (
         "reply-within",
-        r"(?:\d{1,3}|[一二两三四五六七八九十半]{1,3})个?(?:分钟|小时|钟)(?:之内|内)[^,。;!?\n]{0,10}?(?:回复|答复|反馈|回|覆)",
+        r"(?:\d{1,3}|[一二两三四五六七八九十半]{1,3})个?(?:分钟|小时|钟)(?:之内|内)[^,。;!?\n]{0,10}?"
+        r"(?:回复|答复|反馈|回(?!报)|覆)",
     ),
     (
         "join-chain",
@@ -136,15 +140,15 @@ _INSTANT = re.compile(
 # forms that need context, and conditions that need context are checked after a match.
 _ASKED = re.compile(
     r"请|麻烦|烦请|唔该|务必|要求|需要|需提交|须提交|需准备|须准备|需携带|须携带|需提供|须提供|尽快|抓紧|"
-    r"记得|@|把|将|各|大家|你们|你哋|同仁|留痕|备查|群里|到群|上群|本群|"
+    r"记得|@|把|将|各|大家|你们|你哋|同仁|留痕|备查|群里|到群|上群|本群|完成后|"
     r"谁还没交|没交的|未交的|"
     r"pls|please|kindly|reminder|everyone|all staff|could|can you|would you|each |need |"
-    r" due|bring"
+    r" due|bring| the group"
 )
 _REPORT_VERB = re.compile(
     r"报送|上报|填报|核报|提报|报上来|报上去|报一下|报过来|报给|报至|报返|汇总|汇整|彙整|收齐|摸底|摸排|"
     r"摸一下底|摸个底|采集|填写|填一下|填好|填答|填返|上传|上载|截图|截个图|截张图|截屏|拍照|影低|影相|"
-    r"发回|回传|统计|提交|递交|交回|缴交|缴回|交返|问卷|报个数|报数|"
+    r"发回|回传|统计|提交|递交|交回|缴交|缴回|交返|问卷|报个数|报数|拍几张|拍一些|拍些|"
     r"fill in|fill out|submit|upload|send me|send us|send in|send back|report the|report your|"
     r"email me|email us|email your|email the|mail me|questionnaire|survey|share the|share your|"
     r"let me know the|reply with your|reply with the|are due|is due"
@@ -180,6 +184,7 @@ _YES_NO_WINDOW = 16  # 回复是否…: the question follows the verb closely
 # Verbs that send data only when a group is asked: 请各位把时数填在表单里, not 请把电话填在最后一栏
 # (how to fill one form) nor 请各科室改用手工登记 (no data named after 登记).
 _GROUP_VERBS = frozenset({"填在", "填到", "填入", "登记", "更新", "录入", "造册"})
+_REPLY_VERBS = frozenset({"回复", "反馈", "回报", "覆"})
 _GROUP_ASKED = re.compile(r"各|大家|全体|所有|每位|每个|每人|共享|在线|系统|平台|everyone|each")
 _OBJECT_FIRST = re.compile(r"把|将")  # 把成绩录入系统: the data comes before the verb
 # 未回复名单 names who has not replied, not data to send.
@@ -188,7 +193,7 @@ _DATA = re.compile(
     r"名单|花名册|台账|清单|表|册|照片|图片|截图|信息|数据|情况|情形|人数|户数|数量|数|亩|面积|编号|范围|"
     r"材料|回执|明细|地址|电话|名字|姓名|手机|联络|车牌|底册|档案|资料|进度|结果|报告|总结|方案|单据|票据|发票|凭证|证明|"
     r"号码|身份证|联系方式|账号|账户|记录|纪录|计划|反思|心得|教案|课件|纪要|简报|预算|需求|成绩|行程|卡号|时数|收入|执照|证书|"
-    r"同意书|意见|建议|影本|复印件|出勤|考勤|开支|几多|多少|"
+    r"同意书|意见|建议|影本|复印件|出勤|考勤|开支|几多|多少|视频|录像|"
     r"list|form|data|photo|sheet|report|log|timesheet|certificate|figures|number|headcount|details|"
     r"\bid\b|mobile|availability|claims|records|documents|inventory|hours|screenshot|plans"
 )
@@ -214,12 +219,14 @@ _WHEN = re.compile(
 # institution (我镇).
 _SELF_SUBJECT = re.compile(r"(?:^|[^给发信找向和跟])我们?(?![镇院校局所县市区乡村部办委])")
 _DATA_WINDOW = 30  # how far from the verb the data may be named: 把…名单…发我
+# A chain whose topic counts something (各村今日转移人数接龙) reports figures.
+_FIGURES = re.compile(r"人数|户数|数量|人次|数据|情况|进度|多少|headcount|numbers|figures")
 
 # --- proof_demand ----------------------------------------------------------------------------
 # A screenshot, photo or video taken to show something was done (截图发群里, 拍照留痕) ...
 _PROOF_MEDIA = re.compile(
     r"截图|截屏|截个图|截张图|截一下图|截下来|拍照|拍个照|拍张照|拍视频|拍一段视频|拍段视频|拍个视频|"
-    r"录视频|录个视频|录屏|录像|照片|相片|图片|视频|合影|合照|影低|影相|"
+    r"录视频|录个视频|录屏|录像|照片|相片|图片|视频|合影|合照|影低|影相|拍几张|"
     r"screenshot|screen shot|photo|picture|video|selfie"
 )
 # ... kept as a trace or evidence (留痕, 佐证, 备查, a time watermark) ...
@@ -231,7 +238,7 @@ _PROOF_PURPOSE = re.compile(
 _PROOF_DEED = re.compile(
     r"学习|学完|观看|收看|收听|看完|睇完|听完|转发|转完|转载|分享|点赞|按赞|集赞|关注|投票|下载|注册|签到|"
     r"打卡|参加|参与|完成|走访|入户|家访|随访|巡查|巡河|巡逻|宣讲|宣导|发放|活动|培训|课程|清理|整治|"
-    r"整改|志愿|宣传(?![册片栏画品标])|派传单|派单张|"
+    r"整改|志愿|宣传(?![册片栏画品标])|派传单|派单张|慰问|探望|看望|帮扶|会议|开会|讲座|听课|上课|研习|"
     r"watch|retweet|share(?!d)|like and|follow (?:our|the|my)|attend|visit|complet|training|"
     r"campaign"
 )
@@ -241,37 +248,58 @@ _DOCUMENT_BEFORE = re.compile(
 )
 # Forward, follow or like something and report back that it was done (转发后回复"已转发").
 _SHOW_DONE = re.compile(
-    r"(?:转发|转完|分享|关注|点赞|按赞|retweet|share|follow|like)[^。!?\n]{0,24}?"
+    r"(?:转发|转完|分享|关注|点赞|按赞|retweet|share|follow|like)[^。!?\n]{0,16}?"
+    r"(?:后|完|好|以后|之后|then|and)[^,。;!?\n]{0,8}?"
     r"(?:回复|回一下|报一下|说一声|接龙|reply|let me know)"
+    rf"|回复{_QUOTE}已(?:转发|分享|关注|点赞|学习|观看)"
 )
 
 # --- notice -----------------------------------------------------------------------------------
 _NOTICE_WORDS = re.compile(
     # meetings and events
-    r"召开|举行|举办|会议|例会|大会|开会|工作重点|重点工作|工作要点|工作计划|工作部署|"
-    r"观看|收看|参观|观摩|注意安全|注意防范|注意防暑|注意保暖|讲座|培训|党课|坐诊|义诊|演练|"
-    r"活动时间|活动地点|地点在|地点为|地点:|考试|检测|放假|停课|复课|开学|集合|出席|参会|列席|"
-    r"仪式|典礼|升旗|运动会|联欢|晚会|比赛|竞赛|分组|"
+    r"召开|举行|举办|工作重点|重点工作|工作要点|工作计划|工作部署|具体要求|有关事项|"
+    r"观看|收看|参观|观摩|注意安全|注意防范|注意防暑|注意保暖|党课|坐诊|义诊|"
+    r"活动时间|活动地点|地点在|地点为|地点:|停课|复课|开学|集合|出席|参会|列席|"
+    r"仪式|典礼|升旗|运动会|联欢|晚会|竞赛|分组|"
     # documents and announcements
     r"通知|公告|通告|通报|公示|温馨提示|请知悉|予以知悉|周知|特此|提醒|发布|预警|如下|将于|定于|拟于|"
     # schedules and changes
-    r"安排|调整|改为|改在|改到|改期|取消|推迟|提前到|延期|暂停|恢复|停水|停电|停业|停诊|检修|维修|"
-    r"维护|停机|上线|封闭|开放|关闭|施工|装修|封路|绕行|搬迁|迁址|值班|带班|时间为|时间表|作息|实行|施行|"
-    r"督查组|检查组|迎检|迎审|上班|加班|调休|补班|大扫除|一律|严禁|禁止|须提前|需提前|"
-    # weather advisories
-    r"暴雨|大风|降温|寒潮|台风|降雪|冰冻|强降雨|雷雨|冰雹|大雾|气象台|天气预报|"
+    r"安排|调整|改为|改在|改到|改期|取消|推迟|提前到|延期|暂停|恢复|停业|停诊|"
+    r"维护|停机|上线|封闭|开放|关闭|封路|绕行|搬迁|迁址|时间为|时间表|作息|实行|施行|"
+    r"迎检|迎审|调休|补班|大扫除|一律|严禁|禁止|须提前|需提前|"
+    r"气象台|天气预报|"
     r"门诊时间|办公时间|开放时间|营业时间|服务时间|接种时间|办事时间|受理时间|"
     r"fyi|reminder|notice|announcement|meeting|will be held|please note|heads up|heads-up|"
     r"dear all|will close|will be closed|will open|will start|rescheduled|moved to|"
-    r"inspection|power cut|outage|"
+    r"inspection|power cut|outage|maintenance|take effect|takes effect|take place|takes place|"
+    r"forwarded from|forwarded message|fwd:|fw:|circular|guidelines|collect them|collect your|"
+    r"ready for collection|"
     r"schedule|arrive|training|workshop|postpone|cancel|closed"
 )
+# Topics that announce only when the clause says when or to whom (明天停电, 请各位参加培训), not
+# in talk about them (今天又加班, 上班好累, 开会去了).
+_TOPIC_WORDS = re.compile(
+    r"会议|例会|大会|开会|讲座|培训|演练|考试|检测|放假|比赛|停水|停电|检修|维修|施工|装修|值班|带班|"
+    r"督查组|检查组|上班|加班|暴雨|大风|降温|寒潮|台风|降雪|冰冻|强降雨|雷雨|冰雹|大雾"
+)
+_TOPIC_CUE = re.compile(
+    r"今天|今日|今晚|明天|明日|后天|本周|这周|下周|周[一二三四五六日末]|星期|礼拜|\d|[点号日月]|"
+    r"上午|下午|晚上|早上|起|期间|将|拟|请|各位|大家|全体|各|同志|同事|注意|做好|提前|准时|按时|务必|"
+    r"[须需要]|地点|安排|于|由|全镇|全村|全校|全院|本|有|元旦|春节|国庆|中秋|五一|清明|端午|假期|节日"
+)
+_TOPIC_TALK = re.compile(r"又|天天|好累|累|烦|去了|路上|终于|真|太|了$")
 _NOTICE_PHRASES = re.compile(
     r"[作务周题体工调度推进协调座谈部署动员总结表彰专晨班]会(?!计)|参加(?!不|[^,。;!?\n]{0,10}的(?:人数|人员|名单|情况))|"
     r"(?:开展|举办|举行|组织|进行)[^,。;!?\n]{0,12}活动|"
     r"(?:即日|明天|明日|下周.?|本周.?|下个?月|\d{1,2}月\d{1,2}日|\d{1,2}号)(?:起|开始)|"
     r"来[^,。;!?\n]{0,6}(?:检查|调研|督查|督导|指导|考察|视察|听课|授课|坐诊)|听[^,。;!?\n]{0,3}课|"
-    r"由[^,。;!?\n]{1,8}负责"
+    r"由[^,。;!?\n]{1,8}负责|欢迎(?:大家|各位|广大)|"
+    r"(?:开展|组织|进行)[^,。;!?\n]{0,12}(?:工作|行动|检查|排查|走访|宣传|培训|慰问|整治|演练|教育)"
+)
+# A forwarded notice's header: 转市卫健委:, 转自县委组织部:, Fwd:, Forwarded from HR:.
+_FORWARD_HEADER = re.compile(
+    r"(?:^|\n)(?:转发|转自|转来|转载|转知|转贴|转)[^,。;!?\n:]{1,12}:|(?:^|\n)fwd?:"
+    r"|forwarded (?:from|message)"
 )
 _NOTICE_WEAK = re.compile(
     r"文件|附件|转发[:《]|转发[^,。;!?\n]{0,12}(?:通知|文件|《)|学习|《|自学|转告|查看|下载|群公告|"
@@ -279,9 +307,12 @@ _NOTICE_WEAK = re.compile(
 )
 # A timetable: 8:30-11:30 (looked for only in text with a colon).
 _TIME_RANGE = re.compile(r"\d{1,2}:\d{2} ?[-~至到] ?\d{1,2}:\d{2}")
-_TALKED_ABOUT = re.compile(r"(?:这个|那个|这份|那份)$")  # 这个文件: one being talked about
+# 这个文件, 那条通知: one being talked about.
+_TALKED_ABOUT = re.compile(r"(?:这个|那个|这份|那份|这条|那条|这则|那则)$")
 # First person speaks for oneself (我明天去…), unless it is an institution (我镇, 我院).
-_PERSONAL = re.compile(r"我(?![镇院校局所县市区乡村部办委])|(?:i|my)\b(?<!\wi)(?<!\wmy)")
+_PERSONAL = re.compile(
+    r"我(?![镇院校局所县市区乡村部办委])|(?:i|my)\b(?<!\wi)(?<!\wmy)|刚看到|刚刚看到|刚才看到|听说"
+)
 # A message opening with an acknowledgement is a reply (收到，明天派人去), not an announcement.
 _REPLY_OPENING = re.compile(
     r"(?:已经收到|已收到|收到|收悉|好的|明白|了解|已阅|知道了|ok|okay|noted|received)(?![请后的回])"
@@ -316,9 +347,11 @@ _AUDIENCE = re.compile(
 )
 # 发错群了，请忽略: a message withdrawn as misposted announces nothing.
 _MISPOSTED = re.compile(
-    r"(?:发错|误发)[^。!?\n]{0,10}(?:忽略|抱歉|不好意思|sorry)"
-    r"|(?:忽略|抱歉|不好意思)[^。!?\n]{0,10}(?:发错|误发)"
+    r"(?:发错|误发|贴错)[^。!?\n]{0,10}(?:忽略|抱歉|不好意思|sorry)"
+    r"|(?:忽略|抱歉|不好意思)[^。!?\n]{0,10}(?:发错|误发|贴错)"
+    r"|(?:发错|贴错|发串)了?(?:群|地方)|(?:wrong|another|different) (?:group|chat)"
 )
+_MISPOSTED_HINT = re.compile(r"发错|误发|贴错|发串|wrong|another|different")
 
 
 def _clauses(text: str) -> list[str]:
@@ -380,13 +413,16 @@ def _sends_data(text: str) -> re.Match[str] | None:
             )
         ):
             continue
+        before = max(0, match.start() - _DATA_WINDOW)
         if match[0] in _GROUP_VERBS:
-            before = max(0, match.start() - _DATA_WINDOW)
             start = before if _OBJECT_FIRST.search(text, before, match.start()) else match.end()
             if group_asked is None:
                 group_asked = _GROUP_ASKED.search(text) is not None
             if group_asked and _names_data(text, start, match.end() + _DATA_WINDOW):
                 return match
+            continue
+        # 把这个视频转发到朋友圈，转完回复一下: the reply says it was forwarded, it sends no data
+        if match[0] in _REPLY_VERBS and _SHOW_DONE.search(text, before, match.end()):
             continue
         if _names_data(text, max(0, match.start() - _DATA_WINDOW), match.end() + _DATA_WINDOW):
             return match
@@ -394,8 +430,12 @@ def _sends_data(text: str) -> re.Match[str] | None:
 
 
 def _sends_somewhere(clause: str) -> bool:
-    """Whether the clause names where something goes (交班主任, 报民政办), data named or not."""
-    return any(m[0] not in _GROUP_VERBS for m in _TRANSFER_VERB.finditer(clause))
+    """Whether the clause names where something goes (交班主任, 报民政办), data named or not;
+    转发县民政局通知 forwards a notice."""
+    return any(
+        m[0] not in _GROUP_VERBS and not clause.endswith("转", 0, m.start())
+        for m in _TRANSFER_VERB.finditer(clause)
+    )
 
 
 def _reports(text: str) -> re.Match[str] | None:
@@ -488,7 +528,7 @@ def _announcing_clauses(text: str, demand: bool, data: bool, proof: bool) -> lis
 
     A message that opens with an acknowledgement (收到，…) is a reply, and announces nothing.
     """
-    misposted = ("发错" in text or "误发" in text) and _MISPOSTED.search(text)
+    misposted = _MISPOSTED_HINT.search(text) and _MISPOSTED.search(text)
     if _REPLY_OPENING.match(text) or misposted:
         return []
     found = []
@@ -500,7 +540,7 @@ def _announcing_clauses(text: str, demand: bool, data: bool, proof: bool) -> lis
         if asked or follows_question:
             asked = True
             continue
-        in_proof = proof and _PROOF_MEDIA.search(sentence)
+        in_proof = proof and (_PROOF_MEDIA.search(sentence) or _SHOW_DONE.search(sentence))
         for clause in _clauses(sentence):
             if (
                 (in_proof and _part_of_proof(clause))
@@ -519,15 +559,33 @@ def _announcing_clauses(text: str, demand: bool, data: bool, proof: bool) -> lis
     return found
 
 
+def _announcing_word(clauses: str) -> re.Match[str] | None:
+    """The first word that announces, unless it names one being talked about (那个通知)."""
+    for match in _NOTICE_WORDS.finditer(clauses):
+        if not _TALKED_ABOUT.search(clauses, max(0, match.start() - 2), match.start()):
+            return match
+    return None
+
+
 def _notice(text: str, demand: bool, data: bool, proof: bool) -> str | None:
     """The rule that finds an announcement or a task instruction beside any request."""
-    clauses = "\n".join(_announcing_clauses(text, demand, data, proof))
+    announcing = _announcing_clauses(text, demand, data, proof)
+    if announcing and (match := _FORWARD_HEADER.search(text)):
+        return f"notice:forwarded:{match[0].strip()}"
+    clauses = "\n".join(announcing)
     if match := (
-        _NOTICE_WORDS.search(clauses)
+        _announcing_word(clauses)
         or _NOTICE_PHRASES.search(clauses)
         or (":" in clauses and _TIME_RANGE.search(clauses))
     ):
         return f"notice:announces:{match[0]}"
+    for clause in announcing:
+        if (
+            (match := _TOPIC_WORDS.search(clause))
+            and _TOPIC_CUE.search(clause)
+            and not _TOPIC_TALK.search(clause)
+        ):
+            return f"notice:topic:{match[0]}"
     if match := _TASK.search(clauses):
         return f"notice:task:{match[0]}"
     if not (demand or data) and (match := _TO_EVERYONE.search(clauses)):
@@ -557,6 +615,8 @@ def _analyse(text: str, config: ClassifierConfig) -> Classification:
         body = lowered
     rollcall = parse_normalized(text)
     data = _data_request(rollcall.title.lower() if rollcall else body)
+    if rollcall and not data and (figures := _FIGURES.search(rollcall.title.lower())):
+        data = f"data_request:chain-of-figures:{figures[0]}"
     if data:
         labels.add(Label.DATA_REQUEST)
         why.append(data)

@@ -513,7 +513,7 @@ NOT_PROOF = [
     ("麻烦把盖章的申请表拍照发我", {"data_request"}),
     ("我已经截图发群里了", {"chat"}),
     ("今后不再要求各村上传工作照片留痕", {"notice"}),
-    ("欢迎大家关注镇政府公众号", {"chat"}),
+    ("欢迎大家关注镇政府公众号", {"notice"}),  # an invitation, no proof asked
     ("这张合影拍得真好", {"chat"}),
 ]
 
