@@ -148,7 +148,7 @@ _ASKED = re.compile(
 _REPORT_VERB = re.compile(
     r"报送|上报|填报|核报|提报|报上来|报上去|报一下|报过来|报给|报至|报返|汇总|汇整|彙整|收齐|摸底|摸排|"
     r"摸一下底|摸个底|采集|填写|填一下|填好|填答|填返|上传|上载|截图|截个图|截张图|截屏|拍照|影低|影相|"
-    r"发回|回传|统计|提交|递交|交回|缴交|缴回|交返|问卷|报个数|报数|拍几张|拍一些|拍些|"
+    r"发回|回传|统计|提交|递交|缴交|缴回|交返|问卷|报个数|报数|拍几张|拍一些|拍些|"
     r"fill in|fill out|submit|upload|send me|send us|send in|send back|report the|report your|"
     r"email me|email us|email your|email the|mail me|questionnaire|survey|share the|share your|"
     r"let me know the|reply with your|reply with the|are due|is due"
@@ -165,7 +165,7 @@ _TRANSFER_VERB = re.compile(
     r"发我|发给|发送给|发到|发至|发群里|发在群里|发过来|发上来|发一下|传上来|交至|交到|交给|上交|"
     r"交上来|交过来|交一下|交一份|报一份|发一份|提供|给我|回复|反馈|回报|私信|私发|录入|更新|登记|造册|填在|填到|填入|"
     # Cantonese and Taiwanese: 交俾我, send俾我, send落群, 发返落嚟, 覆返, 寄到我的信箱, 传到群组
-    r"交俾|交畀|俾我|畀我|send|发返|覆|寄到|寄给|寄回|传到|传给|放上群|发群|"
+    r"交回|交俾|交畀|俾我|畀我|send|发返|覆|寄到|寄给|寄回|传到|传给|放上群|发群|"
     r"email|provide|bring|post |give us|give me|"
     rf"报(?![名销道告警表纸到社刊喜修批案价考了过去]){_TO_OFFICE}|报到{_TO_OFFICE}|"
     rf"交(?![流通警叉换易际往谈代界接办付]){_TO_OFFICE}|"
@@ -202,6 +202,8 @@ _NOT_DATA = re.compile(
     r"[代发外仪手钟电]表|表[彰扬示演达态决现率]|[回打来通接]个?电话|电话(?:回复|联系|告知)"
 )
 # 已经报了, 已上报: done; but 已脱贫户, 已婚妇女 are nouns.
+# 在群里回复本人姓名 acknowledges by name; it reports no data.
+_REPLY_NAME = re.compile(r"(?:回复|回)(?:本人|自己的?|你的)?$")
 _REPORTED_BEFORE = re.compile(r"已经|刚刚|刚才|早就|已(?:把|将|报|交|发|填|汇|统|上|传|送|录|提|$)")
 # 我跟大家说一下…: the sender speaking, not doing the task.
 _SPEECH_ACT = re.compile(
@@ -213,14 +215,18 @@ _DENIED_REQUEST = re.compile(rf"{_DENIED.pattern}|勿|(?:不要|别)(?!忘)")
 _BARE_VERB = re.compile(r"(?:交|报|交一下|交上来|交返|报返|交俾我)[啊哈呀吧哦喔呢]?$")
 _WHEN = re.compile(
     r"今天|今日|今晚|明天|明日|明早|后天|听日|本周|这周|下周|周[一二三四五六日天]|星期|礼拜|月底|月初|月中|"
-    r"[号日前点]|下班|中午|上午|下午|晚上|尽快|马上|立即|务必|抓紧"
+    r"[\d一二两三四五六七八九十](?:点|号|日)|前|下班|中午|上午|下午|晚上|尽快|马上|立即|务必|抓紧"
 )
+# 报表可能要晚点交: the sender's own delay, not a request.
+_NOT_NOW = re.compile(r"可能|估计|晚点|迟点|晚些|等下|等会|一会")
 # 我 as the one who acts (那我把材料送到党政办), not the one sent to (发给我) nor an
 # institution (我镇).
 _SELF_SUBJECT = re.compile(r"(?:^|[^给发信找向和跟])我们?(?![镇院校局所县市区乡村部办委])")
 _DATA_WINDOW = 30  # how far from the verb the data may be named: 把…名单…发我
 # A chain whose topic counts something (各村今日转移人数接龙) reports figures.
 _FIGURES = re.compile(r"人数|户数|数量|人次|数据|情况|进度|多少|headcount|numbers|figures")
+# ... but counting who takes part (参加培训人数接龙) is a sign-up.
+_TAKING_PART = re.compile(r"参加|参训|参会|报名|出席|培训")
 
 # --- proof_demand ----------------------------------------------------------------------------
 # A screenshot, photo or video taken to show something was done (截图发群里, 拍照留痕) ...
@@ -285,7 +291,7 @@ _TOPIC_WORDS = re.compile(
 _TOPIC_CUE = re.compile(
     r"今天|今日|今晚|明天|明日|后天|本周|这周|下周|周[一二三四五六日末]|星期|礼拜|\d|[点号日月]|"
     r"上午|下午|晚上|早上|起|期间|将|拟|请|各位|大家|全体|各|同志|同事|注意|做好|提前|准时|按时|务必|"
-    r"[须需要]|地点|安排|于|由|全镇|全村|全校|全院|本|有|元旦|春节|国庆|中秋|五一|清明|端午|假期|节日"
+    r"[须需]|地点|安排|于|由|全镇|全村|全校|全院|本|有|元旦|春节|国庆|中秋|五一|清明|端午|假期|节日"
 )
 _TOPIC_TALK = re.compile(r"又|天天|好累|累|烦|去了|路上|终于|真|太|了$")
 _NOTICE_PHRASES = re.compile(
@@ -394,6 +400,10 @@ def _names_data(text: str, start: int, end: int) -> bool:
     return any(
         not _NOT_DATA.search(text, match.start() - 2, match.end() + 2)
         and not _UNREPLIED.search(text, max(0, match.start() - 5), match.start())
+        and not (
+            match[0] in ("姓名", "名字")
+            and _REPLY_NAME.search(text, max(0, match.start() - 6), match.start())
+        )
         for match in _DATA.finditer(text, start, end)
     )
 
@@ -471,7 +481,12 @@ def _bare_verb(sentence: str) -> re.Match[str] | None:
     for clause in _CLAUSE.finditer(sentence):
         stop = clause.start() + len(clause[0].rstrip("。!.~ "))
         match = _BARE_VERB.search(sentence, max(clause.start(), stop - 6), stop)
-        if match and _names_data(sentence, max(0, match.start() - _DATA_WINDOW), match.start()):
+        if (
+            match
+            and not _NOT_NOW.search(clause[0])
+            and not _SELF_SUBJECT.search(sentence, 0, match.start())
+            and _names_data(sentence, max(0, match.start() - _DATA_WINDOW), match.start())
+        ):
             return match
     return None
 
@@ -579,13 +594,10 @@ def _notice(text: str, demand: bool, data: bool, proof: bool) -> str | None:
         or (":" in clauses and _TIME_RANGE.search(clauses))
     ):
         return f"notice:announces:{match[0]}"
-    for clause in announcing:
-        if (
-            (match := _TOPIC_WORDS.search(clause))
-            and _TOPIC_CUE.search(clause)
-            and not _TOPIC_TALK.search(clause)
-        ):
-            return f"notice:topic:{match[0]}"
+    if _TOPIC_CUE.search(clauses):
+        for clause in announcing:
+            if (match := _TOPIC_WORDS.search(clause)) and not _TOPIC_TALK.search(clause):
+                return f"notice:topic:{match[0]}"
     if match := _TASK.search(clauses):
         return f"notice:task:{match[0]}"
     if not (demand or data) and (match := _TO_EVERYONE.search(clauses)):
@@ -615,7 +627,13 @@ def _analyse(text: str, config: ClassifierConfig) -> Classification:
         body = lowered
     rollcall = parse_normalized(text)
     data = _data_request(rollcall.title.lower() if rollcall else body)
-    if rollcall and not data and (figures := _FIGURES.search(rollcall.title.lower())):
+    title = rollcall.title.lower() if rollcall else ""
+    if (
+        rollcall
+        and not data
+        and (figures := _FIGURES.search(title))
+        and not _TAKING_PART.search(title)
+    ):
         data = f"data_request:chain-of-figures:{figures[0]}"
     if data:
         labels.add(Label.DATA_REQUEST)
