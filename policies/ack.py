@@ -124,7 +124,10 @@ _COURTESY = (
 _MENTION = r"(?:@[^\s@]{1,32}\s*)"
 # Words that turn an apparent prefix into a statement: 没收到, 我们还未收到, 不明白.
 # 冇 and 唔 are Cantonese (冇收到, 唔明白), but 冇问题 and 唔该 (thanks) are not negations.
-_NEGATION = re.compile(r"(?![没冇]问题)[没冇未不无别非否吗么]|唔(?!该)|\bwhat\b|\bnot\b|n't|\?")
+_NEGATION = re.compile(
+    r"没(?!问题)|冇(?!问题)|未|不|无|别|非|否|吗|么|唔(?!该)|what\b(?<!\wwhat)|not\b(?<!\wnot)"
+    r"|n't|\?"
+)
 
 
 def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:

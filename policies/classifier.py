@@ -40,83 +40,127 @@ class ClassifierConfig:
 
 DEFAULT_CONFIG = ClassifierConfig()
 
-_CLAUSE = re.compile(r"(?:[^,。;:!?\n]|(?<=\d):(?=\d))+")  # "8:30" stays one clause
+# "8:30" stays one clause. Written so that the engine scans runs of ordinary characters fast:
+# Python's regex engine skips ahead quickly only where every top-level alternative starts with a
+# literal character (or the pattern with a character class), which the patterns below keep to.
+_CLAUSE = re.compile(r"[^,。;:!?\n]+(?:(?<=\d):(?=\d)[^,。;:!?\n]*)*|(?<=\d):(?=\d)[^,。;:!?\n]*")
 _URL = re.compile(r"(?:https?://|www\.)\S+")
 _SENTENCE = re.compile(r"[^。!?\n]+[。!?]*")
 _QUESTION = re.compile(
-    r"\?|吗|(?:呢|么|吧|了没有?|没有)[。!.~]*$|有没有|是不是|能不能|会不会|要不要|可不可以|谁"
-    r"|有冇|系咪|得唔得|点解|边个|几时"  # Cantonese
+    r"\?|吗|呢[。!.~]*$|么[。!.~]*$|吧[。!.~]*$|没有?[。!.~]*$|有没有|是不是|能不能|会不会|要不要|"
+    r"可不可以|谁|有冇|系咪|得唔得|点解|边个|几时"  # the last six: Cantonese
 )
 
 # --- demand_reply -----------------------------------------------------------------------------
 _QUOTE = r"[\"'“”‘’「」『』]?"
+
+
+def _each(starts: str, rest: str) -> str:
+    """`(?:a|b)rest` written as `arest|brest`, so every alternative starts with a literal."""
+    return "|".join(f"{start}{rest}" for start in starts.split("|"))
+
+
 # 覆 is Cantonese and Taiwanese for reply (請覆, 覆個1, 覆返), except in 覆盖 (cover) and the like.
 _REPLY_VERB = r"(?:回复|答复|覆(?![盖灭没辙核议审]))"
-# Forms of "reply" that are themselves an order: 回一下, 回个收到, 扣1, 回个讯息.
-_IMPERATIVE_REPLY = (
-    rf"(?:(?:回|扣|打|覆)个?{_QUOTE}[1一]{_QUOTE}|\+1|(?:回|覆)个?{_QUOTE}收到|回一下|回个话"
-    r"|回个?(?:讯息|信息|消息)|吱一声|说一声|报个到)"
+# Forms of "reply" that are themselves an order: 回一下, 回个收到, 扣1, 回个讯息; not 撤回一下.
+_NOT_BEFORE_REPLY = "(?<![我撤收退返召挽追寄带发那]{0})"
+_IMPERATIVE_REPLY = "|".join(
+    (
+        f"回{_NOT_BEFORE_REPLY.format('回')}"
+        f"(?:个?{_QUOTE}[1一]{_QUOTE}|个?{_QUOTE}收到|一下|个话|个?(?:讯息|信息|消息))",
+        f"覆{_NOT_BEFORE_REPLY.format('覆')}(?:个?{_QUOTE}[1一]{_QUOTE}|个?{_QUOTE}收到)",
+        f"扣{_NOT_BEFORE_REPLY.format('扣')}个?{_QUOTE}[1一]{_QUOTE}",
+        f"打{_NOT_BEFORE_REPLY.format('打')}个?{_QUOTE}[1一]{_QUOTE}",
+        r"\+1|吱一声|说一声|报个到",
+    )
 )
 _REPLY = rf"(?:{_REPLY_VERB}|{_IMPERATIVE_REPLY}|确认收到|确认已收到|确认已阅)"
 # A bare 回 ending the clause: 看到回, 收到回哈.
 _BARE_REPLY = r"回(?=$|[,。!.~ 啊哈呀吧哦])"
+# Each rule's alternatives start with a literal, so the joined pattern scans fast.
 _DEMANDS = (
     (
         "reply-on-receipt",
-        r"(?:收到|看到|看完|睇到|睇完|阅后|知悉|完成|完毕|办完|结束后|到位后)[^,。;!?\n]{0,8}?"
         # 收到请回报 (Taiwan); 回报 with data named is a report
-        rf"(?:{_REPLY}|回报|{_BARE_REPLY})",
+        _each(
+            "收到|看到|看完|睇到|睇完|阅后|知悉|完成|完毕|办完|结束后|到位后",
+            rf"[^,。;!?\n]{{0,8}}?(?:{_REPLY}|回报|{_BARE_REPLY})",
+        ),
     ),
     # 转完回复一下, 学习后在群里回复: a reply once something is done.
     (
         "reply-when-done",
-        rf"(?:后|完(?![善整全美成备]))[^,。;!?\n]{{0,6}}?(?:{_REPLY}|在群里报一下|群里报一下)",
+        _each(
+            "后|完(?![善整全美成备])",
+            rf"[^,。;!?\n]{{0,6}}?(?:{_REPLY}|在群里报一下|群里报一下)",
+        ),
     ),
     # 还有两个村没回复 / 未回复名单 / 还差5人没接龙: chasing those who have not replied yet.
     (
         "chase",
-        r"(?:还没|尚未|还未|没有|没|未)(?:回复|回覆|回(?![来去家到村城国京乡头])|接龙)(?!我)"
-        r"|(?:还差|就差|只差)你们",
+        _each(
+            "还没|尚未|还未|没有|没|未",
+            r"(?:回复|回覆|回(?![来去家到村城国京乡头])|接龙)(?!我)",
+        )
+        + "|"
+        + _each("还差|就差|只差", "你们"),
     ),
     (
         "asked-to-reply",
-        rf"(?:请|务必|必须|一定要?|都要|需要|及时|尽快|抓紧|马上|立即|立刻|速|并|唔该|麻烦)[^,。;!?\n]{{0,16}}?"
-        rf"(?:{_REPLY}|确认回复)",
+        _each(
+            "请|务必|必须|一定|都要|需要|及时|尽快|抓紧|马上|立即|立刻|速|并|唔该|麻烦",
+            rf"[^,。;!?\n]{{0,16}}?(?:{_REPLY}|确认回复)",
+        ),
     ),
-    ("imperative-reply", rf"(?<![我撤收退返召挽追寄带])(?<!发)(?<!那){_IMPERATIVE_REPLY}"),
+    ("imperative-reply", _IMPERATIVE_REPLY),
     ("instant-reply", r"秒回|速回|回复速度"),
     (
         "reply-in-group",
-        r"(?:在群里|在群内|群里|在群组|群组)(?:内|里)?"
-        r"(?:说一声|吱一声|报个?平安|冒个泡|回个话|回报|报一下)|报个?平安",
+        _each(
+            "在群里|在群内|群里|在群组|群组",
+            r"(?:内|里)?(?:说一声|吱一声|报个?平安|冒个泡|回个话|回报|报一下)",
+        )
+        + r"|报个?平安",
     ),
+    # 10分钟内回复, 半小时内回, 一个钟内覆: a number before the unit, checked by a look-behind
     (
         "reply-within",
-        r"(?:\d{1,3}|[一二两三四五六七八九十半]{1,3})个?(?:分钟|小时|钟)(?:之内|内)[^,。;!?\n]{0,10}?"
-        r"(?:回复|答复|反馈|回(?!报)|覆)",
+        "|".join(
+            rf"{unit}(?<=[\d一二两三四五六七八九十半个]{unit})[^,。;!?\n]{{0,10}}?"
+            r"(?:回复|答复|反馈|回(?!报)|覆)"
+            for unit in ("分钟之内", "分钟内", "小时之内", "小时内", "钟之内", "钟内")
+        ),
     ),
     (
         "join-chain",
-        r"(?:请|大家|各位|全员|全体|都|在群里|在群内|抓紧|尽快|赶紧)[^,。;!?\n]{0,20}?接龙(?!的|小程序|名单|表|链接)"
-        r"|接龙(?:报名|确认|登记|回复|签到)",
+        _each(
+            "请|大家|各位|全员|全体|都|在群里|在群内|抓紧|尽快|赶紧",
+            r"[^,。;!?\n]{0,20}?接龙(?!的|小程序|名单|表|链接)",
+        )
+        + r"|接龙(?:报名|确认|登记|回复|签到)",
     ),
     (
         "english",
-        r"(?:please|pls|plz|kindly)\s+(?:reply|respond|confirm|acknowledge|ack)\b"
-        r"|reply\s+(?:asap|immediately|within|by|with|if|here|to (?:this|confirm)"
+        _each("please|pls|plz|kindly", r"\s+(?:reply|respond|confirm|acknowledge|ack)\b")
+        + r"|reply\s+(?:asap|immediately|within|by|with|if|here|to (?:this|confirm)"
         r"|\"?1\b|\"?ok\b|\"?received\b)"
         r"|still waiting for (?:replies|responses|your repl)"
-        r"|(?:have not|haven't|not yet) (?:replied|responded)",
+        + "|"
+        + _each("have not|haven't|not yet", " (?:replied|responded)"),
     ),
 )
 # Every demand pattern holds one of these; most messages are ruled out by this cheap search.
 _DEMAND_HINT = re.compile(
     r"回|覆|扣|吱|秒|速|龙|打|说一声|报个到|报一下|平安|冒个泡|确认|差你们|reply|respond|repl|confirm|ack"
 )
-_DEMAND = re.compile("|".join(f"(?P<{name.replace('-', '_')}>{p})" for name, p in _DEMANDS))
+_DEMAND = re.compile("|".join(pattern for _, pattern in _DEMANDS))
+_DEMAND_RULES = tuple((name, re.compile(pattern)) for name, pattern in _DEMANDS)
 _NO_REPLY_NEEDED = re.compile(
-    r"(?:无需|不用|不必|不需要?|勿|不要|免|别|毋须)(?:再)?(?:在群组|在群|群)?(?:里|内)?"
-    r"(?:回复|回|答复|覆)|看到即可|知悉即可|阅知即可|已读即可|"
+    _each(
+        "无需|不用|不必|不需|勿|不要|免|别|毋须",
+        r"要?(?:再)?(?:在群组|在群|群)?(?:里|内)?(?:回复|回|答复|覆)",
+    )
+    + r"|看到即可|知悉即可|阅知即可|已读即可|"
     r"看到就行|看到就好|知悉就行|"
     r"no need to reply|no reply needed|do not reply|don't reply"
 )
@@ -195,7 +239,7 @@ _DATA = re.compile(
     r"号码|身份证|联系方式|账号|账户|记录|纪录|计划|反思|心得|教案|课件|纪要|简报|预算|需求|成绩|行程|卡号|时数|收入|执照|证书|"
     r"同意书|意见|建议|影本|复印件|出勤|考勤|开支|几多|多少|视频|录像|"
     r"list|form|data|photo|sheet|report|log|timesheet|certificate|figures|number|headcount|details|"
-    r"\bid\b|mobile|availability|claims|records|documents|inventory|hours|screenshot|plans"
+    r"id\b(?<!\wid)|mobile|availability|claims|records|documents|inventory|hours|screenshot|plans"
 )
 # Words that name no data here: 代表, 表彰 (no form); 回个电话, 电话回复 (a call, not a number).
 _NOT_DATA = re.compile(
@@ -210,18 +254,19 @@ _SPEECH_ACT = re.compile(
     r"我(?:再|来)?(?:跟|和|给|向)?(?:大家|你们|各位)?(?:说|讲|通知|强调|提醒|重申)(?:一下|一声)?"
 )
 # Denials of a request before its verb: 切勿提供个资, 不得要求重复填报 (but 不要忘了交表 asks).
-_DENIED_REQUEST = re.compile(rf"{_DENIED.pattern}|勿|(?:不要|别)(?!忘)")
+_DENIED_REQUEST = re.compile(rf"{_DENIED.pattern}|勿|不要(?!忘)|别(?!忘)")
 # 各村明天交, 本周五前报: a bare 交 or 报 ending a clause, with data named before it and a time.
 _BARE_VERB = re.compile(r"(?:交|报|交一下|交上来|交返|报返|交俾我)[啊哈呀吧哦喔呢]?$")
 _WHEN = re.compile(
     r"今天|今日|今晚|明天|明日|明早|后天|听日|本周|这周|下周|周[一二三四五六日天]|星期|礼拜|月底|月初|月中|"
-    r"[\d一二两三四五六七八九十](?:点|号|日)|前|下班|中午|上午|下午|晚上|尽快|马上|立即|务必|抓紧"
+    r"前|下班|中午|上午|下午|晚上|尽快|马上|立即|务必|抓紧|"
+    + "|".join(f"{unit}(?<=[\\d一二两三四五六七八九十]{unit})" for unit in "点号日")
 )
 # 报表可能要晚点交: the sender's own delay, not a request.
 _NOT_NOW = re.compile(r"可能|估计|晚点|迟点|晚些|等下|等会|一会")
 # 我 as the one who acts (那我把材料送到党政办), not the one sent to (发给我) nor an
 # institution (我镇).
-_SELF_SUBJECT = re.compile(r"(?:^|[^给发信找向和跟])我们?(?![镇院校局所县市区乡村部办委])")
+_SELF_SUBJECT = re.compile(r"我(?<![给发信找向和跟]我)们?(?![镇院校局所县市区乡村部办委])")
 _DATA_WINDOW = 30  # how far from the verb the data may be named: 把…名单…发我
 # A chain whose topic counts something (各村今日转移人数接龙) reports figures.
 _FIGURES = re.compile(r"人数|户数|数量|人次|数据|情况|进度|多少|headcount|numbers|figures")
@@ -252,12 +297,19 @@ _PROOF_DEED = re.compile(
 _DOCUMENT_BEFORE = re.compile(
     r"(?:表|签字|签名|证|执照|协议|合同|发票|单据|回执|复印件|名单|花名册|台账|form|card)\s?$"
 )
+# Every proof pattern holds one of these.
+_PROOF_HINT = re.compile(
+    r"截|拍|照|相|视频|录|合影|影|转|分享|关注|点赞|按赞|screen|photo|picture|video|selfie|share"
+    r"|follow|like|retweet"
+)
 # Forward, follow or like something and report back that it was done (转发后回复"已转发").
 _SHOW_DONE = re.compile(
-    r"(?:转发|转完|分享|关注|点赞|按赞|retweet|share|follow|like)[^。!?\n]{0,16}?"
-    r"(?:后|完|好|以后|之后|then|and)[^,。;!?\n]{0,8}?"
-    r"(?:回复|回一下|报一下|说一声|接龙|reply|let me know)"
-    rf"|回复{_QUOTE}已(?:转发|分享|关注|点赞|学习|观看)"
+    _each(
+        "转发|转完|分享|关注|点赞|按赞|retweet|share|follow|like",
+        r"[^。!?\n]{0,16}?(?:后|完|好|以后|之后|then|and)[^,。;!?\n]{0,8}?"
+        r"(?:回复|回一下|报一下|说一声|接龙|reply|let me know)",
+    )
+    + rf"|回复{_QUOTE}已(?:转发|分享|关注|点赞|学习|观看)"
 )
 
 # --- notice -----------------------------------------------------------------------------------
@@ -289,19 +341,33 @@ _TOPIC_WORDS = re.compile(
     r"督查组|检查组|上班|加班|暴雨|大风|降温|寒潮|台风|降雪|冰冻|强降雨|雷雨|冰雹|大雾"
 )
 _TOPIC_CUE = re.compile(
-    r"今天|今日|今晚|明天|明日|后天|本周|这周|下周|周[一二三四五六日末]|星期|礼拜|\d|[点号日月]|"
+    r"今天|今日|今晚|明天|明日|后天|本周|这周|下周|周[一二三四五六日末]|星期|礼拜|0|1|2|3|4|5|6|7|8|9|"
+    r"点|号|日|月|"
     r"上午|下午|晚上|早上|起|期间|将|拟|请|各位|大家|全体|各|同志|同事|注意|做好|提前|准时|按时|务必|"
     r"[须需]|地点|安排|于|由|全镇|全村|全校|全院|本|有|元旦|春节|国庆|中秋|五一|清明|端午|假期|节日"
 )
 _TOPIC_TALK = re.compile(r"又|天天|好累|累|烦|去了|路上|终于|真|太|了$")
 _NOTICE_PHRASES = re.compile(
-    r"[作务周题体工调度推进协调座谈部署动员总结表彰专晨班]会(?!计)|参加(?!不|[^,。;!?\n]{0,10}的(?:人数|人员|名单|情况))|"
-    r"(?:开展|举办|举行|组织|进行)[^,。;!?\n]{0,12}活动|"
-    r"(?:即日|明天|明日|下周.?|本周.?|下个?月|\d{1,2}月\d{1,2}日|\d{1,2}号)(?:起|开始)|"
-    r"来[^,。;!?\n]{0,6}(?:检查|调研|督查|督导|指导|考察|视察|听课|授课|坐诊)|听[^,。;!?\n]{0,3}课|"
-    r"由[^,。;!?\n]{1,8}负责|欢迎(?:大家|各位|广大)|"
-    r"(?:开展|组织|进行)[^,。;!?\n]{0,12}(?:工作|行动|检查|排查|走访|宣传|培训|慰问|整治|演练|教育)"
+    "|".join(
+        (
+            r"会(?<=[作务周题体工调度推进协调座谈部署动员总结表彰专晨班]会)(?!计)",
+            r"参加(?!不|[^,。;!?\n]{0,10}的(?:人数|人员|名单|情况))",
+            _each("开展|举办|举行|组织|进行", r"[^,。;!?\n]{0,12}活动"),
+            _each(
+                "开展|组织|进行",
+                r"[^,。;!?\n]{0,12}(?:工作|行动|检查|排查|走访|宣传|培训|慰问|整治|演练|教育)",
+            ),
+            # 即日起, 下周一开始, 3月1日起
+            _each("即日|明天|明日|下周|本周|下月|下个月", r".?(?:起|开始)"),
+            "|".join(f"{end}(?<=\\d{end})" for end in ("日起", "日开始", "号起", "号开始")),
+            r"来[^,。;!?\n]{0,6}(?:检查|调研|督查|督导|指导|考察|视察|听课|授课|坐诊)",
+            r"听[^,。;!?\n]{0,3}课",
+            r"由[^,。;!?\n]{1,8}负责",
+            r"欢迎(?:大家|各位|广大)",
+        )
+    )
 )
+_FORWARD_HINT = re.compile(r"转|fw|forwarded")
 # A forwarded notice's header: 转市卫健委:, 转自县委组织部:, Fwd:, Forwarded from HR:.
 _FORWARD_HEADER = re.compile(
     r"(?:^|\n)(?:转发|转自|转来|转载|转知|转贴|转)[^,。;!?\n:]{1,12}:|(?:^|\n)fwd?:"
@@ -317,7 +383,7 @@ _TIME_RANGE = re.compile(r"\d{1,2}:\d{2} ?[-~至到] ?\d{1,2}:\d{2}")
 _TALKED_ABOUT = re.compile(r"(?:这个|那个|这份|那份|这条|那条|这则|那则)$")
 # First person speaks for oneself (我明天去…), unless it is an institution (我镇, 我院).
 _PERSONAL = re.compile(
-    r"我(?![镇院校局所县市区乡村部办委])|(?:i|my)\b(?<!\wi)(?<!\wmy)|刚看到|刚刚看到|刚才看到|听说"
+    r"我(?![镇院校局所县市区乡村部办委])|i\b(?<!\wi)|my\b(?<!\wmy)|刚看到|刚刚看到|刚才看到|听说"
 )
 # A message opening with an acknowledgement is a reply (收到，明天派人去), not an announcement.
 _REPLY_OPENING = re.compile(
@@ -328,15 +394,18 @@ _SUPPORTING = re.compile(r"确认|是否|能否|回复|相互提醒|互相提醒
 # A task given to everyone (请各村立即组织…, 各村立即转移…) announces something even beside a
 # request.
 _TASK = re.compile(
-    r"(?:(?:请|要求|务必)(?:各|全体|所有|大家|全镇|全院|全校|全员)"
-    r"|各[一-龥]{1,5}?(?:立即|立刻|马上|迅速|即刻|务必|必须|要))[^,。;!?\n]{0,20}?"
-    r"(?:做好|组织|开展|落实|通知|准备|加强|确保|参加|前往|在岗|到岗|配合|执行|注意|关注|学习|转告|转发|"
-    r"排查|巡查|清理|整改|暂停|停止|撤离|转移)"
+    _each(
+        "请|要求|务必|各",
+        r"(?:(?<=[请求必])(?:各|全体|所有|大家|全镇|全院|全校|全员)"
+        r"|(?<=各)[一-龥]{1,5}?(?:立即|立刻|马上|迅速|即刻|务必|必须|要))[^,。;!?\n]{0,20}?"
+        r"(?:做好|组织|开展|落实|通知|准备|加强|确保|参加|前往|在岗|到岗|配合|执行|注意|关注|学习|"
+        r"转告|转发|排查|巡查|清理|整改|暂停|停止|撤离|转移)",
+    )
 )
 # Any instruction to everyone (请大家…, 全体人员…) announces something in a message that asks
 # for no reply and no data; beside such a request it is only who is asked.
 _TO_EVERYONE = re.compile(
-    r"(?:请|要求|务必)(?:各|全体|所有|大家|全镇|全院|全校|全员)|各位注意|请注意|"
+    _each("请|要求|务必", "(?:各|全体|所有|大家|全镇|全院|全校|全员)") + r"|各位注意|请注意|"
     r"全体(?:人员|职工|干部|党员|老师|同事|同志|教师|医护)|所有人员|"
     r"please (?:remember|make sure|ensure|note|be reminded)|all staff|everyone (?:please|must)"
 )
@@ -372,7 +441,7 @@ def _demand(text: str) -> str | None:
     for clause in _clauses(text):
         denial = _DENIED.search(clause)
         for match in _DEMAND.finditer(clause):
-            rule = (match.lastgroup or "").replace("_", "-")
+            rule = _demand_rule(clause, match)
             if (
                 (denial and denial.end() <= match.start())
                 or _QUOTED_AFTER.match(clause, match.end())
@@ -382,6 +451,15 @@ def _demand(text: str) -> str | None:
                 continue
             return f"demand_reply:{rule}:{match[0]}"
     return None
+
+
+def _demand_rule(clause: str, match: re.Match[str]) -> str:
+    """The name of the demand rule that made `match`."""
+    return next(
+        name
+        for name, pattern in _DEMAND_RULES
+        if (own := pattern.match(clause, match.start())) and own.end() == match.end()
+    )
 
 
 def _is_instant(text: str) -> bool:
@@ -468,7 +546,11 @@ def _data_request(text: str) -> str | None:
                 return f"data_request:report-verb:{match[0]}"
             if (match := _sends_data(sentence)) and _requested(sentence, match.start()):
                 return f"data_request:send-data:{match[0]}"
-        if (match := _bare_verb(sentence)) and _requested(sentence, match.start()):
+        if (
+            ("交" in sentence or "报" in sentence)
+            and (match := _bare_verb(sentence))
+            and _requested(sentence, match.start())
+        ):
             return f"data_request:bare-verb:{match[0]}"
     return None
 
@@ -513,6 +595,8 @@ def _own_doing(sentence: str, position: int) -> bool:
 def _proof_demand(text: str, asked: bool) -> str | None:
     """The rule that finds a demand for proof: a screenshot or photo of a deed, or a forward,
     follow or like to report back; `asked` when the message already asks for data or replies."""
+    if not _PROOF_HINT.search(text):
+        return None
     for sentence in _SENTENCE.findall(text):
         if _DENIED.search(sentence) or _QUESTION.search(sentence):
             continue
@@ -585,7 +669,7 @@ def _announcing_word(clauses: str) -> re.Match[str] | None:
 def _notice(text: str, demand: bool, data: bool, proof: bool) -> str | None:
     """The rule that finds an announcement or a task instruction beside any request."""
     announcing = _announcing_clauses(text, demand, data, proof)
-    if announcing and (match := _FORWARD_HEADER.search(text)):
+    if announcing and _FORWARD_HINT.search(text) and (match := _FORWARD_HEADER.search(text)):
         return f"notice:forwarded:{match[0].strip()}"
     clauses = "\n".join(announcing)
     if match := (
@@ -594,7 +678,7 @@ def _notice(text: str, demand: bool, data: bool, proof: bool) -> str | None:
         or (":" in clauses and _TIME_RANGE.search(clauses))
     ):
         return f"notice:announces:{match[0]}"
-    if _TOPIC_CUE.search(clauses):
+    if _TOPIC_WORDS.search(clauses) and _TOPIC_CUE.search(clauses):
         for clause in announcing:
             if (match := _TOPIC_WORDS.search(clause)) and not _TOPIC_TALK.search(clause):
                 return f"notice:topic:{match[0]}"
