@@ -269,7 +269,9 @@ _NOT_NOW = re.compile(r"可能|估计|晚点|迟点|晚些|等下|等会|一会"
 _SELF_SUBJECT = re.compile(r"我(?<![给发信找向和跟]我)们?(?![镇院校局所县市区乡村部办委])")
 _DATA_WINDOW = 30  # how far from the verb the data may be named: 把…名单…发我
 # A chain whose topic counts something (各村今日转移人数接龙) reports figures.
-_FIGURES = re.compile(r"人数|户数|数量|人次|数据|情况|进度|多少|headcount|numbers|figures")
+_FIGURES = re.compile(
+    r"人数|户数|数量|人次|数据|情况|进度|多少|数接龙|数统计|headcount|numbers|figures"
+)
 # ... but counting who takes part (参加培训人数接龙) is a sign-up.
 _TAKING_PART = re.compile(r"参加|参训|参会|报名|出席|培训")
 
@@ -288,7 +290,7 @@ _PROOF_PURPOSE = re.compile(
 # ... or of a deed done: studied, watched, forwarded, followed, liked, visited, took part.
 _PROOF_DEED = re.compile(
     r"学习|学完|观看|收看|收听|看完|睇完|听完|转发|转完|转载|分享|点赞|按赞|集赞|关注|投票|下载|注册|签到|"
-    r"打卡|参加|参与|完成|走访|入户|家访|随访|巡查|巡河|巡逻|宣讲|宣导|发放|活动|培训|课程|清理|整治|"
+    r"打卡|参加|参与|完成|做完|填完|答完|走访|入户|家访|随访|巡查|巡河|巡逻|宣讲|宣导|发放|活动|培训|课程|清理|整治|"
     r"整改|志愿|宣传(?![册片栏画品标])|派传单|派单张|慰问|探望|看望|帮扶|会议|开会|讲座|听课|上课|研习|"
     r"watch|retweet|share(?!d)|like and|follow (?:our|the|my)|attend|visit|complet|training|"
     r"campaign"
@@ -324,7 +326,7 @@ _NOTICE_WORDS = re.compile(
     # schedules and changes
     r"安排|调整|改为|改在|改到|改期|取消|推迟|提前到|延期|暂停|恢复|停业|停诊|"
     r"维护|停机|上线|封闭|开放|关闭|封路|绕行|搬迁|迁址|时间为|时间表|作息|实行|施行|"
-    r"迎检|迎审|调休|补班|大扫除|一律|严禁|禁止|须提前|需提前|"
+    r"迎检|迎审|调休|补班|大扫除|一律|严禁|禁止|须提前|需提前|领取|自取|取件|"
     r"气象台|天气预报|"
     r"门诊时间|办公时间|开放时间|营业时间|服务时间|接种时间|办事时间|受理时间|"
     r"fyi|reminder|notice|announcement|meeting|will be held|please note|heads up|heads-up|"
@@ -380,7 +382,11 @@ _NOTICE_WEAK = re.compile(
 # A timetable: 8:30-11:30 (looked for only in text with a colon).
 _TIME_RANGE = re.compile(r"\d{1,2}:\d{2} ?[-~至到] ?\d{1,2}:\d{2}")
 # 这个文件, 那条通知: one being talked about.
-_TALKED_ABOUT = re.compile(r"(?:这个|那个|这份|那份|这条|那条|这则|那则)$")
+# 没收到通知, 收到的通知里…: one received or missed, not announced here.
+_TALKED_ABOUT = re.compile(
+    r"(?:这个|那个|这份|那份|这条|那条|这则|那则|没收到|没看到|未收到|收到的|看到的)$"
+)
+_TALKED_ABOUT_CHARS = 3
 # First person speaks for oneself (我明天去…), unless it is an institution (我镇, 我院).
 _PERSONAL = re.compile(
     r"我(?![镇院校局所县市区乡村部办委])|i\b(?<!\wi)|my\b(?<!\wmy)|刚看到|刚刚看到|刚才看到|听说"
@@ -661,7 +667,9 @@ def _announcing_clauses(text: str, demand: bool, data: bool, proof: bool) -> lis
 def _announcing_word(clauses: str) -> re.Match[str] | None:
     """The first word that announces, unless it names one being talked about (那个通知)."""
     for match in _NOTICE_WORDS.finditer(clauses):
-        if not _TALKED_ABOUT.search(clauses, max(0, match.start() - 2), match.start()):
+        if not _TALKED_ABOUT.search(
+            clauses, max(0, match.start() - _TALKED_ABOUT_CHARS), match.start()
+        ):
             return match
     return None
 
@@ -688,7 +696,9 @@ def _notice(text: str, demand: bool, data: bool, proof: bool) -> str | None:
         return f"notice:to-everyone:{match[0]}"
     if not data:
         for match in _NOTICE_WEAK.finditer(clauses):
-            if not _TALKED_ABOUT.search(clauses, max(0, match.start() - 2), match.start()):
+            if not _TALKED_ABOUT.search(
+                clauses, max(0, match.start() - _TALKED_ABOUT_CHARS), match.start()
+            ):
                 return f"notice:document:{match[0]}"
     return None
 
