@@ -48,7 +48,8 @@ _URL = re.compile(r"(?:https?://|www\.)\S+")
 _SENTENCE = re.compile(r"[^。!?\n]+[。!?]*")
 _QUESTION = re.compile(
     r"\?|吗|呢[。!.~]*$|么[。!.~]*$|吧[。!.~]*$|没有?[。!.~]*$|有没有|是不是|能不能|会不会|要不要|"
-    r"可不可以|谁|有冇|系咪|得唔得|点解|边个|几时"  # the last six: Cantonese
+    r"可不可以|谁|几点|什么时候|多久|怎么办|"
+    r"有冇|系咪|得唔得|点解|边个|几时"  # Cantonese
 )
 
 # --- demand_reply -----------------------------------------------------------------------------
@@ -326,7 +327,8 @@ _NOTICE_WORDS = re.compile(
     # schedules and changes
     r"安排|调整|改为|改在|改到|改期|取消|推迟|提前到|延期|暂停|恢复|停业|停诊|"
     r"维护|停机|上线|封闭|开放|关闭|封路|绕行|搬迁|迁址|时间为|时间表|作息|实行|施行|"
-    r"迎检|迎审|调休|补班|大扫除|一律|严禁|禁止|须提前|需提前|领取|自取|取件|"
+    r"迎检|迎审|调休|补班|大扫除|一律|严禁|禁止|须提前|需提前|领取|自取|取件|供餐|停餐|正常上班|"
+    r"照常上班|正常办公|不办公|不要求|不再要求|"
     r"气象台|天气预报|"
     r"门诊时间|办公时间|开放时间|营业时间|服务时间|接种时间|办事时间|受理时间|"
     r"fyi|reminder|notice|announcement|meeting|will be held|please note|heads up|heads-up|"
@@ -382,14 +384,14 @@ _NOTICE_WEAK = re.compile(
 # A timetable: 8:30-11:30 (looked for only in text with a colon).
 _TIME_RANGE = re.compile(r"\d{1,2}:\d{2} ?[-~至到] ?\d{1,2}:\d{2}")
 # 这个文件, 那条通知: one being talked about.
-# 没收到通知, 收到的通知里…: one received or missed, not announced here.
-_TALKED_ABOUT = re.compile(
-    r"(?:这个|那个|这份|那份|这条|那条|这则|那则|没收到|没看到|未收到|收到的|看到的)$"
-)
+# 收到的通知里…: one received, not announced here.
+_TALKED_ABOUT = re.compile(r"(?:这个|那个|这份|那份|这条|那条|这则|那则|收到的|看到的)$")
 _TALKED_ABOUT_CHARS = 3
 # First person speaks for oneself (我明天去…), unless it is an institution (我镇, 我院).
 _PERSONAL = re.compile(
     r"我(?![镇院校局所县市区乡村部办委])|i\b(?<!\wi)|my\b(?<!\wmy)|刚看到|刚刚看到|刚才看到|听说"
+    # 没收到通知, 冇收到份文件, 看不懂: what the sender did not get
+    r"|没收到|冇收到|未收到|没看到|冇睇到|看不懂|打不开"
 )
 # A message opening with an acknowledgement is a reply (收到，明天派人去), not an announcement.
 _REPLY_OPENING = re.compile(
@@ -422,6 +424,7 @@ _COMMENT = re.compile(
     r"得挺|得很|得真|得太|得非常|得特别|得不错|得好|辛苦了|辛苦啦|辛苦大家|辛苦各位|谢谢|感谢|多谢"
 )
 _AFTERTHOUGHT_CHARS = 8
+_PURPOSE = re.compile(r"\s*(?:好|以便|便于|方便|用于|用来|为了|so that|so we)")
 # 有意向参加培训的村民，请私信我…: the clause says who is asked, it announces nothing.
 _AUDIENCE = re.compile(
     r"\s*(?:有意向|有意愿|有兴趣|需要|想|愿意|自愿)[^,。;!?\n]*的[一-龥]{0,4}\s*"
@@ -652,8 +655,17 @@ def _announcing_clauses(text: str, demand: bool, data: bool, proof: bool) -> lis
                 or _PERSONAL.search(clause)
                 or _COMMENT.search(clause)
                 or ("的" in clause and _AUDIENCE.fullmatch(clause))
-                # in a data request, 开学第一天交班主任 says when and where the data goes
-                or (data and (_reports(clause) or _sends_data(clause) or _sends_somewhere(clause)))
+                # in a data request, 开学第一天交班主任 says when and where the data goes, and
+                # 好安排维修 what it is for
+                or (
+                    data
+                    and (
+                        _reports(clause)
+                        or _sends_data(clause)
+                        or _sends_somewhere(clause)
+                        or _PURPOSE.match(clause)
+                    )
+                )
             ):
                 continue
             if demand:
