@@ -78,84 +78,62 @@ _IMPERATIVE_REPLY = "|".join(
 _REPLY = rf"(?:{_REPLY_VERB}|{_IMPERATIVE_REPLY}|确认收到|确认已收到|确认已阅)"
 # A bare 回 ending the clause: 看到回, 收到回哈.
 _BARE_REPLY = r"回(?=$|[,。!.~ 啊哈呀吧哦])"
-# Each rule's alternatives start with a literal, so the joined pattern scans fast.
 _DEMANDS = (
     (
         "reply-on-receipt",
+        r"(?:收到|看到|看完|睇到|睇完|阅后|知悉|完成|完毕|办完|结束后|到位后)[^,。;!?\n]{0,8}?"
         # 收到请回报 (Taiwan); 回报 with data named is a report
-        _each(
-            "收到|看到|看完|睇到|睇完|阅后|知悉|完成|完毕|办完|结束后|到位后",
-            rf"[^,。;!?\n]{{0,8}}?(?:{_REPLY}|回报|{_BARE_REPLY})",
-        ),
+        rf"(?:{_REPLY}|回报|{_BARE_REPLY})",
     ),
     # 转完回复一下, 学习后在群里回复: a reply once something is done.
     (
         "reply-when-done",
-        _each(
-            "后|完(?![善整全美成备])",
-            rf"[^,。;!?\n]{{0,6}}?(?:{_REPLY}|在群里报一下|群里报一下)",
-        ),
+        rf"(?:后|完(?![善整全美成备]))[^,。;!?\n]{{0,6}}?(?:{_REPLY}|在群里报一下|群里报一下)",
     ),
     # 还有两个村没回复 / 未回复名单 / 还差5人没接龙: chasing those who have not replied yet.
     (
         "chase",
-        _each(
-            "还没|尚未|还未|没有|没|未",
-            r"(?:回复|回覆|回(?![来去家到村城国京乡头])|接龙)(?!我)",
-        )
-        + "|"
-        + _each("还差|就差|只差", "你们"),
+        r"(?:还没|尚未|还未|没有|没|未)(?:回复|回覆|回(?![来去家到村城国京乡头])|接龙)(?!我)"
+        r"|(?:还差|就差|只差)你们",
     ),
     (
         "asked-to-reply",
-        _each(
-            "请|务必|必须|一定|都要|需要|及时|尽快|抓紧|马上|立即|立刻|速|并|唔该|麻烦",
-            rf"[^,。;!?\n]{{0,16}}?(?:{_REPLY}|确认回复)",
-        ),
+        r"(?:请|务必|必须|一定|都要|需要|及时|尽快|抓紧|马上|立即|立刻|速|并|唔该|麻烦)"
+        rf"[^,。;!?\n]{{0,16}}?(?:{_REPLY}|确认回复)",
     ),
     ("imperative-reply", _IMPERATIVE_REPLY),
     ("instant-reply", r"秒回|速回|回复速度"),
     (
         "reply-in-group",
-        _each(
-            "在群里|在群内|群里|在群组|群组",
-            r"(?:内|里)?(?:说一声|吱一声|报个?平安|冒个泡|回个话|回报|报一下)",
-        )
-        + r"|报个?平安",
+        r"(?:在群里|在群内|群里|在群组|群组)(?:内|里)?"
+        r"(?:说一声|吱一声|报个?平安|冒个泡|回个话|回报|报一下)|报个?平安",
     ),
-    # 10分钟内回复, 半小时内回, 一个钟内覆: a number before the unit, checked by a look-behind
+    # 10分钟内回复, 半小时内回, 一个钟内覆
     (
         "reply-within",
-        "|".join(
-            rf"{unit}(?<=[\d一二两三四五六七八九十半个]{unit})[^,。;!?\n]{{0,10}}?"
-            r"(?:回复|答复|反馈|回(?!报)|覆)"
-            for unit in ("分钟之内", "分钟内", "小时之内", "小时内", "钟之内", "钟内")
-        ),
+        r"(?:\d{1,3}|[一二两三四五六七八九十半]{1,3})个?(?:分钟|小时|钟)(?:之内|内)[^,。;!?\n]{0,10}?"
+        r"(?:回复|答复|反馈|回(?!报)|覆)",
     ),
     (
         "join-chain",
-        _each(
-            "请|大家|各位|全员|全体|都|在群里|在群内|抓紧|尽快|赶紧",
-            r"[^,。;!?\n]{0,20}?接龙(?!的|小程序|名单|表|链接)",
-        )
-        + r"|接龙(?:报名|确认|登记|回复|签到)",
+        r"(?:请|大家|各位|全员|全体|都|在群里|在群内|抓紧|尽快|赶紧)[^,。;!?\n]{0,20}?"
+        r"接龙(?!的|小程序|名单|表|链接)|接龙(?:报名|确认|登记|回复|签到)",
     ),
     (
         "english",
-        _each("please|pls|plz|kindly", r"\s+(?:reply|respond|confirm|acknowledge|ack)\b")
-        + r"|reply\s+(?:asap|immediately|within|by|with|if|here|to (?:this|confirm)"
+        r"(?:please|pls|plz|kindly)\s+(?:reply|respond|confirm|acknowledge|ack)\b"
+        r"|reply\s+(?:asap|immediately|within|by|with|if|here|to (?:this|confirm)"
         r"|\"?1\b|\"?ok\b|\"?received\b)"
         r"|still waiting for (?:replies|responses|your repl)"
-        + "|"
-        + _each("have not|haven't|not yet", " (?:replied|responded)"),
+        r"|(?:have not|haven't|not yet) (?:replied|responded)",
     ),
 )
-# Every demand pattern holds one of these; most messages are ruled out by this cheap search.
+# Every demand pattern holds one of these: a clause without any is passed over cheaply (the
+# joined pattern has no literal to skip ahead by, so it is slow to run over text that cannot match).
 _DEMAND_HINT = re.compile(
     r"回|覆|扣|吱|秒|速|龙|打|说一声|报个到|报一下|平安|冒个泡|确认|差你们|reply|respond|repl|confirm|ack"
 )
-_DEMAND = re.compile("|".join(pattern for _, pattern in _DEMANDS))
-_DEMAND_RULES = tuple((name, re.compile(pattern)) for name, pattern in _DEMANDS)
+_DEMAND = re.compile("|".join(f"(?P<{name.replace('-', '_')}>{p})" for name, p in _DEMANDS))
 _NO_REPLY_NEEDED = re.compile(
     _each(
         "无需|不用|不必|不需|勿|不要|免|别|毋须",
@@ -307,12 +285,10 @@ _PROOF_HINT = re.compile(
 )
 # Forward, follow or like something and report back that it was done (转发后回复"已转发").
 _SHOW_DONE = re.compile(
-    _each(
-        "转发|转完|分享|关注|点赞|按赞|retweet|share|follow|like",
-        r"[^。!?\n]{0,16}?(?:后|完|好|以后|之后|then|and)[^,。;!?\n]{0,8}?"
-        r"(?:回复|回一下|报一下|说一声|接龙|reply|let me know)",
-    )
-    + rf"|回复{_QUOTE}已(?:转发|分享|关注|点赞|学习|观看)"
+    r"(?:转发|转完|分享|关注|点赞|按赞|retweet|share|follow|like)[^。!?\n]{0,16}?"
+    r"(?:后|完|好|以后|之后|then|and)[^,。;!?\n]{0,8}?"
+    r"(?:回复|回一下|报一下|说一声|接龙|reply|let me know)"
+    rf"|回复{_QUOTE}已(?:转发|分享|关注|点赞|学习|观看)"
 )
 
 # --- notice -----------------------------------------------------------------------------------
@@ -402,13 +378,10 @@ _SUPPORTING = re.compile(r"确认|是否|能否|回复|相互提醒|互相提醒
 # A task given to everyone (请各村立即组织…, 各村立即转移…) announces something even beside a
 # request.
 _TASK = re.compile(
-    _each(
-        "请|要求|务必|各",
-        r"(?:(?<=[请求必])(?:各|全体|所有|大家|全镇|全院|全校|全员)"
-        r"|(?<=各)[一-龥]{1,5}?(?:立即|立刻|马上|迅速|即刻|务必|必须|要))[^,。;!?\n]{0,20}?"
-        r"(?:做好|组织|开展|落实|通知|准备|加强|确保|参加|前往|在岗|到岗|配合|执行|注意|关注|学习|"
-        r"转告|转发|排查|巡查|清理|整改|暂停|停止|撤离|转移)",
-    )
+    r"(?:(?:请|要求|务必)(?:各|全体|所有|大家|全镇|全院|全校|全员)"
+    r"|各[一-龥]{1,5}?(?:立即|立刻|马上|迅速|即刻|务必|必须|要))[^,。;!?\n]{0,20}?"
+    r"(?:做好|组织|开展|落实|通知|准备|加强|确保|参加|前往|在岗|到岗|配合|执行|注意|关注|学习|转告|转发|"
+    r"排查|巡查|清理|整改|暂停|停止|撤离|转移)"
 )
 # Any instruction to everyone (请大家…, 全体人员…) announces something in a message that asks
 # for no reply and no data; beside such a request it is only who is asked.
@@ -449,8 +422,10 @@ def _demand(text: str) -> str | None:
     no_chain = _NO_CHAIN_NEEDED.search(text)
     for clause in _clauses(text):
         denial = _DENIED.search(clause)
+        if not _DEMAND_HINT.search(clause):
+            continue
         for match in _DEMAND.finditer(clause):
-            rule = _demand_rule(clause, match)
+            rule = (match.lastgroup or "").replace("_", "-")
             if (
                 (denial and denial.end() <= match.start())
                 or _QUOTED_AFTER.match(clause, match.end())
@@ -460,15 +435,6 @@ def _demand(text: str) -> str | None:
                 continue
             return f"demand_reply:{rule}:{match[0]}"
     return None
-
-
-def _demand_rule(clause: str, match: re.Match[str]) -> str:
-    """The name of the demand rule that made `match`."""
-    return next(
-        name
-        for name, pattern in _DEMAND_RULES
-        if (own := pattern.match(clause, match.start())) and own.end() == match.end()
-    )
 
 
 def _is_instant(text: str) -> bool:
@@ -689,8 +655,8 @@ def _announcing_word(clauses: str) -> re.Match[str] | None:
 def _notice(text: str, demand: bool, data: bool, proof: bool) -> str | None:
     """The rule that finds an announcement or a task instruction beside any request."""
     announcing = _announcing_clauses(text, demand, data, proof)
-    if announcing and _FORWARD_HINT.search(text) and (match := _FORWARD_HEADER.search(text)):
-        return f"notice:forwarded:{match[0].strip()}"
+    if announcing and _FORWARD_HINT.search(text) and (header := _FORWARD_HEADER.search(text)):
+        return f"notice:forwarded:{header[0].strip()}"
     clauses = "\n".join(announcing)
     if match := (
         _announcing_word(clauses)

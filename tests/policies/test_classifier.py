@@ -90,6 +90,21 @@ ACK = [
     "已收到！",
     "收到了，谢谢领导关心",
     "+1",
+    # Cantonese and Taiwanese particles, units with bracketed numbers, common slips
+    "收到喇",
+    "明白晒，唔該",
+    "知道咗",
+    "冇問題",
+    "好嘅，收到",
+    "收到唷",
+    "民兵三連收到",
+    "四（1）班 收到",
+    "社會課 收到",
+    "收道",
+    "以阅",
+    "嗯呐",
+    "收到，会按时上报",
+    "好的，马上到",
 ]
 NOT_ACK = [
     "收到[图片]",
@@ -125,6 +140,19 @@ NOT_ACK = [
     "好的，下午3点见",
     "明白，保证完成任务",
     "收到，马上转给村民",
+    # what was done or who is where is news, not an acknowledgement
+    "收到，已到",
+    "收到，已上报",
+    "冇收到",
+    "唔明白",
+    "得唔得啊",
+    "收到喇，不过冇時間",
+    "收到，十点到",
+    "好的，马上去县里",
+    "收到，3人参加",
+    "民兵连 收到 5人到位",
+    "Noted, John is on leave",
+    "收道，但是没附件",
 ]
 LABELLED = [
     # urgent, and topic words that are not urgency
