@@ -9,6 +9,7 @@ Clauses that deny a demand (无需回复, 不得要求…填报) or speak for on
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
@@ -81,7 +82,7 @@ _BARE_REPLY = r"回(?=$|[,。!.~ 啊哈呀吧哦])"
 _DEMANDS = (
     (
         "reply-on-receipt",
-        r"(?:收到|看到|看完|睇到|睇完|阅后|知悉|完成|完毕|办完|结束后|到位后)[^,。;!?\n]{0,8}?"
+        r"(?:收到|看到|看完|睇到|睇完|阅后|知悉|完成|完毕|办完|结束后|到位后)[^,。;!?\n]{0,12}?"
         # 收到请回报 (Taiwan); 回报 with data named is a report
         rf"(?:{_REPLY}|回报|{_BARE_REPLY})",
     ),
@@ -99,7 +100,7 @@ _DEMANDS = (
     (
         "asked-to-reply",
         r"(?:请|务必|必须|一定|都要|需要|及时|尽快|抓紧|马上|立即|立刻|速|并|唔该|麻烦)"
-        rf"[^,。;!?\n]{{0,16}}?(?:{_REPLY}|确认回复)",
+        rf"[^,。;!?\n]{{0,20}}?(?:{_REPLY}|确认回复)",
     ),
     ("imperative-reply", _IMPERATIVE_REPLY),
     ("instant-reply", r"秒回|速回|回复速度"),
@@ -247,6 +248,8 @@ _NOT_NOW = re.compile(r"可能|估计|晚点|迟点|晚些|等下|等会|一会"
 # institution (我镇).
 _SELF_SUBJECT = re.compile(r"我(?<![给发信找向和跟]我)们?(?![镇院校局所县市区乡村部办委])")
 _DATA_WINDOW = 30  # how far from the verb the data may be named: 把…名单…发我
+_TITLE_CHARS = 60  # the longest document title looked back over
+_CLAUSE_CHARS = 60  # the longest clause looked over around a verb
 # A chain whose topic counts something (各村今日转移人数接龙) reports figures.
 _FIGURES = re.compile(
     r"人数|户数|数量|人次|数据|情况|进度|多少|数接龙|数统计|headcount|numbers|figures"
@@ -461,8 +464,8 @@ def _names_data(text: str, start: int, end: int) -> bool:
     )
 
 
-def _sends_data(text: str) -> re.Match[str] | None:
-    """A verb of sending (发我, 报民政办, 回复) with data named near it (名单, 人数, 照片)."""
+def _sends_data(text: str) -> Iterator[re.Match[str]]:
+    """Verbs of sending (发我, 报民政办, 回复) with data named near them (名单, 人数, 照片)."""
     group_asked: bool | None = None
     for match in _TRANSFER_VERB.finditer(text):
         # 转发给村民 forwards a notice, it sends no data
@@ -482,14 +485,13 @@ def _sends_data(text: str) -> re.Match[str] | None:
             if group_asked is None:
                 group_asked = _GROUP_ASKED.search(text) is not None
             if group_asked and _names_data(text, start, match.end() + _DATA_WINDOW):
-                return match
+                yield match
             continue
         # 把这个视频转发到朋友圈，转完回复一下: the reply says it was forwarded, it sends no data
         if match[0] in _REPLY_VERBS and _SHOW_DONE.search(text, before, match.end()):
             continue
         if _names_data(text, max(0, match.start() - _DATA_WINDOW), match.end() + _DATA_WINDOW):
-            return match
-    return None
+            yield match
 
 
 def _sends_somewhere(clause: str) -> bool:
@@ -501,32 +503,34 @@ def _sends_somewhere(clause: str) -> bool:
     )
 
 
-def _reports(text: str) -> re.Match[str] | None:
-    """A verb of reporting (报送, 填报, 统计, submit) that is not about a statistics office."""
+def _reports(text: str) -> Iterator[re.Match[str]]:
+    """Verbs of reporting (报送, 填报, 统计, submit), not about a statistics office."""
     for match in _REPORT_VERB.finditer(text):
         if match[0] != "统计" or not (
             _STATISTICS_OFFICE.match(text, match.end())
             or _OWN_STATISTICS.search(text, max(0, match.start() - _LOOK_BACK), match.start())
         ):
-            return match
-    return None
+            yield match
 
 
 def _data_request(text: str) -> str | None:
     """The rule that finds a request to report data, or None."""
     asked = _ASKED.search(text) is not None
     for sentence in _SENTENCE.findall(text):
+        denial = _DENIED_REQUEST.search(sentence)
         if asked:
-            if (match := _reports(sentence)) and _requested(sentence, match.start()):
-                return f"data_request:report-verb:{match[0]}"
-            if (match := _sends_data(sentence)) and _requested(sentence, match.start()):
-                return f"data_request:send-data:{match[0]}"
+            for match in _reports(sentence):
+                if _requested(sentence, match.start(), denial):
+                    return f"data_request:report-verb:{match[0]}"
+            for match in _sends_data(sentence):
+                if _requested(sentence, match.start(), denial):
+                    return f"data_request:send-data:{match[0]}"
         if (
             ("交" in sentence or "报" in sentence)
-            and (match := _bare_verb(sentence))
-            and _requested(sentence, match.start())
+            and (bare := _bare_verb(sentence))
+            and _requested(sentence, bare.start(), denial)
         ):
-            return f"data_request:bare-verb:{match[0]}"
+            return f"data_request:bare-verb:{bare[0]}"
     return None
 
 
@@ -535,30 +539,47 @@ def _bare_verb(sentence: str) -> re.Match[str] | None:
     says when (本周五前报) and is no question."""
     if _QUESTION.search(sentence) or not _WHEN.search(sentence):
         return None
+    sender = _SELF_SUBJECT.search(sentence)  # 我们村…报表晚点交: the sender's own
     for clause in _CLAUSE.finditer(sentence):
         stop = clause.start() + len(clause[0].rstrip("。!.~ "))
         match = _BARE_VERB.search(sentence, max(clause.start(), stop - 6), stop)
         if (
             match
             and not _NOT_NOW.search(clause[0])
-            and not _SELF_SUBJECT.search(sentence, 0, match.start())
+            and not (sender and sender.start() < match.start())
             and _names_data(sentence, max(0, match.start() - _DATA_WINDOW), match.start())
         ):
             return match
     return None
 
 
-def _requested(sentence: str, position: int) -> bool:
-    """Whether the verb at `position` is asked of others: not denied before it (切勿提供个资),
-    not done already, not the sender's own doing."""
-    return not (_DENIED_REQUEST.search(sentence, 0, position) or _own_doing(sentence, position))
+def _requested(sentence: str, position: int, denial: re.Match[str] | None) -> bool:
+    """Whether the verb at `position` is asked of others: not after the sentence's first denial
+    (切勿提供个资), not done already, not the sender's own doing, not inside a document's title
+    (《关于…发给…》)."""
+    return not (
+        (denial and denial.end() <= position)
+        or _own_doing(sentence, position)
+        or _in_title(sentence, position)
+    )
+
+
+def _in_title(text: str, position: int) -> bool:
+    """Whether `position` is inside a 《title》 opened at most _TITLE_CHARS before it."""
+    opened = text.rfind("《", max(0, position - _TITLE_CHARS), position)
+    return opened >= 0 and text.find("》", opened, position) < 0
 
 
 def _own_doing(sentence: str, position: int) -> bool:
     """Whether the clause around `position` says it was done (我已经把名单报给民政办了) or the
     sender will do it (那我明天把材料送到党政办)."""
-    start = max(sentence.rfind(sep, 0, position) for sep in ",;:") + 1
-    end = min((i for i in (sentence.find(sep, position) for sep in ",;:") if i >= 0), default=None)
+    # The clause, looked for no further than _CLAUSE_CHARS each way (the work stays linear).
+    first = max(0, position - _CLAUSE_CHARS)
+    start = max(first - 1, *(sentence.rfind(sep, first, position) for sep in ",;:")) + 1
+    last = position + _CLAUSE_CHARS
+    end = min(
+        (i for i in (sentence.find(sep, position, last) for sep in ",;:") if i >= 0), default=last
+    )
     before = sentence[start:position]
     if "我" in before:
         before = _SPEECH_ACT.sub("", before)
@@ -626,8 +647,8 @@ def _announcing_clauses(text: str, demand: bool, data: bool, proof: bool) -> lis
                 or (
                     data
                     and (
-                        _reports(clause)
-                        or _sends_data(clause)
+                        any(not _in_title(clause, m.start()) for m in _reports(clause))
+                        or any(not _in_title(clause, m.start()) for m in _sends_data(clause))
                         or _sends_somewhere(clause)
                         or _PURPOSE.match(clause)
                     )
