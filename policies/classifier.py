@@ -647,9 +647,9 @@ def _announcing_clauses(text: str, demand: bool, data: bool, proof: bool) -> lis
                 or (
                     data
                     and (
-                        any(not _in_title(clause, m.start()) for m in _reports(clause))
+                        _sends_somewhere(clause)
+                        or any(not _in_title(clause, m.start()) for m in _reports(clause))
                         or any(not _in_title(clause, m.start()) for m in _sends_data(clause))
-                        or _sends_somewhere(clause)
                         or _PURPOSE.match(clause)
                     )
                 )
@@ -708,7 +708,9 @@ def _analyse(text: str, config: ClassifierConfig) -> Classification:
     rule = ack_rule(text, ack_words)
     if rule:
         return Classification(frozenset({Label.ACK}), (rule,))
-    lowered = _URL.sub(" ", text.lower())
+    lowered = text.lower()
+    if "http" in lowered or "www." in lowered:
+        lowered = _URL.sub(" ", lowered)
     marker = find_urgent_marker(text, urgent_markers)
     labels: set[Label] = set()
     why: list[str] = []
