@@ -49,7 +49,7 @@ _URL = re.compile(r"(?:https?://|www\.)\S+")
 _SENTENCE = re.compile(r"[^。!?\n]+[。!?]*")
 _QUESTION = re.compile(
     r"\?|吗|呢[。!.~]*$|么[。!.~]*$|吧[。!.~]*$|没有?[。!.~]*$|有没有|是不是|能不能|会不会|要不要|"
-    r"可不可以|谁|几点|什么时候|多久|怎么办|"
+    r"可不可以|谁|几点|什么时候|多久|怎么办|在哪|哪里|哪儿|"
     r"有冇|系咪|得唔得|点解|边个|几时"  # Cantonese
 )
 
@@ -167,15 +167,17 @@ _ASKED = re.compile(
     r"记得|@|把|将|各|大家|你们|你哋|同仁|留痕|备查|群里|到群|上群|本群|完成后|"
     r"谁还没交|没交的|未交的|"
     r"pls|please|kindly|reminder|everyone|all staff|could|can you|would you|each |need |"
-    r" due|bring| the group"
+    r" due|bring| the group|send me|send us|let me know|update your"
 )
 _REPORT_VERB = re.compile(
     r"报送|上报|填报|核报|提报|报上来|报上去|报一下|报过来|报给|报至|报返|汇总|汇整|彙整|收齐|摸底|摸排|"
     r"摸一下底|摸个底|采集|填写|填一下|填好|填答|填返|上传|上载|截图|截个图|截张图|截屏|拍照|影低|影相|"
-    r"发回|回传|统计|提交|递交|缴交|缴回|交返|问卷|报个数|报数|拍几张|拍一些|拍些|"
+    r"发回|回传|统计|提交|递交|缴交|缴回|交返|问卷|报个数|报数|拍几张|拍一些|拍些|补报|补交|补录|补填|"
+    r"报俾|报畀|准备以下|准备下列|准备如下|准备好以下|"
     r"fill in|fill out|submit|upload|send me|send us|send in|send back|report the|report your|"
     r"email me|email us|email your|email the|mail me|questionnaire|survey|share the|share your|"
-    r"let me know the|reply with your|reply with the|are due|is due"
+    r"let me know the|let me know your|let us know your|update your|reply with your|reply with the|"
+    r"are due|is due"
 )
 # 统计 is a verb of reporting, except for an office (统计站) or the asker's own work (方便我统计).
 _STATISTICS_OFFICE = re.compile(r"局|站|员|部门")
@@ -189,7 +191,8 @@ _TRANSFER_VERB = re.compile(
     r"发我|发给|发送给|发到|发至|发群里|发在群里|发过来|发上来|发一下|传上来|交至|交到|交给|上交|"
     r"交上来|交过来|交一下|交一份|报一份|发一份|提供|给我|回复|反馈|回报|私信|私发|录入|更新|登记|造册|填在|填到|填入|"
     # Cantonese and Taiwanese: 交俾我, send俾我, send落群, 发返落嚟, 覆返, 寄到我的信箱, 传到群组
-    r"交回|交俾|交畀|俾我|畀我|send|发返|覆|寄到|寄给|寄回|传到|传给|放上群|发群|"
+    r"交回|交俾|交畀|俾我|畀我|send|发返|覆|寄到|寄给|寄回|传到|传给|放上群|发群|告诉我|告知|话俾我知|"
+    r"完善|补充|核对|携带|带齐|备齐|带过来|带来|"
     r"email|provide|bring|post |give us|give me|"
     rf"报(?![名销道告警表纸到社刊喜修批案价考了过去]){_TO_OFFICE}|报到{_TO_OFFICE}|"
     rf"交(?![流通警叉换易际往谈代界接办付]){_TO_OFFICE}|"
@@ -207,7 +210,9 @@ _LOOK_BACK = 8
 _YES_NO_WINDOW = 16  # 回复是否…: the question follows the verb closely
 # Verbs that send data only when a group is asked: 请各位把时数填在表单里, not 请把电话填在最后一栏
 # (how to fill one form) nor 请各科室改用手工登记 (no data named after 登记).
-_GROUP_VERBS = frozenset({"填在", "填到", "填入", "登记", "更新", "录入", "造册"})
+_GROUP_VERBS = frozenset(
+    {"填在", "填到", "填入", "登记", "更新", "录入", "造册", "完善", "补充", "核对"}
+)
 _REPLY_VERBS = frozenset({"回复", "反馈", "回报", "覆"})
 _GROUP_ASKED = re.compile(r"各|大家|全体|所有|每位|每个|每人|共享|在线|系统|平台|everyone|each")
 _OBJECT_FIRST = re.compile(r"把|将")  # 把成绩录入系统: the data comes before the verb
@@ -217,9 +222,10 @@ _DATA = re.compile(
     r"名单|花名册|台账|清单|表|册|照片|图片|截图|信息|数据|情况|情形|人数|户数|数量|数|亩|面积|编号|范围|"
     r"材料|回执|明细|地址|电话|名字|姓名|手机|联络|车牌|底册|档案|资料|进度|结果|报告|总结|方案|单据|票据|发票|凭证|证明|"
     r"号码|身份证|联系方式|账号|账户|记录|纪录|计划|反思|心得|教案|课件|纪要|简报|预算|需求|成绩|行程|卡号|时数|收入|执照|证书|"
-    r"同意书|意见|建议|影本|复印件|出勤|考勤|开支|几多|多少|视频|录像|"
+    r"同意书|意见|建议|影本|复印件|原件|户口本|出勤|考勤|开支|几多|多少|视频|录像|时长|尺码|"
     r"list|form|data|photo|sheet|report|log|timesheet|certificate|figures|number|headcount|details|"
-    r"id\b(?<!\wid)|mobile|availability|claims|records|documents|inventory|hours|screenshot|plans"
+    r"id\b(?<!\wid)|mobile|availability|claims|records|documents|inventory|hours|screenshot|plans|"
+    r"contacts|sizes|minutes"
 )
 # Words that name no data here: 代表, 表彰 (no form); 回个电话, 电话回复 (a call, not a number).
 _NOT_DATA = re.compile(
@@ -242,13 +248,21 @@ _WHEN = re.compile(
     r"前|下班|中午|上午|下午|晚上|尽快|马上|立即|务必|抓紧|"
     + "|".join(f"{unit}(?<=[\\d一二两三四五六七八九十]{unit})" for unit in "点号日")
 )
+# 请问表格交给谁, 材料要交到哪里: a question about where data goes asks for none (谁还没交 does).
+_ASKS_WHO_OR_WHERE = re.compile(r"谁(?!还没|没)|哪里|哪儿|哪个|哪些|哪位|什么|怎么|几份")
+_EN_WH = re.compile(r"where|who|which|what")  # only in a question: "staff who cannot attend"
+_QUESTION_END_CHARS = 4
 # 报表可能要晚点交: the sender's own delay, not a request.
-_NOT_NOW = re.compile(r"可能|估计|晚点|迟点|晚些|等下|等会|一会")
+_NOT_NOW = re.compile(r"可能|估计|晚点|迟点|晚些|等下|等会|一会|还没|再交|再报|再发")
 # 我 as the one who acts (那我把材料送到党政办), not the one sent to (发给我) nor an
 # institution (我镇).
 _SELF_SUBJECT = re.compile(r"我(?<![给发信找向和跟]我)们?(?![镇院校局所县市区乡村部办委])")
 _DATA_WINDOW = 30  # how far from the verb the data may be named: 把…名单…发我
 _TITLE_CHARS = 60  # the longest document title looked back over
+_LIST_INTRO = re.compile(
+    r"(?:携带|提交|准备|提供|上交|带齐|备齐|bring|submit|provide)[^,。;!?\n]{0,12}:\n"
+)
+_LIST_CHARS = 80
 _CLAUSE_CHARS = 60  # the longest clause looked over around a verb
 # A chain whose topic counts something (各村今日转移人数接龙) reports figures.
 _FIGURES = re.compile(
@@ -306,7 +320,8 @@ _NOTICE_WORDS = re.compile(
     # schedules and changes
     r"安排|调整|改为|改在|改到|改期|取消|推迟|提前到|延期|暂停|恢复|停业|停诊|"
     r"维护|停机|上线|封闭|开放|关闭|封路|绕行|搬迁|迁址|时间为|时间表|作息|实行|施行|"
-    r"迎检|迎审|调休|补班|大扫除|一律|严禁|禁止|须提前|需提前|领取|自取|取件|供餐|停餐|正常上班|"
+    r"迎检|迎审|调休|补班|大扫除|一律|严禁|禁止|须提前|需提前|自行领取|前来领取|领取时间|领取地点|自取|取件|"
+    r"供餐|停餐|正常上班|"
     r"照常上班|正常办公|不办公|不要求|不再要求|"
     r"气象台|天气预报|"
     r"门诊时间|办公时间|开放时间|营业时间|服务时间|接种时间|办事时间|受理时间|"
@@ -347,6 +362,8 @@ _NOTICE_PHRASES = re.compile(
             r"听[^,。;!?\n]{0,3}课",
             r"由[^,。;!?\n]{1,8}负责",
             r"欢迎(?:大家|各位|广大)",
+            # 请到党政办领取, 到一楼大厅领取: where to collect something
+            r"到[^,。;!?\n]{0,8}领取",
         )
     )
 )
@@ -517,6 +534,8 @@ def _data_request(text: str) -> str | None:
     """The rule that finds a request to report data, or None."""
     asked = _ASKED.search(text) is not None
     for sentence in _SENTENCE.findall(text):
+        if _asks_who_or_where(sentence):
+            continue
         denial = _DENIED_REQUEST.search(sentence)
         if asked:
             for match in _reports(sentence):
@@ -531,7 +550,23 @@ def _data_request(text: str) -> str | None:
             and _requested(sentence, bare.start(), denial)
         ):
             return f"data_request:bare-verb:{bare[0]}"
+    # 办理证件需携带:\n1. 身份证原件…: the data are the lines of the list the verb introduces
+    if (
+        ":\n" in text
+        and (intro := _LIST_INTRO.search(text))
+        and _names_data(text, intro.end(), intro.end() + _LIST_CHARS)
+    ):
+        return f"data_request:list-of-materials:{intro[0].strip()}"
     return None
+
+
+def _asks_who_or_where(sentence: str) -> bool:
+    """Whether the sentence asks where data goes or who takes it (表格交给谁?), asking for none."""
+    ends = sentence.rstrip()
+    if ends.endswith("?"):
+        return bool(_ASKS_WHO_OR_WHERE.search(ends) or _EN_WH.search(ends))
+    # 材料要交到哪里啊: the question word ends it (管哪个网格, 去哪里 name fields of the data)
+    return bool(_ASKS_WHO_OR_WHERE.search(ends, max(0, len(ends) - _QUESTION_END_CHARS)))
 
 
 def _bare_verb(sentence: str) -> re.Match[str] | None:
