@@ -8,7 +8,9 @@ demands, Simplified, then three mixed rounds), each row with its `variety`; they
 before the rules were changed for them. The rules have since been improved on all of these, so
 the floors (a little below the figures reached) guard against regressions; a new unseen batch
 is what measures generalisation. heldout_final.jsonl was written with the first of these and
-scored once, after every change: its floor is what it scored then.
+scored once after the third round (round 4 was written after it, so it has seen those fixes);
+heldout_final2.jsonl was written after every change and scored once: their floors are what they
+scored then.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ BATCHES = {
     "round3": (0.98, 0.97),
     "round4": (0.97, 0.96),
     "final": (0.96, 0.95),
+    "final2": (0.97, 0.95),
 }
 
 
