@@ -192,7 +192,7 @@ _TRANSFER_VERB = re.compile(
     r"交上来|交过来|交一下|交一份|报一份|发一份|提供|给我|回复|反馈|回报|私信|私发|录入|更新|登记|造册|填在|填到|填入|"
     # Cantonese and Taiwanese: 交俾我, send俾我, send落群, 发返落嚟, 覆返, 寄到我的信箱, 传到群组
     r"交回|交俾|交畀|俾我|畀我|send|发返|覆|寄到|寄给|寄回|传到|传给|放上群|发群|告诉我|告知|话俾我知|"
-    r"完善|补充|核对|携带|带齐|备齐|带过来|带来|"
+    r"完善|补充|核对|携带|带齐|备齐|带过来|带来|登录|交去|送去|发去|报去|"
     r"email|provide|bring|post |give us|give me|"
     rf"报(?![名销道告警表纸到社刊喜修批案价考了过去]){_TO_OFFICE}|报到{_TO_OFFICE}|"
     rf"交(?![流通警叉换易际往谈代界接办付]){_TO_OFFICE}|"
@@ -211,7 +211,7 @@ _YES_NO_WINDOW = 16  # 回复是否…: the question follows the verb closely
 # Verbs that send data only when a group is asked: 请各位把时数填在表单里, not 请把电话填在最后一栏
 # (how to fill one form) nor 请各科室改用手工登记 (no data named after 登记).
 _GROUP_VERBS = frozenset(
-    {"填在", "填到", "填入", "登记", "更新", "录入", "造册", "完善", "补充", "核对"}
+    {"填在", "填到", "填入", "登记", "更新", "录入", "造册", "完善", "补充", "核对", "登录"}
 )
 _REPLY_VERBS = frozenset({"回复", "反馈", "回报", "覆"})
 _GROUP_ASKED = re.compile(r"各|大家|全体|所有|每位|每个|每人|共享|在线|系统|平台|everyone|each")
@@ -329,6 +329,7 @@ _NOTICE_WORDS = re.compile(
     r"dear all|will close|will be closed|will open|will start|rescheduled|moved to|"
     r"inspection|power cut|outage|maintenance|take effect|takes effect|take place|takes place|"
     r"forwarded from|forwarded message|fwd:|fw:|circular|guidelines|collect them|collect your|"
+    r"will move|will be moved|from monday|from next|starting from|effective from|"
     r"ready for collection|"
     r"schedule|arrive|training|workshop|postpone|cancel|closed"
 )
@@ -336,15 +337,18 @@ _NOTICE_WORDS = re.compile(
 # in talk about them (今天又加班, 上班好累, 开会去了).
 _TOPIC_WORDS = re.compile(
     r"会议|例会|大会|开会|讲座|培训|演练|考试|检测|放假|比赛|停水|停电|检修|维修|施工|装修|值班|带班|"
-    r"督查组|检查组|上班|加班|暴雨|大风|降温|寒潮|台风|降雪|冰冻|强降雨|雷雨|冰雹|大雾"
+    r"督查组|检查组|督导组|巡察组|进驻|验收|上班|加班|暴雨|大风|降温|寒潮|台风|降雪|冰冻|强降雨|雷雨|冰雹|大雾"
 )
 _TOPIC_CUE = re.compile(
     r"今天|今日|今晚|明天|明日|后天|本周|这周|下周|周[一二三四五六日末]|星期|礼拜|0|1|2|3|4|5|6|7|8|9|"
     r"点|号|日|月|"
     r"上午|下午|晚上|早上|起|期间|将|拟|请|各位|大家|全体|各|同志|同事|注意|做好|提前|准时|按时|务必|"
-    r"[须需]|地点|安排|于|由|全镇|全村|全校|全院|本|有|元旦|春节|国庆|中秋|五一|清明|端午|假期|节日"
+    r"[须需]|地点|安排|于|由|全镇|全村|全校|全院|本|有|元旦|春节|国庆|中秋|五一|清明|端午|假期|节日|"
+    r"年底|月底|之前|前完成"
 )
-_TOPIC_TALK = re.compile(r"又|天天|好累|累|烦|去了|路上|终于|真|太|了$")
+_TOPIC_TALK = re.compile(
+    r"又|天天|好累|累|烦|去了|路上|终于|真|太|了$|好长|好久|好冷|好热|好闷|无聊"
+)
 _NOTICE_PHRASES = re.compile(
     "|".join(
         (
@@ -353,7 +357,8 @@ _NOTICE_PHRASES = re.compile(
             _each("开展|举办|举行|组织|进行", r"[^,。;!?\n]{0,12}活动"),
             _each(
                 "开展|组织|进行",
-                r"[^,。;!?\n]{0,12}(?:工作|行动|检查|排查|走访|宣传|培训|慰问|整治|演练|教育)",
+                r"[^,。;!?\n]{0,12}(?:工作|行动|检查|排查|走访|宣传|培训|慰问|整治|演练|教育|督导|督查|"
+                r"调研|巡察|验收|评估|考核)",
             ),
             # 即日起, 下周一开始, 3月1日起
             _each("即日|明天|明日|下周|本周|下月|下个月", r".?(?:起|开始)"),
@@ -498,7 +503,11 @@ def _sends_data(text: str) -> Iterator[re.Match[str]]:
             continue
         before = max(0, match.start() - _DATA_WINDOW)
         if match[0] in _GROUP_VERBS:
-            start = before if _OBJECT_FIRST.search(text, before, match.start()) else match.end()
+            # 把成绩录入系统, 各社区…明细本周内录入系统: the data comes before the verb
+            object_first = _OBJECT_FIRST.search(text, before, match.start()) or _GROUP_ASKED.search(
+                text, before, match.start()
+            )
+            start = before if object_first else match.end()
             if group_asked is None:
                 group_asked = _GROUP_ASKED.search(text) is not None
             if group_asked and _names_data(text, start, match.end() + _DATA_WINDOW):
