@@ -295,11 +295,8 @@ _PROOF_DEED = re.compile(
 _DOCUMENT_BEFORE = re.compile(
     r"(?:表|签字|签名|证|执照|协议|合同|发票|单据|回执|复印件|名单|花名册|台账|form|card)\s?$"
 )
-# Every proof pattern holds one of these.
-_PROOF_HINT = re.compile(
-    r"截|拍|照|相|视频|录|合影|影|转|分享|关注|点赞|按赞|screen|photo|picture|video|selfie|share"
-    r"|follow|like|retweet"
-)
+# Every forward-and-report holds one of these.
+_SHOW_HINT = re.compile(r"转发|转完|分享|关注|点赞|按赞|retweet|share|follow|like|回复")
 # Forward, follow or like something and report back that it was done (转发后回复"已转发").
 _SHOW_DONE = re.compile(
     r"(?:转发|转完|分享|关注|点赞|按赞|retweet|share|follow|like)[^。!?\n]{0,16}?"
@@ -402,11 +399,14 @@ _REPLY_OPENING = re.compile(
 _SUPPORTING = re.compile(r"确认|是否|能否|回复|相互提醒|互相提醒")
 # A task given to everyone (请各村立即组织…, 各村立即转移…) announces something even beside a
 # request.
-_TASK = re.compile(
-    r"(?:(?:请|要求|务必)(?:各|全体|所有|大家|全镇|全院|全校|全员)"
-    r"|各[一-龥]{1,5}?(?:立即|立刻|马上|迅速|即刻|务必|必须|要))[^,。;!?\n]{0,20}?"
+_TASK_DONE = (
+    r"[^,。;!?\n]{0,20}?"
     r"(?:做好|组织|开展|落实|通知|准备|加强|确保|参加|前往|在岗|到岗|配合|执行|注意|关注|学习|转告|转发|"
     r"排查|巡查|清理|整改|暂停|停止|撤离|转移)"
+)
+_TASK = re.compile(
+    _each("请|要求|务必", rf"(?:各|全体|所有|大家|全镇|全院|全校|全员){_TASK_DONE}")
+    + rf"|各[一-龥]{{1,5}}?(?:立即|立刻|马上|迅速|即刻|务必|必须|要){_TASK_DONE}"
 )
 # Any instruction to everyone (请大家…, 全体人员…) announces something in a message that asks
 # for no reply and no data; beside such a request it is only who is asked.
@@ -545,7 +545,7 @@ def _data_request(text: str) -> str | None:
     for sentence in _SENTENCE.findall(text):
         if _asks_who_or_where(sentence):
             continue
-        denial = _DENIED_REQUEST.search(sentence)
+        denial = _Denial(sentence)
         if asked:
             for match in _reports(sentence):
                 if _requested(sentence, match.start(), denial):
@@ -597,14 +597,28 @@ def _bare_verb(sentence: str) -> re.Match[str] | None:
     return None
 
 
-def _requested(sentence: str, position: int, denial: re.Match[str] | None) -> bool:
-    """Whether the verb at `position` is asked of others: not after the sentence's first denial
-    (切勿提供个资), not done already, not the sender's own doing, not inside a document's title
-    (《关于…发给…》)."""
+class _Denial:
+    """Where a sentence's first denial of a request ends (切勿提供个资), looked for once, and only
+    when a verb is there to be denied."""
+
+    __slots__ = ("_end", "_sentence")
+
+    def __init__(self, sentence: str) -> None:
+        self._sentence = sentence
+        self._end: int | None = None
+
+    def before(self, position: int) -> bool:
+        if self._end is None:
+            denial = _DENIED_REQUEST.search(self._sentence)
+            self._end = denial.end() if denial else len(self._sentence) + 1
+        return self._end <= position
+
+
+def _requested(sentence: str, position: int, denial: _Denial) -> bool:
+    """Whether the verb at `position` is asked of others: not after a denial (切勿提供个资), not
+    done already, not the sender's own doing, not inside a document's title (《关于…发给…》)."""
     return not (
-        (denial and denial.end() <= position)
-        or _own_doing(sentence, position)
-        or _in_title(sentence, position)
+        denial.before(position) or _own_doing(sentence, position) or _in_title(sentence, position)
     )
 
 
@@ -635,7 +649,7 @@ def _own_doing(sentence: str, position: int) -> bool:
 def _proof_demand(text: str, asked: bool) -> str | None:
     """The rule that finds a demand for proof: a screenshot or photo of a deed, or a forward,
     follow or like to report back; `asked` when the message already asks for data or replies."""
-    if not _PROOF_HINT.search(text):
+    if not (_PROOF_MEDIA.search(text) or _SHOW_HINT.search(text)):
         return None
     for sentence in _SENTENCE.findall(text):
         if _DENIED.search(sentence) or _QUESTION.search(sentence):
@@ -699,10 +713,12 @@ def _announcing_clauses(text: str, demand: bool, data: bool, proof: bool) -> lis
                 )
             ):
                 continue
-            if demand:
+            if demand and _DEMAND_HINT.search(clause):
                 if _SUPPORTING.search(_DEMAND.sub("", clause)):
                     continue
                 clause = _DEMAND.sub(" ", clause)
+            elif demand and _SUPPORTING.search(clause):
+                continue
             found.append(clause)
     return found
 
