@@ -172,6 +172,13 @@ def ack_pattern(extra_words: tuple[str, ...] = ()) -> re.Pattern[str]:
     return _pattern(ACK_WORDS + extra_words)
 
 
+@lru_cache(maxsize=256)
+def _word_hint(extra_words: tuple[str, ...] = ()) -> re.Pattern[str]:
+    """Any acknowledgement word: the grammar holds one, and text without any needs no full try."""
+    words = sorted({w.lower() for w in ACK_WORDS + extra_words if w.strip()}, key=len)
+    return re.compile("|".join(re.escape(w) for w in words) + "|1")
+
+
 def ack_rule(text: str, extra_words: tuple[str, ...] = ()) -> str | None:
     """The rule that makes normalized `text` a pure acknowledgement, or None.
 
@@ -190,6 +197,6 @@ def ack_rule(text: str, extra_words: tuple[str, ...] = ()) -> str | None:
         return None
     if len(words) > _MAX_CHARS or _NEGATION.search(words):
         return None
-    if not ack_pattern(extra_words).fullmatch(words):
+    if not _word_hint(extra_words).search(words) or not ack_pattern(extra_words).fullmatch(words):
         return None
     return "ack:whole-message-ack"

@@ -733,8 +733,24 @@ def _announcing_word(clauses: str) -> re.Match[str] | None:
     return None
 
 
+def _could_announce(text: str) -> bool:
+    """Whether any announcing pattern is in the text at all; the clauses need reading if so."""
+    return bool(
+        _NOTICE_WORDS.search(text)
+        or _NOTICE_PHRASES.search(text)
+        or _TOPIC_WORDS.search(text)
+        or _TASK.search(text)
+        or _TO_EVERYONE.search(text)
+        or _NOTICE_WEAK.search(text)
+        or _FORWARD_HINT.search(text)
+        or (":" in text and _TIME_RANGE.search(text))
+    )
+
+
 def _notice(text: str, demand: bool, data: bool, proof: bool) -> str | None:
     """The rule that finds an announcement or a task instruction beside any request."""
+    if not _could_announce(text):
+        return None
     announcing = _announcing_clauses(text, demand, data, proof)
     if announcing and _FORWARD_HINT.search(text) and (header := _FORWARD_HEADER.search(text)):
         return f"notice:forwarded:{header[0].strip()}"
