@@ -24,7 +24,8 @@ from policies.message import ChatKind, ChatMessage, ChatRef, Person
 from tests.corpus import corpus_file
 
 REPEATS = 100
-GOAL_PER_SECOND = 50_000
+# Replayed messages hit the analysis cache; cold ones are analysed from scratch (issue 12).
+GOALS_PER_SECOND = {"replay": 50_000, "cold": 20_000}
 
 
 def corpus_texts() -> list[str]:
@@ -58,10 +59,11 @@ def report(name: str, durations: list[int]) -> None:
     rate = len(durations) / total_s
     p50 = statistics.median(durations) / 1000
     p99 = statistics.quantiles(durations, n=100)[98] / 1000
+    goal = GOALS_PER_SECOND[name]
     print(
         f"   {name:6} {len(durations):7} decisions  {rate:10,.0f}/s  "
         f"mean {1e6 * total_s / len(durations):6.1f} µs  p50 {p50:6.1f} µs  p99 {p99:6.1f} µs  "
-        f"(goal ≥ {GOAL_PER_SECOND:,}/s: {'met' if rate >= GOAL_PER_SECOND else 'missed'})"
+        f"(goal ≥ {goal:,}/s: {'met' if rate >= goal else 'missed'})"
     )
 
 
