@@ -7,7 +7,7 @@ every group filter and order by it, and the retention job looks for old rows by 
 indexes start with chat_id or sender_id).
 
 Revision ID: 0005_reports
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-01 14:00:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_reports"
-down_revision: str | Sequence[str] | None = "0002"
+down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

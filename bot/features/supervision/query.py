@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -93,7 +94,7 @@ async def group_infos(
             policy_with_overrides(overrides, defaults),
             counted.get(chat_id) or roster.get(chat_id),
         )
-        for chat_id, title, overrides in chats.tuples()
+        for chat_id, title, overrides in chats
     }
     for chat_id in ids:  # logged before the chat was recorded: the defaults apply
         infos.setdefault(chat_id, GroupInfo(chat_id, str(chat_id), defaults, roster.get(chat_id)))
@@ -139,8 +140,10 @@ async def log_entries(
         statement = statement.outerjoin(User, User.user_id == MessageLog.sender_id)
     known_labels: dict[str, frozenset[str]] = {}
     result = await session.stream(statement)
-    # A batch at a time: each step of an async result costs a switch between greenlets.
+    # A batch at a time: each step of an async result costs a switch between greenlets. After
+    # each, the event loop serves others (SQLite runs on its thread: a long report would not).
     async for batch in result.partitions(BATCH_ROWS):
+        await asyncio.sleep(0)
         for values in batch:
             row: tuple[Any, ...] = tuple(values)
             sender = row[3] if row[3] is not None else row[2]

@@ -31,6 +31,7 @@ _FIGURES = (
     "rollcall_reposts_merged",
     "data_requests",
     "duplicate_requests",
+    "proof_demands",
 )
 _A_MONDAY = date(2024, 1, 1)
 _LOG_ONLY = frozenset({"released"})

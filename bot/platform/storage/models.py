@@ -332,6 +332,15 @@ class RollcallEntry(Base):
     added_by: Mapped[TelegramId | None]
 
 
+class ProcessedUpdate(Base):
+    """A Telegram update the bot has processed, stored with its effects (exactly once)."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[TelegramKey]
+    processed_at: Mapped[datetime]
+
+
 class AdminAudit(Base):
     """Each change an admin made to a group's rules, with the values before and after."""
 
