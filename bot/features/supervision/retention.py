@@ -4,6 +4,7 @@ release keeps its text until it is released."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 
@@ -64,6 +65,7 @@ class Retention:
             emptied += count
             if count < BATCH_ROWS:
                 break
+            await asyncio.sleep(0)  # SQLite runs on the event loop: let the bot answer meanwhile
         if emptied:
             log.info("retention: emptied the text of %d logged messages", emptied)
         self._next = now + EVERY
