@@ -403,7 +403,7 @@ async def test_retention_empties_old_texts_but_keeps_rows_and_held_messages(scen
     async def texts() -> dict[int, str | None]:
         async with harness.services.sessions() as session:
             rows = await session.execute(select(MessageLog.message_id, MessageLog.text))
-            return dict(rows.tuples().all())
+            return {message_id: body for message_id, body in rows}
 
     harness.clock.set(shanghai(2026, 12, 18, 9, 59))  # [retention] message_text_days = 30
     await harness.tick()

@@ -234,4 +234,4 @@ async def _per_chat(
     session: AsyncSession, statement: Select[int, int] | Select[int, int | None]
 ) -> list[tuple[int, int]]:
     result = await session.execute(statement)
-    return [(chat_id, count) for chat_id, count in result.tuples() if count is not None]
+    return [(chat_id, count) for chat_id, count in result if count is not None]
