@@ -7,6 +7,7 @@ bottom; no other module registers anything.
 from __future__ import annotations
 
 import asyncio
+import logging
 from functools import partial
 
 from telegram import BotCommand
@@ -44,17 +45,20 @@ from bot.platform.admins import Admins
 from bot.platform.clock import Clock
 from bot.platform.essentials import Essentials
 from bot.platform.i18n import catalogs as bundled_catalogs
+from bot.platform.leadership import Gate
 from bot.platform.live import EDIT_KIND, POST_KIND, LiveMessages
 from bot.platform.outbox.items import ResultRouter, Settled
+from bot.platform.outbox.store import release_others_claims
 from bot.platform.outbox.worker import OutboxWorker
 from bot.platform.pipeline import Arrival, Feature, MessageIntake, Pipeline, no_state
 from bot.platform.roster import RecentSenders
 from bot.platform.services import Services
 from bot.platform.settings import Settings
 from bot.platform.storage.engine import create_engine, session_factory
-from bot.platform.storage.migrate import ensure_at_head
 from policies.features.notices import Tell
 from policies.message import ChatMessage
+
+log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member", "chat_member")
 MENU_COMMANDS = ("start", "help", "policy", "quiet", "restdays", "mode", "ack")
@@ -93,12 +97,14 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     gateway = BotGateway(application.bot)
     admins = Admins(gateway, sessions, clock)
     results = ResultRouter()
+    gate = Gate()
     outbox = OutboxWorker(
         BotTransport(application.bot),
         sessions,
         clock,
         worker_id=settings.instance.id,
         on_settled=results,
+        may_send=gate.open,
     )
     live = LiveMessages(sessions, clock)
 
@@ -151,6 +157,7 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         outbox,
         live,
         ticks=(releases.release_due, live.tick),
+        gate=gate,
     )
     application.bot_data.services = services
     alarm = application.bot_data.alarm = Alarm(application, services)
@@ -203,20 +210,31 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
 
 
 async def start_services(application: JianfuApplication) -> None:
-    """After initialize: check the database, set the command menus, start the background loops."""
+    """The leader's work, from when it starts leading: claims left by an earlier leader given
+    back, the command menus set, the outbox drained and the alarm clock running."""
     services = application.bot_data.services
-    await ensure_at_head(services.engine)
+    async with services.sessions() as session:
+        released = await release_others_claims(session, worker=services.outbox.worker_id)
+        await session.commit()
+    if released:
+        log.info("outbox: took over %d items an earlier leader had claimed", released)
     for language_code, commands in application.bot_data.menus:
         await application.bot.set_my_commands(commands, language_code=language_code)
     services.background.append(asyncio.create_task(services.outbox.run_forever()))
     application.bot_data.alarm.start()
 
 
-async def stop_services(application: JianfuApplication) -> None:
-    """After stop: end the background loops (their claims stay in the outbox), close the DB."""
+async def pause_services(application: JianfuApplication) -> None:
+    """The leader's work stopped (its claims stay in the outbox for the next leader)."""
     services = application.bot_data.services
+    application.bot_data.alarm.stop()
     for task in services.background:
         task.cancel()
     await asyncio.gather(*services.background, return_exceptions=True)
     services.background.clear()
-    await services.engine.dispose()
+
+
+async def stop_services(application: JianfuApplication) -> None:
+    """After stop: the leader's work ended, the database closed."""
+    await pause_services(application)
+    await application.bot_data.services.engine.dispose()

@@ -21,8 +21,11 @@ class Alarm:
     def __init__(self, application: JianfuApplication, services: Services) -> None:
         self._application = application
         self._services = services
+        self._running = False
 
     def start(self) -> None:
+        """Run the jobs (the leader does)."""
+        self._running = True
         job_queue = self._job_queue()
         # The first run at start-up catches up on whatever fell due while the bot was down.
         job_queue.run_repeating(self._ring, interval=TICK_INTERVAL, first=0, name=ALARM_JOB)
@@ -31,10 +34,16 @@ class Alarm:
             self._sweep, interval=EDIT_INTERVAL, first=EDIT_INTERVAL, name=LIVE_SWEEP_JOB
         )
 
+    def stop(self) -> None:
+        """No more jobs here: this instance no longer leads (or stops)."""
+        self._running = False
+        for job in self._job_queue().jobs():
+            job.schedule_removal()
+
     async def arm(self, due: datetime | None) -> None:
         """Wake up at `due` too (only a future time: what is due now waits for the safety net,
-        rather than re-arming the alarm in a tight loop)."""
-        if due is None or due <= self._services.clock.now():
+        rather than re-arming the alarm in a tight loop); only while the jobs run here."""
+        if not self._running or due is None or due <= self._services.clock.now():
             return
         job_queue = self._job_queue()
         name = f"{ALARM_JOB}:{due.isoformat()}"

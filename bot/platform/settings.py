@@ -120,6 +120,8 @@ class InstanceSettings:
     # A stable name for this instance, unique among those sharing a database: a restarted
     # instance then takes back its outbox claims at once. None: host name and process id.
     id: str | None = None
+    # PostgreSQL standby: seconds without the leader's heartbeat before a standby takes over.
+    standby_grace_seconds: int = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -577,7 +579,9 @@ def _instance(table: _Table) -> InstanceSettings:
             "id", f"expected 1-64 characters from A-Z a-z 0-9 . _ : -, got {_quoted(name)}"
         )
         name = None
-    return InstanceSettings(name)
+    default = InstanceSettings().standby_grace_seconds
+    grace = table.integer("standby_grace_seconds", default, 10, 3600)
+    return InstanceSettings(name, grace)
 
 
 def _logging(table: _Table) -> LoggingSettings:

@@ -339,6 +339,18 @@ class ProcessedUpdate(Base):
     processed_at: Mapped[datetime]
 
 
+class LeaderHeartbeat(Base):
+    """The leading instance's heartbeat (PostgreSQL standby): one row, written every few seconds
+    through the connection that holds the leader's lock."""
+
+    __tablename__ = "leader_heartbeat"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    instance: Mapped[str] = mapped_column(Text)
+    backend_pid: Mapped[int] = mapped_column(Integer)  # the session a standby may end
+    beat_at: Mapped[datetime]
+
+
 class AdminAudit(Base):
     """Each change an admin made to a group's rules, with the values before and after."""
 
