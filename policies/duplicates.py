@@ -97,15 +97,26 @@ def fingerprint(request: DataRequest) -> str:
     return "t:" + _digest(request.text)
 
 
-def lookup_keys(request: DataRequest, original_text: str) -> frozenset[str]:
-    """The short strings under which a request is stored; a candidate shares at least one.
+def _object_keys(key: DataKey) -> tuple[str, str]:
+    """Its objects' key (any period), and theirs in its own period ("n:" when it names none)."""
+    objects = key.object_key
+    if key.period is None:
+        return "o:" + _digest(objects), "n:" + _digest(objects)
+    period = f"{key.period.unit}:{key.period.start.isoformat()}"
+    return "o:" + _digest(objects), "p:" + _digest(f"{objects}|{period}")
 
-    o: its objects (the indexed column for most matches), t: its exact wording, c: its longest
-    clause (a repost with a line added), f: its attachment, h: its template's header cells.
+
+def lookup_keys(request: DataRequest, original_text: str) -> frozenset[str]:
+    """The short strings under which a request is stored; a candidate is stored under one of
+    the new request's query_keys.
+
+    o: its objects, p: its objects in its period (n: when it names none), t: its exact wording,
+    c: its longest clause (a repost with a line added), f: its attachment, h: its template's
+    header cells.
     """
     keys = {fingerprint(request)}
     if request.key.objects:
-        keys.add("o:" + _digest(request.key.object_key))
+        keys.update(_object_keys(request.key))
     clauses = (_NOT_WORD.sub("", clause) for clause in _CLAUSES.split(request_body(original_text)))
     longest = max(clauses, key=len)
     if len(longest) >= _CLAUSE_KEY_LENGTH:
@@ -115,6 +126,22 @@ def lookup_keys(request: DataRequest, original_text: str) -> frozenset[str]:
         if len(request.attachment.headers) >= 2:
             keys.add("h:" + _digest("|".join(sorted(set(request.attachment.headers)))))
     return frozenset(keys)
+
+
+def query_keys(request: DataRequest) -> frozenset[str]:
+    """The keys to look under for `request`'s candidates: every one of its own, except that
+    its objects are looked for in a compatible period only. A request that names a period
+    looks among those of the same period and those naming none; one that names none, among
+    all. So the store's earliest rows under a key are ones that may match, not a season of
+    other months' lists.
+    """
+    if not request.key.objects:
+        return request.lookup
+    any_period, own_period = _object_keys(request.key)
+    objects = request.lookup - {any_period, own_period}
+    if request.key.period is None:
+        return objects | {any_period}
+    return objects | {own_period, "n:" + _digest(request.key.object_key)}
 
 
 def data_request(
@@ -196,6 +223,16 @@ def _proposable(
     )
 
 
+def first_duplicate(
+    new: DataRequest,
+    in_time_order: Iterable[DataRequest],
+    rejected: Collection[frozenset[str]] = frozenset(),
+    window: timedelta = DEFAULT_WINDOW,
+) -> DataRequest | None:
+    """The first of candidates given oldest first that `new` duplicates (read no further)."""
+    return next((e for e in in_time_order if _proposable(new, e, rejected, window)), None)
+
+
 def duplicate_of(
     new: DataRequest,
     candidates: Iterable[DataRequest],
@@ -204,7 +241,7 @@ def duplicate_of(
 ) -> DataRequest | None:
     """The earliest candidate `new` duplicates, never a rejected pair, or None."""
     in_order = sorted(candidates, key=lambda earlier: earlier.sent_at)
-    return next((e for e in in_order if _proposable(new, e, rejected, window)), None)
+    return first_duplicate(new, in_order, rejected, window)
 
 
 class DuplicateIndex:
@@ -226,7 +263,7 @@ class DuplicateIndex:
         """Stored requests sharing a lookup key, in the window, oldest first: at most `per_key`
         from each key, as `ORDER BY sent_at LIMIT per_key` would give them."""
         slices = []
-        for key in request.lookup:
+        for key in query_keys(request):
             if (bucket := self._buckets.get(key)) is not None:
                 times, requests = bucket
                 start = bisect.bisect_left(times, request.sent_at - self.window)
@@ -242,14 +279,7 @@ class DuplicateIndex:
         self, request: DataRequest, rejected: Collection[frozenset[str]] = frozenset()
     ) -> DataRequest | None:
         """The earliest stored request that `request` duplicates: the first one that does."""
-        return next(
-            (
-                earlier
-                for earlier in self.candidates(request)
-                if _proposable(request, earlier, rejected, self.window)
-            ),
-            None,
-        )
+        return first_duplicate(request, self.candidates(request), rejected, self.window)
 
 
 # --- what a store keeps ---------------------------------------------------------------------

@@ -10,7 +10,7 @@ linked: the bot does not reply in the group at night to a message it only advise
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -23,8 +23,8 @@ from policies.duplicates import (
     Attachment,
     DataRequest,
     data_request,
-    duplicate_of,
     fingerprinted,
+    first_duplicate,
 )
 from policies.labels import Label
 from policies.message import AttachmentKind, ChatMessage
@@ -45,7 +45,8 @@ class AnsweredRequest:
 @dataclass(frozen=True, slots=True)
 class DuplicatesState:
     request: DataRequest | None = None  # the message read as a data request, when it may be one
-    candidates: tuple[DataRequest, ...] = ()  # stored requests sharing a lookup key, in the window
+    # Stored requests under its query keys in the window, oldest first (read lazily by the bot).
+    candidates: Sequence[DataRequest] = ()
     rejected: frozenset[frozenset[str]] = frozenset()  # pairs admins said differ, with this one
     answers: AnsweredRequest | None = None
 
@@ -162,15 +163,16 @@ class DuplicateRules:
     def earlier(
         self,
         request: DataRequest,
-        candidates: Collection[DataRequest],
+        in_time_order: Iterable[DataRequest],
         rejected: Collection[frozenset[str]],
     ) -> DataRequest | None:
-        """The earlier stored request `request` asks the same data as: only one stored before
-        it (a table read later must not link a request to one that came after it)."""
-        before = [
+        """The earliest of the candidates (given oldest first) `request` asks the same data as:
+        only one stored before it (a table read later must not link a request to one that came
+        after it). Candidates after the one found are not read."""
+        before = (
             candidate
-            for candidate in candidates
+            for candidate in in_time_order
             if candidate.sent_at <= request.sent_at
             and (request.id is None or candidate.id < request.id)
-        ]
-        return duplicate_of(request, before, rejected, self.window)
+        )
+        return first_duplicate(request, before, rejected, self.window)
