@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.duplicates import store
+from bot.features.duplicates.lookup import Lookup
 from bot.features.duplicates.wording import Answer, RequestFacts, Wording, message_link
 from bot.platform.admins import Admins
 from bot.platform.essentials import Essentials
@@ -46,7 +47,6 @@ from policies.datakey import Lexicon, default_lexicon
 from policies.decide import Fate, LogAction, Outcome, Situation
 from policies.duplicates import (
     Attachment,
-    DataRequest,
     data_request,
     from_stored,
     header_cells,
@@ -91,6 +91,7 @@ class Duplicates:
         self._admins = admins
         self._settings = settings
         self._rules = DuplicateRules(settings.window)
+        self._lookup = Lookup(self._rules)
         self._wording = Wording(base.catalogs)
         self._lexicon: Lexicon | None = None
         self._work_waiting = False
@@ -133,16 +134,8 @@ class Duplicates:
         request = as_request(message, situation.policy.timezone, await self.lexicon(session))
         if not is_request(situation, request):
             return DuplicatesState(request, answers=answers)
-        found, rejected = await self._comparable(session, request, message.sent_at)
+        found, rejected = await self._lookup.comparable(session, request, message.sent_at)
         return DuplicatesState(request, found, rejected, answers)
-
-    async def _comparable(
-        self, session: AsyncSession, request: DataRequest, sent_at: datetime
-    ) -> tuple[tuple[DataRequest, ...], frozenset[frozenset[str]]]:
-        """The stored requests to compare `request` with, and the pairs admins rejected."""
-        since, until = store.window_bounds(sent_at, self._settings.window)
-        found = await store.candidates(session, request, since, until)
-        return found, await store.rejected_with(session, request) if found else frozenset()
 
     async def fingerprint(
         self, session: AsyncSession, effect: FingerprintRequest, decided: Decided
@@ -327,7 +320,7 @@ class Duplicates:
             return
         if not await self._was_helped(session, record):
             return
-        found, rejected = await self._comparable(session, request, record.sent_at)
+        found, rejected = await self._lookup.comparable(session, request, record.sent_at)
         earlier = self._rules.earlier(request, found, rejected)
         if earlier is not None:
             await self._link(session, record.id, earlier.id, now)
@@ -427,23 +420,26 @@ class Duplicates:
         async with self._base.sessions() as session:
             if not await store.decide(session, match_id, status, press.presser.id, now):
                 return self._wording.toast("already", lang)
-            learned = await self._record_decision(session, match_id, status, press, now)
+            learned, rejected = await self._record_decision(session, match_id, status, press, now)
             await session.commit()
         if learned and self._lexicon is not None:
             self._lexicon = self._lexicon.with_aliases(learned)
+        if rejected is not None:
+            self._lookup.rejected(rejected)
         return self._wording.toast("same" if status is MatchStatus.CONFIRMED else "different", lang)
 
     async def _record_decision(
         self, session: AsyncSession, match_id: int, status: MatchStatus, press: Press, now: datetime
-    ) -> dict[str, tuple[str, ...]]:
+    ) -> tuple[dict[str, tuple[str, ...]], frozenset[str] | None]:
         """What the decision teaches or remembers, its audit row, the prompts shown as decided;
-        the aliases learned."""
+        the aliases learned and the pair rejected."""
         match = await session.get(DuplicateMatch, match_id)
         assert match is not None
         later = await session.get(DataRequestRecord, match.request_id)
         earlier = await session.get(DataRequestRecord, match.earlier_id)
         assert later is not None and earlier is not None
         learned: dict[str, tuple[str, ...]] = {}
+        pair = None
         if status is MatchStatus.CONFIRMED:
             texts = [
                 await store.logged_text(session, record.chat_id, record.message_id)
@@ -477,7 +473,7 @@ class Duplicates:
             )
         )
         await self._show_decided(session, match_id, status, press, now)
-        return learned
+        return learned, pair
 
     async def _show_decided(
         self, session: AsyncSession, match_id: int, status: MatchStatus, press: Press, now: datetime

@@ -3,11 +3,28 @@ new request is compared with, the answers, the matches and what admins' decision
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import overload
 
-from sqlalchemy import case, delete, func, insert, or_, select, union_all, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    Text,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.platform.storage.models import (
@@ -22,10 +39,11 @@ from bot.platform.storage.models import (
     RejectedPair,
 )
 from bot.platform.storage.upsert import insert_ignore
-from policies.duplicates import DataRequest, fingerprint, from_stored, stored_form
+from policies.duplicates import DataRequest, from_stored, query_keys, stored_form
 from policies.features.duplicates import AnsweredRequest
 
 PER_KEY = 200  # candidates read per lookup key: the earliest in the window
+PAGE = 16  # read first per key: the earliest match is nearly always among them
 
 
 async def save_request(
@@ -106,41 +124,94 @@ async def answered_request(
     return None if row is None else AnsweredRequest(row[0], row[1])
 
 
+class Candidates(Sequence[DataRequest]):
+    """Stored requests oldest first, each decoded from its stored form when first read: the
+    matcher stops at the first that matches, and the rest are never decoded."""
+
+    def __init__(self, rows: Iterable[tuple[int, datetime, str]]) -> None:
+        unique = {row[0]: row for row in rows}
+        self._rows = sorted(unique.values(), key=lambda row: (row[1], row[0]))
+        self._decoded: dict[int, DataRequest] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> DataRequest: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[DataRequest]: ...
+
+    def __getitem__(self, index: int | slice) -> DataRequest | Sequence[DataRequest]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        found = self._decoded.get(index)
+        if found is None:
+            row_id, sent_at, stored = self._rows[index]
+            found = self._decoded[index] = from_stored(row_id, sent_at, json.loads(stored))
+        return found
+
+    def until(self, horizon: datetime) -> Candidates:
+        """Those sent up to `horizon`."""
+        return Candidates(row for row in self._rows if row[1] <= horizon)
+
+
 async def candidates(
-    session: AsyncSession, request: DataRequest, since: datetime, until: datetime
-) -> tuple[DataRequest, ...]:
-    """The stored requests sharing a lookup key with `request` and sent in [since, until]: the
-    earliest PER_KEY of each key, as the matcher needs them."""
-    keys = sorted(request.lookup)
+    session: AsyncSession,
+    request: DataRequest,
+    since: datetime,
+    until: datetime,
+    per_key: int = PER_KEY,
+) -> tuple[Candidates, datetime | None]:
+    """The stored requests under `request`'s query keys sent in [since, until]: the earliest
+    `per_key` of each key, oldest first. With them the horizon: up to when they are all the
+    stored requests under those keys (None: they are all of them, up to `until`)."""
+    keys = sorted(query_keys(request))
     if not keys:
-        return ()
+        return Candidates(()), None
+    parameters: dict[str, object] = {f"key{n}": key for n, key in enumerate(keys)}
+    parameters.update(since=since, until=until, per_key=per_key)
+    # On the session's connection: a plain Core query, without the ORM's execution layer.
+    connection = await session.connection()
+    rows = (await connection.execute(_candidates_statement(len(keys)), parameters)).all()
+    last: dict[int, datetime] = {}
+    counts: dict[int, int] = {}
+    for number, sent_at, _, _ in rows:
+        counts[number] = counts.get(number, 0) + 1
+        last[number] = max(last.get(number, sent_at), sent_at)
+    full = [last[number] for number, count in counts.items() if count >= per_key]
+    horizon = min(full) if full else None
+    return Candidates((row_id, sent_at, stored) for _, sent_at, row_id, stored in rows), horizon
+
+
+@lru_cache(maxsize=16)
+def _candidates_statement(key_count: int) -> Select[int, datetime, int, str]:
+    """The candidates' query for this many keys, built once: building it costs more than
+    running it. Each key's earliest rows, with the stored form as JSON text (decoded only for
+    the candidates the matcher reads)."""
     per_key = [
-        select(DataRequestKey.request_id)
-        .where(DataRequestKey.lookup_key == key, DataRequestKey.sent_at.between(since, until))
+        select(literal(number).label("key"), DataRequestKey.request_id, DataRequestKey.sent_at)
+        .where(
+            DataRequestKey.lookup_key == bindparam(f"key{number}"),
+            DataRequestKey.sent_at.between(bindparam("since"), bindparam("until")),
+        )
         .order_by(DataRequestKey.sent_at)
-        .limit(PER_KEY)
+        .limit(bindparam("per_key", type_=Integer))
         .subquery()
-        for key in keys
+        for number in range(key_count)
     ]
     # SQLite refuses LIMIT inside a bare UNION member: each member reads its own subquery.
-    ids = union_all(*(select(limited.c.request_id) for limited in per_key))
-    rows = await session.execute(
-        select(DataRequestRecord.id, DataRequestRecord.sent_at, DataRequestRecord.key).where(
-            DataRequestRecord.id.in_(ids)
-        )
+    found = union_all(*(select(*limited.c) for limited in per_key)).subquery()
+    stored = cast(DataRequestRecord.key, Text).label("stored")
+    return select(found.c.key, found.c.sent_at, DataRequestRecord.id, stored).join(
+        DataRequestRecord, DataRequestRecord.id == found.c.request_id
     )
-    return tuple(from_stored(row_id, sent_at, key) for row_id, sent_at, key in rows)
 
 
-async def rejected_with(session: AsyncSession, request: DataRequest) -> frozenset[frozenset[str]]:
-    """The rejected pairs this request's wording is in."""
-    mine = fingerprint(request)
-    rows = await session.execute(
-        select(RejectedPair.first, RejectedPair.second).where(
-            or_(RejectedPair.first == mine, RejectedPair.second == mine)
-        )
-    )
-    return frozenset(frozenset(pair) for pair in rows)
+async def rejected_pairs(session: AsyncSession) -> list[frozenset[str]]:
+    """Every pair of wordings admins said ask for different data."""
+    rows = await session.execute(select(RejectedPair.first, RejectedPair.second))
+    return [frozenset(pair) for pair in rows]
 
 
 async def reject_pair(

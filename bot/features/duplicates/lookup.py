@@ -1,0 +1,56 @@
+"""How the bot finds the stored requests a new one may duplicate, across every group, in the
+window: the earliest few under each query key first, the rest only when no match is surely
+among those."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.features.duplicates import store
+from policies.duplicates import DataRequest, fingerprint
+from policies.features.duplicates import DuplicateRules
+
+
+class Lookup:
+    def __init__(self, rules: DuplicateRules) -> None:
+        self._rules = rules
+        self._rejections: dict[str, set[frozenset[str]]] | None = None
+
+    async def comparable(
+        self, session: AsyncSession, request: DataRequest, sent_at: datetime
+    ) -> tuple[Sequence[DataRequest], frozenset[frozenset[str]]]:
+        """The stored requests to compare `request` with, oldest first, and the pairs admins
+        rejected with it. The earliest PAGE of each key are read first; the earliest match
+        among those sent up to the horizon is the earliest of all, so only when there is none
+        are the rest (up to PER_KEY a key) read."""
+        since, until = store.window_bounds(sent_at, self._rules.window)
+        rejected = await self._rejected_with(session, request)
+        first, horizon = await store.candidates(session, request, since, until, store.PAGE)
+        if horizon is None:
+            return first, rejected
+        surely_earliest = first.until(horizon)
+        if self._rules.earlier(request, surely_earliest, rejected) is not None:
+            return surely_earliest, rejected
+        found, _ = await store.candidates(session, request, since, until)
+        return found, rejected
+
+    async def _rejected_with(
+        self, session: AsyncSession, request: DataRequest
+    ) -> frozenset[frozenset[str]]:
+        """The rejected pairs with this request's wording. All are read once and kept: only
+        the admins' presses on the instance that leads add to them."""
+        if self._rejections is None:
+            self._rejections = {}
+            for pair in await store.rejected_pairs(session):
+                self.rejected(pair)
+        return frozenset(self._rejections.get(fingerprint(request), ()))
+
+    def rejected(self, pair: frozenset[str]) -> None:
+        """An admin rejected this pair just now (its row is committed)."""
+        if self._rejections is None:
+            return  # read with the others on first use
+        for wording in pair:
+            self._rejections.setdefault(wording, set()).add(pair)
