@@ -41,12 +41,19 @@ async def _mark_probe(update: object, _context: JianfuContext) -> None:
 
 
 class BotHarness:
-    def __init__(self, server: BotApiServer, database_url: str, clock: ManualClock) -> None:
+    def __init__(
+        self,
+        server: BotApiServer,
+        database_url: str,
+        clock: ManualClock,
+        base: Settings | None = None,
+    ) -> None:
+        """`base`: the configuration to run with (default: the built-in one)."""
         self.server = server
         self.world = server.world
         self.clock = clock
         self.settings: Settings = settings_for_api(
-            load_settings(None, {}),
+            base or load_settings(None, {}),
             token=server.token,
             base_url=server.base_url,
             base_file_url=server.base_file_url,

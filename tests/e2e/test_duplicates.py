@@ -7,13 +7,18 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
 from bot.features.duplicates.feature import DIFFERENT_BUTTON, SAME_BUTTON
+from bot.platform.clock import ManualClock
 from bot.platform.i18n import text
+from bot.platform.settings import load_settings
+from bot.platform.storage.migrate import upgrade_to_head
 from bot.platform.storage.models import (
     AdminAudit,
     DataRequestRecord,
@@ -25,11 +30,13 @@ from tests.e2e.scenes import (
     bot_may_delete,
     bot_texts,
     private_texts,
+    restarted,
     started_bot,
     step,
     stop_alarm_clock,
     toast,
 )
+from testserver.server import BotApiServer
 from testserver.world import Chat, ChatMessage, User
 
 EARLIER = "请各村于本周五前报送2026年度低保户名单"
@@ -117,15 +124,22 @@ def prompt_of(harness: BotHarness, admin: User) -> ChatMessage:
     return prompt
 
 
-async def matches(harness: BotHarness) -> dict[int, tuple[int, str]]:
-    """Each later request's message id: the earlier one's message id, and the match status."""
+Place = tuple[int, int]
+
+
+def place(message: ChatMessage) -> Place:
+    return message.chat.id, message.message_id
+
+
+async def matches(harness: BotHarness) -> dict[Place, tuple[Place, str]]:
+    """Each later request's chat and message id: the earlier one's, and the match status."""
     async with harness.services.sessions() as session:
-        requests = {r.id: r for r in await session.scalars(select(DataRequestRecord))}
-        rows = await session.scalars(select(DuplicateMatch))
-        return {
-            requests[m.request_id].message_id: (requests[m.earlier_id].message_id, m.status)
-            for m in rows
+        requests = {
+            r.id: (r.chat_id, r.message_id)
+            for r in await session.scalars(select(DataRequestRecord))
         }
+        rows = await session.scalars(select(DuplicateMatch))
+        return {requests[m.request_id]: (requests[m.earlier_id], m.status) for m in rows}
 
 
 def link(chat: Chat, message: ChatMessage) -> str:
@@ -186,7 +200,7 @@ async def test_the_later_request_gets_the_reply_the_requester_and_admins_their_n
         for m in harness.world.sent_by_bot(harness.world.private_chat(p["王主任"]))
         if m.reply_markup
     ]
-    assert await matches(harness) == {later.message_id: (earlier.message_id, "proposed")}
+    assert await matches(harness) == {place(later): (place(earlier), "proposed")}
 
 
 async def test_a_requester_in_both_groups_reads_the_earlier_request_and_who_answered(
@@ -234,7 +248,7 @@ async def test_confirming_teaches_the_wording_and_rejecting_is_remembered(
         file_name="模板.xlsx",
         content=xlsx([TEMPLATE]),
     )
-    assert await matches(harness) == {reworded.message_id: (earlier.message_id, "proposed")}
+    assert await matches(harness) == {place(reworded): (place(earlier), "proposed")}
     prompt = prompt_of(harness, p["赵书记"])
     # A member presses the admin's button (a forged press): nothing changes.
     forged = harness.world.press(p["李强"], prompt, f"{SAME_BUTTON}:1", check=False)
@@ -242,7 +256,7 @@ async def test_confirming_teaches_the_wording_and_rejecting_is_remembered(
     await step(harness)
     assert toast(forged) == text("duplicates.toast_admins_only", "zh-Hans", group="青石镇工作群")
     assert toast(gone) == text("duplicates.toast_gone", "zh-Hans")
-    assert (await matches(harness))[reworded.message_id][1] == "proposed"
+    assert (await matches(harness))[place(reworded)][1] == "proposed"
 
     confirmed = harness.world.press(p["赵书记"], prompt, f"{SAME_BUTTON}:1")
     again = harness.world.press(p["赵书记"], prompt, f"{DIFFERENT_BUTTON}:1")
@@ -257,12 +271,12 @@ async def test_confirming_teaches_the_wording_and_rejecting_is_remembered(
     taught = await post(
         harness, p["张敏"], s.second, "请各村统计一下父母都在外地打拼的小朋友的情况"
     )
-    assert (await matches(harness))[taught.message_id] == (earlier.message_id, "proposed")
+    assert (await matches(harness))[place(taught)] == (place(earlier), "proposed")
 
     # 低保: linked, then rejected; the same words again are never linked to that request.
     first = await post(harness, p["王主任"], s.first, EARLIER)
     second = await post(harness, p["李强"], s.second, LATER)
-    assert (await matches(harness))[second.message_id] == (first.message_id, "proposed")
+    assert (await matches(harness))[place(second)] == (place(first), "proposed")
     (reply,) = replies_to(harness, second)
     rejected = harness.world.press(
         p["赵书记"], prompt_of_latest(harness, p["赵书记"]), f"{DIFFERENT_BUTTON}:3"
@@ -272,7 +286,7 @@ async def test_confirming_teaches_the_wording_and_rejecting_is_remembered(
     assert toast(rejected) == text("duplicates.toast_different", "zh-Hans")
     assert reply.deleted
     third = await post(harness, p["张敏"], s.second, LATER)
-    assert (await matches(harness)).get(third.message_id, (None, ""))[0] != first.message_id
+    assert (await matches(harness)).get(place(third), (None, ""))[0] != place(first)
 
     async with harness.services.sessions() as session:
         audit = [(a.action, a.user_id) for a in await session.scalars(select(AdminAudit))]
@@ -311,14 +325,17 @@ async def test_a_file_too_big_or_not_a_table_keys_the_request_by_its_words(
     pdf = await post(harness, p["李强"], s.second, LATER, file_name="通知.pdf")
     found = await matches(harness)
     for message in (big, broken, pdf):
-        assert found[message.message_id] == (earlier.message_id, "proposed")
+        assert found[place(message)] == (place(earlier), "proposed")
     async with harness.services.sessions() as session:
-        headers = {r.message_id: r.header for r in await session.scalars(select(DataRequestRecord))}
+        headers = {
+            (r.chat_id, r.message_id): r.header
+            for r in await session.scalars(select(DataRequestRecord))
+        }
     assert headers == {
-        earlier.message_id: None,
-        big.message_id: None,
-        broken.message_id: "unread",
-        pdf.message_id: None,
+        place(earlier): None,
+        place(big): None,
+        place(broken): "unread",
+        place(pdf): None,
     }
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "over the 20971520" in logged and "unreadable xlsx" in logged and ".pdf" in logged
@@ -329,14 +346,82 @@ async def test_a_group_that_turned_it_off_is_neither_linked_nor_fingerprinted(
 ) -> None:
     s = await groups(harness)
     p = s.people
-    off = harness.world.send(p["赵书记"], s.second, "/duplicates off")
+    harness.world.send(p["赵书记"], s.second, "/duplicates off")
     await step(harness)
-    earlier = await post(harness, p["王主任"], s.first, EARLIER)
+    assert bot_texts(harness, s.second)[-1] == text("duplicates.set_off", "zh-Hans")
+    await post(harness, p["王主任"], s.first, EARLIER)
     later = await post(harness, p["李强"], s.second, LATER)
     assert replies_to(harness, later) == []
     assert await matches(harness) == {}
-    assert bot_texts(harness, s.second)[-1] == text("duplicates.set_off", "zh-Hans")
+    async with harness.services.sessions() as session:
+        stored = {r.chat_id for r in await session.scalars(select(DataRequestRecord))}
+        audit = [(a.action, a.new) for a in await session.scalars(select(AdminAudit))]
+    assert stored == {s.first.id}
+    assert audit == [("duplicates", {"duplicates": False})]
     harness.world.send(p["李强"], s.second, "/duplicates on")
     await step(harness)
     assert bot_texts(harness, s.second)[-1] == text("admin.only", "zh-Hans", command="/duplicates")
-    assert off.message_id and earlier.message_id
+
+
+async def test_a_table_and_the_notes_left_undone_by_a_stop_are_done_after_the_restart(
+    harness: BotHarness,
+) -> None:
+    s = await groups(harness)
+    p = s.people
+    earlier = await post(
+        harness,
+        p["王主任"],
+        s.first,
+        "请各校统计本校留守儿童名单",
+        file_name="花名册.xlsx",
+        content=xlsx([TEMPLATE]),
+    )
+    reworded = harness.world.send(
+        p["李强"],
+        s.second,
+        media="document",
+        file_name="模板.xlsx",
+        content=xlsx([TEMPLATE]),
+        caption="请各村报送父母都在外地打拼的小朋友名单",
+    )
+    await harness.settle()  # stored in its transaction; the bot stops before any tick
+    async with harness.services.sessions() as session:
+        (pending,) = await session.scalars(
+            select(DataRequestRecord.header).where(
+                DataRequestRecord.chat_id == s.second.id,
+                DataRequestRecord.message_id == reworded.message_id,
+            )
+        )
+    assert pending == "pending" and await matches(harness) == {}
+
+    async with restarted(harness) as again:
+        stop_alarm_clock(again)
+        await step(again)
+        await step(again)
+        assert await matches(again) == {place(reworded): (place(earlier), "proposed")}
+        assert len(replies_to(again, reworded)) == 1
+        assert prompt_of(again, p["赵书记"]).callback_data
+
+
+async def test_configured_objects_and_window(
+    server: BotApiServer, db_url: str, clock: ManualClock, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[duplicates]\nwindow_days = 30\nobjects = { "充电桩" = ["充电设施", "充电站"] }\n',
+        encoding="utf-8",
+    )
+    await upgrade_to_head(db_url)
+    harness = BotHarness(server, db_url, clock, load_settings(config, {}))
+    await harness.start()
+    try:
+        s = await groups(harness)
+        p = s.people
+        earlier = await post(harness, p["王主任"], s.first, "请各村报送充电桩台账")
+        later = await post(harness, p["李强"], s.second, "请各村统计充电设施数量")
+        clock.advance(timedelta(days=40))  # a Monday morning, past the 30 days configured
+        late = await post(harness, p["张敏"], s.second, "请各村统计充电站数量")
+        assert await matches(harness) == {place(later): (place(earlier), "proposed")}
+        assert replies_to(harness, late) == []
+    finally:
+        await harness.stop()
