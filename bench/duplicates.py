@@ -41,6 +41,7 @@ from tests.corpus import corpus_file
 STORED = 100_000
 LOOKUPS = 10_000
 GOAL_P99_MS = 1.0
+NEW_CHAT, NEW_SENDER = -1_001_000_000_999, 999  # the new requests' group and sender
 HELD_OUT = (
     Path(__file__).resolve().parent.parent / "tests" / "data" / "duplicate_pairs_heldout.jsonl"
 )
@@ -182,8 +183,8 @@ async def _stored_lookup(
         async with sessions() as session:
             for new in news:
                 began = clock()
-                candidates, rejected = await lookup.comparable(session, new, new.sent_at)
-                match = rules.earlier(new, candidates, rejected)
+                near = await lookup.comparable(session, new, new.sent_at, NEW_CHAT, NEW_SENDER)
+                match = rules.earlier(new, near.candidates, near.rejected, near.own)
                 durations.append(clock() - began)
                 found += match is not None
         print(f"   {name}: lookup {len(durations):7} requests  {verdict(durations, found)}")

@@ -49,6 +49,9 @@ class DuplicatesState:
     candidates: Sequence[DataRequest] = ()
     rejected: frozenset[frozenset[str]] = frozenset()  # pairs admins said differ, with this one
     answers: AnsweredRequest | None = None
+    # Candidates its sender posted in this group: asking again there is a reminder (催报), not
+    # another department asking for the same data.
+    own: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +158,7 @@ class DuplicateRules:
             return tuple(effects)
         effects.append(FingerprintRequest(request, *_table_plan(situation.message)))
         if outcome.helped:
-            earlier = self.earlier(request, state.candidates, state.rejected)
+            earlier = self.earlier(request, state.candidates, state.rejected, state.own)
             if earlier is not None:
                 effects.append(LinkDuplicate(earlier.id))
         return tuple(effects)
@@ -165,14 +168,17 @@ class DuplicateRules:
         request: DataRequest,
         in_time_order: Iterable[DataRequest],
         rejected: Collection[frozenset[str]],
+        own: Collection[int] = frozenset(),
     ) -> DataRequest | None:
         """The earliest of the candidates (given oldest first) `request` asks the same data as:
         only one stored before it (a table read later must not link a request to one that came
-        after it). Candidates after the one found are not read."""
+        after it), and not one of the sender's `own` in the group. Candidates after the one
+        found are not read."""
         before = (
             candidate
             for candidate in in_time_order
             if candidate.sent_at <= request.sent_at
             and (request.id is None or candidate.id < request.id)
+            and candidate.id not in own
         )
         return first_duplicate(request, before, rejected, self.window)

@@ -203,6 +203,16 @@ async def test_the_later_request_gets_the_reply_the_requester_and_admins_their_n
     assert await matches(harness) == {place(later): (place(earlier), "proposed")}
 
 
+async def test_a_reminder_in_ones_own_group_is_not_pointed_out(harness: BotHarness) -> None:
+    s = await groups(harness)
+    p = s.people
+    earlier = await post(harness, p["王主任"], s.first, EARLIER)
+    reminder = await post(harness, p["王主任"], s.first, f"再次提醒,还没报的抓紧:{EARLIER}")
+    other = await post(harness, p["张敏"], s.first, LATER)
+    assert replies_to(harness, reminder) == []
+    assert await matches(harness) == {place(other): (place(earlier), "proposed")}
+
+
 async def test_a_requester_in_both_groups_reads_the_earlier_request_and_who_answered(
     harness: BotHarness,
 ) -> None:

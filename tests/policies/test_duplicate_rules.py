@@ -90,6 +90,7 @@ def decided(
     policy: GroupPolicy = POLICY,
     rejected: frozenset[frozenset[str]] = frozenset(),
     answers: AnsweredRequest | None = None,
+    own: frozenset[int] = frozenset(),
 ) -> Decision:
     """The decision with the holding feature before duplicates, as the bot composes them."""
     seen = situation(chat_message, policy)
@@ -98,7 +99,7 @@ def decided(
         if may_be_request(seen)
         else None
     )
-    state = DuplicatesState(request, candidates, rejected, answers)
+    state = DuplicatesState(request, candidates, rejected, answers, own)
     return decide(seen, [(HOLDING_RULES, HoldingState()), (RULES, state)])
 
 
@@ -115,6 +116,15 @@ def test_a_rejected_pair_is_not_proposed_and_the_next_candidate_is() -> None:
     new = as_request(message(LATER), "Asia/Shanghai", default_lexicon())
     decision = decided(message(LATER), (first, second), rejected=frozenset({rejection(new, first)}))
     assert decision.of(LinkDuplicate) == (LinkDuplicate(2),)
+
+
+def test_asking_again_in_ones_own_group_is_a_reminder_not_a_duplicate() -> None:
+    first, second = stored(EARLIER, 1, WORK_TIME - timedelta(days=9)), stored(LATER, 2)
+    reminder = decided(message(f"再次提醒:{EARLIER}"), (first, second), own=frozenset({1, 2}))
+    assert reminder.of(FingerprintRequest) and not reminder.of(LinkDuplicate)
+    assert decided(message(LATER), (first, second), own=frozenset({1})).of(LinkDuplicate) == (
+        LinkDuplicate(2),
+    )
 
 
 def test_what_is_not_a_request_or_not_kept_is_neither_fingerprinted_nor_linked() -> None:

@@ -134,8 +134,10 @@ class Duplicates:
         request = as_request(message, situation.policy.timezone, await self.lexicon(session))
         if not is_request(situation, request):
             return DuplicatesState(request, answers=answers)
-        found, rejected = await self._lookup.comparable(session, request, message.sent_at)
-        return DuplicatesState(request, found, rejected, answers)
+        found = await self._lookup.comparable(
+            session, request, message.sent_at, message.chat.id, message.sender_id or None
+        )
+        return DuplicatesState(request, found.candidates, found.rejected, answers, found.own)
 
     async def fingerprint(
         self, session: AsyncSession, effect: FingerprintRequest, decided: Decided
@@ -320,8 +322,10 @@ class Duplicates:
             return
         if not await self._was_helped(session, record):
             return
-        found, rejected = await self._lookup.comparable(session, request, record.sent_at)
-        earlier = self._rules.earlier(request, found, rejected)
+        found = await self._lookup.comparable(
+            session, request, record.sent_at, record.chat_id, record.sender_id
+        )
+        earlier = self._rules.earlier(request, found.candidates, found.rejected, found.own)
         if earlier is not None:
             await self._link(session, record.id, earlier.id, now)
 

@@ -124,13 +124,24 @@ async def answered_request(
     return None if row is None else AnsweredRequest(row[0], row[1])
 
 
+@dataclass(frozen=True, slots=True)
+class StoredRow:
+    """A candidate as the query gives it: where and by whom, and its stored form as JSON."""
+
+    id: int
+    sent_at: datetime
+    chat_id: int
+    sender_id: int | None
+    stored: str
+
+
 class Candidates(Sequence[DataRequest]):
     """Stored requests oldest first, each decoded from its stored form when first read: the
     matcher stops at the first that matches, and the rest are never decoded."""
 
-    def __init__(self, rows: Iterable[tuple[int, datetime, str]]) -> None:
-        unique = {row[0]: row for row in rows}
-        self._rows = sorted(unique.values(), key=lambda row: (row[1], row[0]))
+    def __init__(self, rows: Iterable[StoredRow]) -> None:
+        unique = {row.id: row for row in rows}
+        self._rows = sorted(unique.values(), key=lambda row: (row.sent_at, row.id))
         self._decoded: dict[int, DataRequest] = {}
 
     def __len__(self) -> int:
@@ -147,13 +158,22 @@ class Candidates(Sequence[DataRequest]):
             return [self[i] for i in range(*index.indices(len(self)))]
         found = self._decoded.get(index)
         if found is None:
-            row_id, sent_at, stored = self._rows[index]
-            found = self._decoded[index] = from_stored(row_id, sent_at, json.loads(stored))
+            row = self._rows[index]
+            found = from_stored(row.id, row.sent_at, json.loads(row.stored))
+            self._decoded[index] = found
         return found
 
     def until(self, horizon: datetime) -> Candidates:
         """Those sent up to `horizon`."""
-        return Candidates(row for row in self._rows if row[1] <= horizon)
+        return Candidates(row for row in self._rows if row.sent_at <= horizon)
+
+    def posted_by(self, chat_id: int, sender_id: int | None) -> frozenset[int]:
+        """The ids of those this sender posted in this chat."""
+        return frozenset(
+            row.id
+            for row in self._rows
+            if row.chat_id == chat_id and sender_id is not None and row.sender_id == sender_id
+        )
 
 
 async def candidates(
@@ -176,16 +196,16 @@ async def candidates(
     rows = (await connection.execute(_candidates_statement(len(keys)), parameters)).all()
     last: dict[int, datetime] = {}
     counts: dict[int, int] = {}
-    for number, sent_at, _, _ in rows:
+    for number, _, sent_at, *_ in rows:
         counts[number] = counts.get(number, 0) + 1
         last[number] = max(last.get(number, sent_at), sent_at)
     full = [last[number] for number, count in counts.items() if count >= per_key]
     horizon = min(full) if full else None
-    return Candidates((row_id, sent_at, stored) for _, sent_at, row_id, stored in rows), horizon
+    return Candidates(StoredRow(*row[1:]) for row in rows), horizon
 
 
 @lru_cache(maxsize=16)
-def _candidates_statement(key_count: int) -> Select[int, datetime, int, str]:
+def _candidates_statement(key_count: int) -> Select[int, int, datetime, int, int | None, str]:
     """The candidates' query for this many keys, built once: building it costs more than
     running it. Each key's earliest rows, with the stored form as JSON text (decoded only for
     the candidates the matcher reads)."""
@@ -203,9 +223,14 @@ def _candidates_statement(key_count: int) -> Select[int, datetime, int, str]:
     # SQLite refuses LIMIT inside a bare UNION member: each member reads its own subquery.
     found = union_all(*(select(*limited.c) for limited in per_key)).subquery()
     stored = cast(DataRequestRecord.key, Text).label("stored")
-    return select(found.c.key, found.c.sent_at, DataRequestRecord.id, stored).join(
-        DataRequestRecord, DataRequestRecord.id == found.c.request_id
-    )
+    return select(
+        found.c.key,
+        DataRequestRecord.id,
+        found.c.sent_at,
+        DataRequestRecord.chat_id,
+        DataRequestRecord.sender_id,
+        stored,
+    ).join(DataRequestRecord, DataRequestRecord.id == found.c.request_id)
 
 
 async def rejected_pairs(session: AsyncSession) -> list[frozenset[str]]:
