@@ -97,26 +97,19 @@ def fingerprint(request: DataRequest) -> str:
     return "t:" + _digest(request.text)
 
 
-def _object_keys(key: DataKey) -> tuple[str, str]:
-    """Its objects' key (any period), and theirs in its own period ("n:" when it names none)."""
-    objects = key.object_key
-    if key.period is None:
-        return "o:" + _digest(objects), "n:" + _digest(objects)
-    period = f"{key.period.unit}:{key.period.start.isoformat()}"
-    return "o:" + _digest(objects), "p:" + _digest(f"{objects}|{period}")
+def _in_period(key: str, period: Period | None) -> str:
+    """A key within one period ("-": naming none): where the requests compatible with that
+    period are kept. Its kind's letter, "@", a digest: "o@5f0e…"."""
+    label = "-" if period is None else f"{period.unit}:{period.start.isoformat()}"
+    return f"{key[0]}@{_digest(f'{key}|{label}')}"
 
 
-def lookup_keys(request: DataRequest, original_text: str) -> frozenset[str]:
-    """The short strings under which a request is stored; a candidate is stored under one of
-    the new request's query_keys.
-
-    o: its objects, p: its objects in its period (n: when it names none), t: its exact wording,
-    c: its longest clause (a repost with a line added), f: its attachment, h: its template's
-    header cells.
-    """
+def _own_keys(request: DataRequest, original_text: str) -> set[str]:
+    """t: its exact wording, o: its objects, c: its longest clause (a repost with a line added),
+    f: its attachment, h: its template's header cells."""
     keys = {fingerprint(request)}
     if request.key.objects:
-        keys.update(_object_keys(request.key))
+        keys.add("o:" + _digest(request.key.object_key))
     clauses = (_NOT_WORD.sub("", clause) for clause in _CLAUSES.split(request_body(original_text)))
     longest = max(clauses, key=len)
     if len(longest) >= _CLAUSE_KEY_LENGTH:
@@ -125,23 +118,29 @@ def lookup_keys(request: DataRequest, original_text: str) -> frozenset[str]:
         keys.add("f:" + request.attachment.unique_id)
         if len(request.attachment.headers) >= 2:
             keys.add("h:" + _digest("|".join(sorted(set(request.attachment.headers)))))
-    return frozenset(keys)
+    return keys
+
+
+def lookup_keys(request: DataRequest, original_text: str) -> frozenset[str]:
+    """The short strings under which a request is stored: each of its own keys (see _own_keys)
+    as it is, and within its period. A candidate is stored under one of the new request's
+    query_keys."""
+    own = _own_keys(request, original_text)
+    return frozenset(own | {_in_period(key, request.key.period) for key in own})
 
 
 def query_keys(request: DataRequest) -> frozenset[str]:
-    """The keys to look under for `request`'s candidates: every one of its own, except that
-    its objects are looked for in a compatible period only. A request that names a period
-    looks among those of the same period and those naming none; one that names none, among
-    all. So the store's earliest rows under a key are ones that may match, not a season of
-    other months' lists.
+    """The keys to look under for `request`'s candidates. Requests about different periods
+    never match, so one that names a period looks only among those of its period and those
+    naming none (each own key within both), one that names none among all (its own keys as
+    they are). So the earliest rows a store keeps under a key may match: not a season of
+    other weeks' reports in the same words.
     """
-    if not request.key.objects:
-        return request.lookup
-    any_period, own_period = _object_keys(request.key)
-    objects = request.lookup - {any_period, own_period}
-    if request.key.period is None:
-        return objects | {any_period}
-    return objects | {own_period, "n:" + _digest(request.key.object_key)}
+    own = {key for key in request.lookup if key[1] == ":"}
+    period = request.key.period
+    if period is None:
+        return frozenset(own)
+    return frozenset(_in_period(key, p) for key in own for p in (period, None))
 
 
 def data_request(
