@@ -143,8 +143,7 @@ class Duplicates:
         self, session: AsyncSession, effect: FingerprintRequest, decided: Decided
     ) -> None:
         message = decided.message
-        attachment = message.attachment
-        read = effect.read_header and attachment is not None
+        table = message.attachment if effect.read_header else None
         await store.save_request(
             session,
             effect.request,
@@ -152,9 +151,9 @@ class Duplicates:
             message_id=message.message_id,
             sender_id=message.sender_id or None,
             sent_at=message.sent_at,
-            file_id=attachment.file_id if read and attachment else None,
-            file_name=attachment.file_name if read and attachment else None,
-            header=HeaderStatus.PENDING.value if read else None,
+            file_id=table.file_id if table else None,
+            file_name=table.file_name if table else None,
+            header=HeaderStatus.PENDING.value if table else None,
         )
         if effect.unread:
             log.info(
@@ -163,7 +162,7 @@ class Duplicates:
                 message.message_id,
                 effect.unread,
             )
-        self._work_waiting = self._work_waiting or read
+        self._work_waiting = self._work_waiting or table is not None
 
     async def link(self, session: AsyncSession, effect: LinkDuplicate, decided: Decided) -> None:
         message = decided.message
@@ -309,13 +308,15 @@ class Duplicates:
         policy = await self._base.policy(session, record.chat_id)
         text = await store.logged_text(session, record.chat_id, record.message_id)
         unique_id = kept.attachment.unique_id if kept.attachment else record.file_id or ""
+        # The file's name (2026年低保对象花名册.xlsx) says what it is, like its title row.
+        name = (record.file_name or "").rsplit(".", 1)[0]
         request = data_request(
             record.id,
             text,
             record.sent_at.astimezone(pytz.timezone(policy.timezone)),
             await self.lexicon(session),
             attachment=Attachment(unique_id, header_cells(cells)),
-            attachment_title=title,
+            attachment_title="\n".join(words for words in (title, name) if words),
         )
         await store.rekey(session, record.id, request)
         if not policy.duplicates or await store.has_match(session, record.id):
