@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck format bench migrate clean
+.PHONY: run test lint typecheck format bench migrate catalogs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ typecheck: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# After editing a message catalog (bot/platform/locales/*/LC_MESSAGES/jianfu.po).
+catalogs: $(STAMP)
+	$(BIN)/pybabel compile -d bot/platform/locales -D jianfu
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

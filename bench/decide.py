@@ -18,13 +18,14 @@ from policies import classifier
 from policies.calendar import quiet_status
 from policies.classifier import ClassifierConfig, classify
 from policies.decide import Ruled, Situation, decide
-from policies.features import acks, holding, notices, reminders, rollcalls
+from policies.features import acks, holding, reminders, rollcalls
 from policies.group_policy import GroupPolicy
 from policies.message import ChatKind, ChatMessage, ChatRef, Person
 from tests.corpus import corpus_file
 
 REPEATS = 100
-GOAL_PER_SECOND = 50_000
+# Replayed messages hit the analysis cache; cold ones are analysed from scratch (issue 12).
+GOALS_PER_SECOND = {"replay": 50_000, "cold": 20_000}
 
 
 def corpus_texts() -> list[str]:
@@ -41,7 +42,6 @@ def timed_pass(texts: list[str], now: datetime, durations: list[int]) -> None:
         (rollcalls.RULES, rollcalls.RollcallsState()),
         (holding.RULES, holding.HoldingState()),
         (reminders.RULES, None),
-        (notices.RULES, None),
     ]
     group, sender = ChatRef(-100, ChatKind.SUPERGROUP, "工作群"), Person(42, "李明")
     clock = time.perf_counter_ns
@@ -59,10 +59,11 @@ def report(name: str, durations: list[int]) -> None:
     rate = len(durations) / total_s
     p50 = statistics.median(durations) / 1000
     p99 = statistics.quantiles(durations, n=100)[98] / 1000
+    goal = GOALS_PER_SECOND[name]
     print(
         f"   {name:6} {len(durations):7} decisions  {rate:10,.0f}/s  "
         f"mean {1e6 * total_s / len(durations):6.1f} µs  p50 {p50:6.1f} µs  p99 {p99:6.1f} µs  "
-        f"(goal ≥ {GOAL_PER_SECOND:,}/s: {'met' if rate >= GOAL_PER_SECOND else 'missed'})"
+        f"(goal ≥ {goal:,}/s: {'met' if rate >= goal else 'missed'})"
     )
 
 

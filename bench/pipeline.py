@@ -18,8 +18,10 @@ database on it, dropped afterwards.
 Every measurement, bare PTB's too, has its own test server in a process of its own
 (`python -m testserver`, bench/_server.py), as Telegram is another machine: its work does not
 compete with the bot's for the GIL. The server paces the messages itself and takes both times
-of a latency. Both apps poll as bot/runner.py does (PTB's defaults), unless
-JIANFU_BENCH_POLL_INTERVAL gives the seconds between getUpdates calls (e.g. 0.02).
+of a latency. Jianfu polls as bot/edge/runner.py does (its own poller: a batch is stored before
+the next getUpdates confirms it, with no pause between calls); bare PTB with PTB's Updater and
+its defaults. A run is done when the server holds no unconfirmed update and the bot waits for
+more.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filte
 
 from bench._server import Standalone, standalone
 from bot.app import ALLOWED_UPDATES, build_application, start_services, stop_services
-from bot.edge.runner import POLL_INTERVAL
+from bot.edge.updates import POLL_TIMEOUT, Poller
 from bot.platform.clock import ManualClock
 from bot.platform.settings import Settings, load_settings, settings_for_api
 from bot.platform.storage.engine import create_engine, session_factory
@@ -54,6 +56,7 @@ from bot.platform.storage.migrate import upgrade_to_head
 from bot.platform.storage.models import Chat, Member, User
 
 N = 2000
+MEMORY_BURSTS = 10  # 20,000 messages, for memory
 SENDERS = 50
 LATENCY_RATE = 200  # updates per second: the goal's rate
 LATENCY_SECONDS = 5
@@ -66,9 +69,6 @@ TEXTS = (
     "关于冬季防火巡查的通知,详见附件",
     "周五前报送本月安全生产台账",
 )
-# As bot/runner.py polls unless JIANFU_BENCH_POLL_INTERVAL says otherwise.
-POLL_INTERVAL_ENV = "JIANFU_BENCH_POLL_INTERVAL"
-POLL_TIMEOUT = 10
 DELETE_METHODS = ("deleteMessage", "deleteMessages")
 
 
@@ -210,60 +210,99 @@ async def _admin(dsn: str, statement: str) -> None:
         await connection.close()
 
 
-async def _polled(app: Any, *, jianfu: bool) -> tuple[float, Callable[[], Awaitable[None]]]:
-    """Start `app` polling (with its services, for Jianfu's): when polling began (perf_counter;
-    start-up, e.g. the database check, is not the pipeline's cost), and the function that
-    stops it."""
+async def _bare_polled(app: Any) -> tuple[float, Callable[[], Awaitable[None]]]:
+    """Start bare PTB polling: when polling began (perf_counter), and how to stop it."""
     await app.initialize()
-    if jianfu:
-        await start_services(app)
     await app.start()
     started = time.perf_counter()
-    await app.updater.start_polling(
-        poll_interval=_poll_interval(), timeout=POLL_TIMEOUT, allowed_updates=list(ALLOWED_UPDATES)
-    )
+    await app.updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=list(ALLOWED_UPDATES))
 
     async def stop() -> None:
         await app.updater.stop()
         await app.stop()
-        if jianfu:
-            await stop_services(app)
         await app.shutdown()
 
     return started, stop
 
 
-def _poll_interval() -> float:
-    """Seconds between getUpdates calls."""
-    value = os.environ.get(POLL_INTERVAL_ENV, str(POLL_INTERVAL))
-    try:
-        return float(value)
-    except ValueError:
-        raise SystemExit(f"{POLL_INTERVAL_ENV}={value!r} is not seconds; write e.g. 0.02") from None
+async def _jianfu_polled(
+    app: Any, clock: ManualClock
+) -> tuple[float, Poller, Callable[[], Awaitable[None]]]:
+    """Start Jianfu polling as its runner does (start-up, e.g. the database check, is not the
+    pipeline's cost): when polling began, the poller, and how to stop it."""
+    await app.initialize()
+    await start_services(app)
+    await app.start()
+    services = app.bot_data.services
+    poller = Poller(app.bot, app.bot_data.stream, services.sessions, clock, ALLOWED_UPDATES)
+    stopping = asyncio.Event()
+    started = time.perf_counter()
+    polling = asyncio.create_task(poller.run(stopping))
+
+    async def stop() -> None:
+        stopping.set()
+        await polling
+        await app.stop()
+        await stop_services(app)
+        await app.shutdown()
+
+    return started, poller, stop
 
 
-def _counting(app: Any, counter: Counter) -> None:
-    """Count each update once Jianfu's handlers are done with it."""
-
-    async def counted(_update: Update, _context: Any) -> None:
-        counter.count()
-
-    app.add_handler(MessageHandler(filters.ALL, counted), group=10_000)
+async def _all_taken(server: Standalone, poller: Poller) -> None:
+    """Return once the server holds no unconfirmed update and the poller waits for more."""
+    # The server is another process: its queue is polled, not hooked into.
+    while not poller.idle.is_set() or (await _control(server, "GET", "updates"))["unconfirmed"]:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
 
 
-async def _bot_rate(url: str) -> float:
+@dataclasses.dataclass(frozen=True)
+class Run:
+    rate: float  # updates per second
+    longest_stall_ms: float  # the longest the event loop did not get to a 1 ms timer
+    rss_mb: list[float]  # resident memory after each burst
+
+
+async def _watch_stalls(stalls: list[float]) -> None:
+    """Note how late a 1 ms sleep wakes up: how long the loop was held by something else."""
+    loop = asyncio.get_running_loop()
+    while True:
+        before = loop.time()
+        await asyncio.sleep(0.001)
+        stalls.append((loop.time() - before - 0.001) * 1000)
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return math.nan
+
+
+async def _bot_run(url: str, bursts: int = 1) -> Run:
+    """`bursts` bursts of N messages, one after the other, through one bot."""
     async with standalone(NIGHT) as server:
         scene = await _scene(server)
         await _known(url, scene)
-        await _send(server, scene, N)
-        counter = Counter(target=N)
-        app = build_application(_settings(server, url), ManualClock(NIGHT))
-        _counting(app, counter)
-        started, stop = await _polled(app, jianfu=True)
-        await counter.done.wait()
-        seconds = time.perf_counter() - started
+        clock = ManualClock(NIGHT)
+        app = build_application(_settings(server, url), clock)
+        stalls: list[float] = []
+        rss: list[float] = []
+        seconds = 0.0
+        await _send(server, scene, N)  # the first burst waits in the server before polling
+        begun, poller, stop = await _jianfu_polled(app, clock)
+        watching = asyncio.create_task(_watch_stalls(stalls))
+        for burst in range(bursts):
+            if burst:
+                begun = time.perf_counter()
+                await _send(server, scene, N)
+            await _all_taken(server, poller)
+            seconds += time.perf_counter() - begun
+            rss.append(_rss_mb())
+        watching.cancel()
         await stop()
-    return N / seconds
+    return Run(N * bursts / seconds, max(stalls, default=0.0), rss)
 
 
 async def _bare_rate() -> float:
@@ -282,7 +321,7 @@ async def _bare_rate() -> float:
             .build()
         )
         app.add_handler(MessageHandler(filters.ALL, empty))
-        started, stop = await _polled(app, jianfu=False)
+        started, stop = await _bare_polled(app)
         await counter.done.wait()
         seconds = time.perf_counter() - started
         await stop()
@@ -317,13 +356,12 @@ async def _latencies(url: str, rate: int) -> tuple[list[float], int]:
         scene = await _scene(server)
         await _known(url, scene)
         total = rate * LATENCY_SECONDS
-        counter = Counter(target=total)
-        app = build_application(_settings(server, url), ManualClock(NIGHT))
-        _counting(app, counter)
-        _, stop = await _polled(app, jianfu=True)
+        clock = ManualClock(NIGHT)
+        app = build_application(_settings(server, url), clock)
+        _, poller, stop = await _jianfu_polled(app, clock)
         await _first_poll(server)
         available_at = await _send(server, scene, total, rate)
-        await counter.done.wait()
+        await _all_taken(server, poller)
         deadline = time.monotonic() + 10
         deleted_at = await _deletes(server)
         while len(deleted_at) < total and time.monotonic() < deadline:
@@ -358,19 +396,28 @@ async def run() -> None:
         directory = Path(name)
         bare = await _bare_rate()
         print(f"pipeline: {N} late-night group messages, polled over HTTP from the test server")
-        print(
-            f"  both apps poll every {_poll_interval():g} s, long polls of {POLL_TIMEOUT} s "
-            f"(set {POLL_INTERVAL_ENV} for another interval)"
-        )
+        print(f"  long polls of {POLL_TIMEOUT} s; Jianfu's poller, PTB's Updater for bare PTB")
         print(f"  bare PTB, one empty handler: {bare:8.1f} updates/s")
         databases = _databases(directory)
         if len(databases) == 1:
             print(f"  (set {POSTGRES_ENV} to a PostgreSQL server URL to measure it too)")
         for database in databases:
             async with database.fresh("throughput") as url:
-                bot = await _bot_rate(url)
+                measured = await _bot_run(url)
+            bot = measured.rate
             print(f"Jianfu on {database.name}, every message held:")
             print(f"  {bot:8.1f} updates/s, ratio to bare PTB {bot / bare:.2f} (goal >= 0.5)")
+            print(
+                f"  longest event-loop stall in the {N}-message burst: "
+                f"{measured.longest_stall_ms:.1f} ms (goal <= 20 ms)"
+            )
+            async with database.fresh("memory") as url:
+                memory = await _bot_run(url, bursts=MEMORY_BURSTS)
+            print(
+                f"  resident memory after each {N} of {N * MEMORY_BURSTS} messages (MB): "
+                + ", ".join(f"{mb:.0f}" for mb in memory.rss_mb)
+                + " (goal: flat, <= 130 MB)"
+            )
             if bot <= LATENCY_RATE:
                 print(
                     f"  hold latency at {LATENCY_RATE} updates/s: not measured, the bot handles "

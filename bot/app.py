@@ -16,9 +16,11 @@ from bot.edge import routes
 from bot.edge.alarm import Alarm
 from bot.edge.context import BotData, JianfuApplication, JianfuContext
 from bot.edge.error_report import error_reporter
+from bot.edge.fast import FastJSONRequest
 from bot.edge.gateway import BotGateway
 from bot.edge.ratelimit import ChatRateLimiter
 from bot.edge.sender import BotTransport
+from bot.edge.updates import UpdateStream
 from bot.features.acks.feature import ACK_BUTTON, ROSTER_BUTTON, Acks
 from bot.features.acks.store import TALLY_KIND
 from bot.features.basics.start import Basics
@@ -47,13 +49,12 @@ from bot.platform.i18n import catalogs as bundled_catalogs
 from bot.platform.live import EDIT_KIND, POST_KIND, LiveMessages
 from bot.platform.outbox.items import ResultRouter, Settled
 from bot.platform.outbox.worker import OutboxWorker
-from bot.platform.pipeline import Feature, MessageIntake, Pipeline, no_state
+from bot.platform.pipeline import Arrival, Feature, MessageIntake, Pipeline, no_state
 from bot.platform.roster import RecentSenders
 from bot.platform.services import Services
 from bot.platform.settings import Settings
 from bot.platform.storage.engine import create_engine, session_factory
 from bot.platform.storage.migrate import ensure_at_head
-from policies.features import notices as notice_rules
 from policies.features.notices import Tell
 from policies.message import ChatMessage
 
@@ -80,6 +81,8 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         .base_url(settings.telegram.base_url)
         .base_file_url(settings.telegram.base_file_url)
         .context_types(ContextTypes(context=JianfuContext, bot_data=BotData))
+        .request(FastJSONRequest(connection_pool_size=256))
+        .get_updates_request(FastJSONRequest(connection_pool_size=1))
         .rate_limiter(ChatRateLimiter())
         .job_queue(JobQueue[JianfuContext]())
         .build()
@@ -123,7 +126,7 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
             holding.feature(),
             reminders.feature(),
             duplicates.feature(),
-            Feature("notices", notice_rules.RULES, no_state, {Tell: notices.apply}),
+            Feature("notices", None, no_state, {Tell: notices.apply}),
         ),
         defaults,
     )
@@ -169,6 +172,9 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         await alarm.arm(await live.tick())
         outbox.wake()
 
+    async def arrived(arrival: Arrival) -> None:
+        await intake.receive([arrival])
+
     async def note(message: ChatMessage) -> str | None:
         reply = await rollcalls.on_private_text(message)
         await show_live()
@@ -195,10 +201,13 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         DIFFERENT_BUTTON: duplicates.on_different,
     }
     add(routes.buttons(button_routes, after=show_live), group=COMMANDS)
-    add(routes.group_messages(intake.receive), group=MESSAGES)
+    add(routes.group_messages(arrived), group=MESSAGES)
     add(routes.private_texts(note), group=MESSAGES)
     application.add_error_handler(
         error_reporter(settings.telegram.admin_chat_id, catalogs, defaults.language)
+    )
+    application.bot_data.stream = UpdateStream(
+        application, intake, sessions, clock, onboarding.on_group_message
     )
     application.bot_data.menus = [
         (code, [BotCommand(c, catalogs.text(f"command.{c}", lang)) for c in MENU_COMMANDS])

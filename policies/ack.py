@@ -39,6 +39,18 @@ ACK_WORDS = (
     "已读",
     "是的",
     "遵命",
+    "没问题",
+    "冇问题",  # Cantonese
+    "好嘅",  # Cantonese 好的
+    "得",  # Cantonese assent
+    "嗯呐",
+    "嗯哪",
+    "恩恩",  # the common slip for 嗯嗯
+    # slips of the pinyin keyboard that everyone reads as the word meant
+    "收道",
+    "以阅",
+    "已悦",
+    "以收到",
     "ok",
     "okay",
     "okey",
@@ -57,15 +69,16 @@ ACK_WORDS = (
 )
 
 # Sentence-final particles people add to an acknowledgement: 收到啦, ok的, 好的呢.
-_PARTICLE = r"(?:了|啦|啰|咯|喽|哈|呀|啊|哦|噢|喔|呢|滴|的|哒|嘞|哈哈|晒)"  # 晒: Cantonese 明白晒
+# 晒, 咗, 喇, 喎: Cantonese (明白晒, 知道咗, 收到喇); 唷, 囉 (啰): Taiwan.
+_PARTICLE = r"(?:了|啦|啰|咯|喽|哈|呀|啊|哦|噢|喔|呢|滴|的|哒|嘞|哈哈|晒|咗|喇|喎|唷|哟|呦|咧)"
 _REPLY_ONE = r"(?:1+|\+1|1\+)"
 _SEPARATOR = r"[\s,.!~、。…;:·\-—]*"
 
 # Unit prefix: a place or body name ending in a unit word (东山村, 幸福里社区, 三年级组, 妇联,
 # Taiwan's 大安里).
 _UNIT = (
-    r"[一-龥0-9]{0,10}?(?:村|社区|居委会|村委会|组|所|办|站|科|院|局|校|学校|小学|中学|幼儿园|"
-    r"中心|部|室|队|委|联|网格|支部|处|股|厅|馆|厂|公司|街道|镇|乡|县|班)"
+    r"[一-龥0-9()]{0,12}?(?:村|社区|居委会|村委会|组|所|办|站|科|院|局|校|学校|小学|中学|幼儿园|"
+    r"中心|部|室|队|委|联|网格|支部|处|股|课|厅|馆|厂|公司|街道|镇|乡|县|班|连|排|营|车间|协会)"
     r"|[一-龥]{2}(?<![箱群这那家机袋])里"
 )
 # Person prefix: a surname plus one or two characters, optionally a title (高书记, 王主任).
@@ -82,7 +95,8 @@ _COMPOUND_SURNAMES = (
 )
 _TITLES = (
     r"(?:书记|主任|老师|医生|科长|所长|站长|村长|主席|干事|专干|局长|镇长|乡长|部长|组长|处长|"
-    r"经理|会计|同志|委员|院长|校长|队长|网格员|班主任|村医|社工|楼栋长|里长|护士长|姐|哥|总)"
+    r"经理|会计|同志|委员|院长|校长|队长|网格员|班主任|导师|村医|社工|楼栋长|里长|邻长|护士长|姑娘|"
+    r"姐|哥|总)"
 )
 _PERSON = (
     rf"(?:(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}])[一-龥]{{1,2}}?{_TITLES}?"
@@ -90,24 +104,34 @@ _PERSON = (
     r"|(?!(?:please|pls|plz|all|not|no|is|are|was|it|that|this|we|i|you|they|he|she|also|just"
     r"|still|and|but|so|very)\b)[a-z]{2,12})"
 )
-_SELF = r"(?:我|我们|我这边|这边|本人|已经|都已|均已)"
+_SELF = r"(?:我|我们|我这边|这边|本人|已经|都已|均已|已)"
 # What may follow the acknowledgement without adding information.
 _COURTESY = (
-    r"(?:谢谢|感谢|多谢|谢啦|谢了)(?:领导|老师|大家|您|你|书记|主任)?的?"
+    r"(?:谢谢|感谢|多谢晒|多谢|谢啦|谢了|唔该晒|唔该)(?:领导|老师|大家|您|你|书记|主任)?的?"
     r"(?:提醒|分享|通知|关心|支持|信任|指导)?"
     r"|(?:辛苦|辛苦了|辛苦啦|您辛苦了|领导辛苦了)(?:您|你|大家|各位|领导)?"
-    rf"|{_SELF}?(?:会|将)?(?:马上|立即|立刻|尽快|抓紧|随即|及时|同步|第一时间|按要求|坚决|一定)?"
-    r"(?:办|办理|落实|执行|安排|处理|照办|跟进|去办|准备|遵照执行|贯彻落实|对接|整改|部署|核实|转发|转达|传达)"
-    r"|马上|立即|立刻"
+    rf"|{_SELF}?(?:会|将)?(?:马上|立即|立刻|即刻|尽快|抓紧|随即|及时|同步|第一时间|按要求|坚决|一定|"
+    r"保证|按时|准时|今天|今日|当天)?"
+    r"(?:办|办理|落实|执行|安排|处理|照办|跟进|去办|准备|遵照执行|贯彻落实|对接|整改|部署|核实|转发|转达|传达|"
+    r"转|通知|转告|完成|参加|出席|落实到位)"
+    # 马上到, 会按时提交: coming or sending, said as a promise (已到, 已上报 report what was done)
+    r"|(?:会|将)?(?:马上|立即|立刻|即刻|尽快|按时|准时)"
+    r"(?:到|到场|去|过来|过去|提交|上交|上报|报送|交|报|补报|补交)"
+    r"|(?:会|将)(?:提交|上交|上报|报送)"
+    r"|马上|立即|立刻|即刻"
     r"|遵照执行|照办|没问题|(?:请)?(?:领导)?放心|领导|各位|大家"
-    r"|唔该晒|唔该|多谢晒"  # Cantonese thanks
     # addressed: 好的，老师 / 收到，王书记 (a bare name could be a date: 周五)
     rf"|(?:{_COMPOUND_SURNAMES}|[{_SURNAMES}]|老|小)?{_TITLES}"
     r"|(?:with |many )?thanks(?: a lot)?|thank you|thx|ty|tks|will do"
+    r"|(?:mr|mrs|ms|miss|dr|sir|madam)\.?(?: [a-z]{1,12})?"
 )
 _MENTION = r"(?:@[^\s@]{1,32}\s*)"
 # Words that turn an apparent prefix into a statement: 没收到, 我们还未收到, 不明白.
-_NEGATION = re.compile(r"(?!没问题)[没未不无别非否吗么]|\bwhat\b|\bnot\b|n't|\?")
+# 冇 and 唔 are Cantonese (冇收到, 唔明白), but 冇问题 and 唔该 (thanks) are not negations.
+_NEGATION = re.compile(
+    r"没(?!问题)|冇(?!问题)|未|不|无|别|非|否|吗|么|唔(?!该)|what\b(?<!\wwhat)|not\b(?<!\wnot)"
+    r"|n't|\?"
+)
 
 
 def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
@@ -148,6 +172,13 @@ def ack_pattern(extra_words: tuple[str, ...] = ()) -> re.Pattern[str]:
     return _pattern(ACK_WORDS + extra_words)
 
 
+@lru_cache(maxsize=256)
+def _word_hint(extra_words: tuple[str, ...] = ()) -> re.Pattern[str]:
+    """Any acknowledgement word: the grammar holds one, and text without any needs no full try."""
+    words = sorted({w.lower() for w in ACK_WORDS + extra_words if w.strip()}, key=len)
+    return re.compile("|".join(re.escape(w) for w in words) + "|1")
+
+
 def ack_rule(text: str, extra_words: tuple[str, ...] = ()) -> str | None:
     """The rule that makes normalized `text` a pure acknowledgement, or None.
 
@@ -166,6 +197,6 @@ def ack_rule(text: str, extra_words: tuple[str, ...] = ()) -> str | None:
         return None
     if len(words) > _MAX_CHARS or _NEGATION.search(words):
         return None
-    if not ack_pattern(extra_words).fullmatch(words):
+    if not _word_hint(extra_words).search(words) or not ack_pattern(extra_words).fullmatch(words):
         return None
     return "ack:whole-message-ack"

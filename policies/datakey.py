@@ -146,10 +146,13 @@ class DataKey:
 _SENDER = re.compile(r"^(?:【[^】]{1,12}】|[^,.;!?，。；！？\n:：]{1,12}[:：])")
 _FORWARDED = re.compile(r"^(?:【?转发】?[:：]?|fwd:|转:)\s*")
 # A clause that says why the data is wanted, or what prompted it, names no data asked for.
+# Both alternatives start where a clause starts: one tried at every position would scan the rest
+# of the clause from each (quadratic in a long line).
 _PURPOSE = re.compile(
-    r"(?:^|(?<=[,.;!?，。；！？\n]))\s*(?:为了|为(?=做好|确保|进一步|贯彻|落实|推进|加强|切实|全面|及时|保障|掌握|摸清)"
+    r"(?:^|(?<=[,.;!?，。；！？\n]))\s*(?:"
+    r"(?:为了|为(?=做好|确保|进一步|贯彻|落实|推进|加强|切实|全面|及时|保障|掌握|摸清)"
     r"|根据|按照|依据|结合|围绕|用于|以便|便于|用来|我们要|要做)[^,.;!?，。；！？\n]*"
-    r"|[^,.;!?，。；！？\n]*(?:要用|需要用)(?=[,.;!?，。；！？\n]|$)"
+    r"|[^,.;!?，。；！？\n]*(?:要用|需要用)(?=[,.;!?，。；！？\n]|$))"
 )
 # 小餐饮、小商店等"九小"场所: the examples before 等 belong to the object after it.
 _EXAMPLES = re.compile(r"(?:[^,.;!?，。；！？\n、]{1,8}、)+[^,.;!?，。；！？\n、]{1,8}等(?![级待])")

@@ -72,6 +72,10 @@ _CHINESE = re.compile(
 # Every phrase of _CHINESE starts with one of these characters.
 _PHRASE_START = re.compile(r"[0-9一二两三四五六七八九十半本这下周星礼月年今明后大每上早中傍晚夜凌]")
 _AS_OF = re.compile(r"(?:截至|截止到?目前)$")  # 截至10月底 is "as of", not a deadline
+# Look no further than the longest phrase (2026年12月31日下午3点30分之前 is 22), so a long line
+# costs linear work.
+_AS_OF_CHARS = 5
+_PHRASE_CHARS = 40
 _ENGLISH = re.compile(
     r"\b(?:by|before|due|until)\s+(?:(?P<next>next|this)\s+)?"
     r"(?:(?P<enweekday>mon|tue|wed|thu|fri|sat|sun)[a-z]*"
@@ -257,8 +261,12 @@ def _chinese_phrases(text: str) -> list[re.Match[str]]:
     for anchor in _PHRASE_START.finditer(text):
         if anchor.start() < position:
             continue
-        match = _CHINESE.match(text, anchor.start())
-        if match and match[0].strip() and not _AS_OF.search(text, 0, match.start()):
+        match = _CHINESE.match(text, anchor.start(), anchor.start() + _PHRASE_CHARS)
+        if (
+            match
+            and match[0].strip()
+            and not _AS_OF.search(text, max(0, match.start() - _AS_OF_CHARS), match.start())
+        ):
             found.append(match)
             position = match.end()
     return found

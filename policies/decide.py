@@ -167,13 +167,19 @@ def decide(situation: Situation, features: Sequence[Ruled]) -> Decision:
             return Decision(Outcome(Fate.KEPT, LogAction.MODE_OFF), quiet)
         if message.is_command:
             return Decision(Outcome(Fate.KEPT, None), quiet)
-    claim = next(
-        (found for rules, state in features if (found := rules.claim(situation, state))), None
-    )
+    claim: Claim | None = None
+    for rules, state in features:
+        claim = rules.claim(situation, state)
+        if claim is not None:
+            break
     if claim is None:
-        claim = Claim(Fate.IGNORED, None) if message.is_edit else Claim(Fate.KEPT, LogAction.PASSED)
+        claim = _EDIT_UNCLAIMED if message.is_edit else _UNCLAIMED
     outcome = Outcome(claim.fate, claim.log)
-    reactions = (
-        effect for rules, state in features for effect in rules.react(situation, state, outcome)
-    )
-    return Decision(outcome, quiet, (*claim.effects, *reactions))
+    effects = list(claim.effects)
+    for rules, state in features:
+        effects += rules.react(situation, state, outcome)
+    return Decision(outcome, quiet, tuple(effects))
+
+
+_UNCLAIMED = Claim(Fate.KEPT, LogAction.PASSED)
+_EDIT_UNCLAIMED = Claim(Fate.IGNORED, None)

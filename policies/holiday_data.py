@@ -15,7 +15,6 @@ from functools import lru_cache
 from typing import Any
 
 import chinese_calendar
-import holidays
 
 CHINA = "cn"
 NO_HOLIDAYS = "none"
@@ -93,6 +92,9 @@ def _country_fact(code: str, day: date) -> HolidayFact:
 @lru_cache(maxsize=256)
 def _country_year(code: str, year: int) -> Any:
     """The `holidays` entity for "CC" or "CC-SUBDIV", populated for one year."""
+    # Imported here: most groups use "cn" or "none", and the package takes a while to import.
+    import holidays
+
     country, _, subdivision = code.partition("-")
     try:
         return holidays.country_holidays(country, subdiv=subdivision or None, years=year)

@@ -10,6 +10,7 @@ class Label(StrEnum):
     DEMAND_REPLY = "demand_reply"
     DATA_REQUEST = "data_request"
     NOTICE = "notice"
+    PROOF_DEMAND = "proof_demand"  # screenshots, photos or videos as proof; forward-and-show
     CHAT = "chat"
 
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
-
-import zhconv
-from zhconv import zhconv as zhconv_tables
+from functools import cache, lru_cache
 
 
 def _translation_table() -> dict[int, str | None]:
@@ -48,14 +45,26 @@ def _replacement(match: re.Match[str]) -> str:
     return _TABLE[ord(match[0])] or ""
 
 
+@cache
 def _traditional_only_chars() -> frozenset[str]:
+    """Characters written only in Traditional Chinese, from zhconv's tables.
+
+    Loaded on the first message, not at import: importing zhconv (it pulls in pkg_resources) and
+    reading its tables take about a tenth of a second, which start-up should not wait for.
+    """
+    from zhconv import zhconv as zhconv_tables
+
     zhconv_tables.getdict("zh-cn")
     tables = zhconv_tables.zhcdicts
     assert tables is not None
     return frozenset(tables["TRADONLY"])
 
 
-_TRADITIONAL_ONLY = _traditional_only_chars()
+def _simplified(text: str) -> str:
+    import zhconv  # loaded with the tables above, on first use
+
+    converted: str = zhconv.convert(text, "zh-cn")
+    return converted
 
 
 @lru_cache(maxsize=4096)
@@ -70,8 +79,8 @@ def normalize(text: str) -> str:
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     # Conversion is the slow step, and only text with a Traditional-only character needs it.
-    if not _TRADITIONAL_ONLY.isdisjoint(text):
-        text = zhconv.convert(text, "zh-cn")
+    if not _traditional_only_chars().isdisjoint(text):
+        text = _simplified(text)
     text = _SPACES.sub(" ", text)
     if "\n" in text:
         text = _BLANK_LINES.sub("\n", text)

@@ -18,7 +18,7 @@ import pytz
 from policies.calendar import QuietStatus, next_quiet_start, quiet_status
 from policies.classifier import ClassifierConfig, classify
 from policies.decide import Decision, LogAction, Ruled, Situation, decide
-from policies.features import acks, holding, notices, reminders, rollcalls
+from policies.features import acks, holding, reminders, rollcalls
 from policies.features.acks import AttachAckButton, OpenAckRequest
 from policies.features.notices import Tell, period_key
 from policies.features.rollcalls import ListedLine, MergeRollcall, OpenRollCall, StartRollcall
@@ -110,7 +110,6 @@ def replay_message(chat: ChatReplay, message: ChatMessage) -> LogEntry | None:
             ),
         ),
         (reminders.RULES, None),
-        (notices.RULES, None),
     ]
     decision = decide(situation, features)
     _move_on(chat, message, decision, week)

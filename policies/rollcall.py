@@ -9,22 +9,24 @@ from dataclasses import dataclass
 from policies.classification import RollCall, RollCallEntry
 from policies.normalize import normalize
 
-# "1. 张伟 XL", "2、李娜", "3) 王强", "(4) 刘洋", "- 陈静", "• 杨帆"
+# "1. 张伟 XL", "2、李娜", "3) 王强", "(4) 刘洋", "- 陈静", "• 杨帆", "🙋 王芳" (a raised hand)
 _ENTRY = re.compile(
-    r"(?:(?P<number>\d{1,3})(?:\s*[.、):,]|\s)|\((?P<paren>\d{1,3})\)|[-•·*])\s*(?P<body>\S.*)"
+    r"(?:(?P<number>\d{1,3})(?:\s*[.、):,]|\s)|\((?P<paren>\d{1,3})\)"
+    r"|[-•·*▪●○◆◇★☆✓√➤►👉✋🙋🙌☝✅][\U0001F3FB-\U0001F3FF♀♂]*)\s*(?P<body>\S.*)"
 )
 _MAX_ENTRY_CHARS = 40
 # Words in a topic line that say "sign up / report in by adding a line".
 _CHAIN_TOPIC = re.compile(
-    r"接龙|报名|签到|认领|预约|登记|自愿|订餐|订饭|尺码|参加人员|参加的|需要的|志愿者|值守|捐款|"
-    r"sign ?up|volunteers?|roll ?call|rsvp",
+    r"接龙|报名|签到|认领|预约|登记|自愿|订餐|订饭|点餐|团购|认购|拼单|尺码|参加人员|参加的|需要的|志愿者|"
+    r"值守|捐款|sign ?up|volunteers?|roll ?call|rsvp|lunch order|orders?\b",
     re.IGNORECASE,
 )
 # An announcement that happens to end with a list: results, agendas, rules, schedules.
 _ANNOUNCEMENT_TOPIC = re.compile(
     r"如下|被评为|表彰|公示|通报|议程|事项|要求|安排|注意|规定|通知|须知|步骤|流程|说明|目录|内容|"
-    r"重点|任务|计划|目标|分工|措施|(?:值班|排班|课|作息|日程|时间)表|"
-    r"agenda|rules|notice",
+    r"重点|任务|计划|目标|分工|措施|(?:值班|排班|课|作息|日程|时间)表|下列|以下(?!同志|人员)|"
+    r"[需须](?:要)?(?:提交|准备|携带|提供)|请(?:携带|准备)|"
+    r"agenda|rules|notice|following|bring",
     re.IGNORECASE,
 )
 _NAME_END = re.compile(r"\s|(?=\()")
@@ -35,6 +37,8 @@ _HASHTAG = re.compile(r"#接龙\s*")
 # An unnumbered entry under a 接龙 topic: a name with a short note, no sentence punctuation.
 _PLAIN_ENTRY = re.compile(r"[^\s#@,。;:!?][^,。;:!?]{0,19}")
 _NOT_KEY = re.compile(r"[\W_]+")
+# A name with a short note ("王小明 素食", "黄sir 鸡扒饭"), not a sentence ("以上同志请准时到场").
+_NAME_LINE = re.compile(r"(?!以上|请|注意|备注|另|共|合计)[^\s]{1,8}(?: [^\s]{1,8})?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +66,17 @@ def _split_entry(number: int | None, body: str) -> RollCallEntry:
 
 
 def _plain_chain(lines: list[str]) -> RollCall | None:
-    """A 接龙 topic followed by unnumbered names, one a line: "周末加班接龙\n许静\n傅强"."""
+    """A 接龙 (or sign-up) topic followed by unnumbered names, one a line:
+    "周末加班接龙\n许静\n傅强", "尾牙订餐\n王小明 素食\n李美华 荤食"."""
     topic_lines = 2 if lines[0] == "#接龙" else 1
     entries = lines[topic_lines:]
+    chained = "接龙" in lines[0]
     if (
-        "接龙" not in lines[0]
+        not (chained or _is_sign_up(" ".join(lines[:topic_lines])))
         or len(entries) < 2
         or not all(_PLAIN_ENTRY.fullmatch(line) for line in entries)
+        # without the word 接龙, every line must look like a name with a short note
+        or not (chained or all(_NAME_LINE.fullmatch(line) for line in entries))
     ):
         return None
     title = _HASHTAG.sub("", " ".join(lines[:topic_lines])).strip() or "接龙"
@@ -81,6 +89,11 @@ def _is_plain_list(entries: list[RollCallEntry]) -> bool:
         len(e.name) + len(e.extra) <= 20 and not _CLAUSE_PUNCTUATION.search(e.name + e.extra)
         for e in entries
     )
+
+
+def _is_sign_up(topic: str) -> bool:
+    """A topic that asks people to add their line (报名, 订餐, sign-up), not an announcement."""
+    return bool(_CHAIN_TOPIC.search(topic)) and not _ANNOUNCEMENT_TOPIC.search(topic)
 
 
 def _is_tail(line: str) -> bool:

@@ -39,6 +39,7 @@ class Clause(StrEnum):
     ROUND_THE_CLOCK = "round_the_clock"  # 不得将…工作群…作为24小时工作媒介
     INSTANT_RESPONSE = "instant_response"  # 不得脱离工作实际强制要求打卡接龙、即时响应
     DUPLICATE_DATA = "duplicate_data"  # 防止多头填报、重复索要数据
+    PROOF = "proof"  # 不得随意要求…上传不必要的截图或视频
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,7 @@ class Counts:
     rollcall_reposts_merged: int = 0
     data_requests: int = 0
     duplicate_requests: int = 0
+    proof_demands: int = 0  # screenshots, photos or videos demanded as proof
 
     def add(self, other: Counts) -> None:
         for name in _COUNT_FIELDS:
@@ -241,6 +243,7 @@ class _Group:
         counts.acks += Label.ACK in labels
         counts.rollcalls += Label.ROLLCALL in labels
         counts.data_requests += Label.DATA_REQUEST in labels
+        counts.proof_demands += Label.PROOF_DEMAND in labels
         if Label.DEMAND_REPLY in labels:
             counts.reply_demands += 1
             counts.instant_reply_demands += entry.instant_reply
@@ -451,6 +454,8 @@ def findings(
             data_requests=c.data_requests,
             duplicates=c.duplicate_requests,
         )
+    if c.proof_demands:
+        say(Clause.PROOF, "proof_demands", proof_demands=c.proof_demands)
     result: list[Finding] = []
     for clause in Clause:
         result.extend(found[clause] or [Finding(clause, "none", {})])

@@ -24,9 +24,10 @@ _BUILT_IN = (
     # #紧急 #urgent
     rf"(?P<hashtag>#(?:{_WORD}{_SUFFIX}|急)(?![a-z])#?)",
     # 紧急通知 / 加急! / 民政办:紧急通知 / 🔴紧急 at the start of a line.
-    rf"(?:^|\n)(?:[^\n:]{{1,12}}:)?[^\w\n]*(?P<leading>{_WORD}{_SUFFIX})(?=[\s:!,.、。\-]|$)",
-    # 急! 急急急 at the start of a line.
-    r"(?:^|\n)\s*(?P<bare>急{1,8})(?=[!:\s])",
+    # A spoken particle may close it: 紧急通知啊 (voice-to-text has no punctuation).
+    rf"(?:^|\n)(?:[^\n:]{{1,12}}:)?[^\w\n]*(?P<leading>{_WORD}{_SUFFIX})(?=[\s:!,.、。\-啊呀哈喇]|$)",
+    # 急! 急急急 at the start of a line; 急谁有… (a cry for help, spoken without a pause).
+    r"(?:^|\n)\s*(?P<bare>急{3,8}|急{1,2}(?=[!:\s]|谁|哪位|有没有|有人|求))",
     # 紧急通知: / 加急! anywhere: the colon or "!" makes it a declaration, not a mention.
     rf"(?P<declared>{_WORD}{_SUFFIX})(?=[:!])",
     # 关于防汛的紧急通知 as the title line of a document.

@@ -130,6 +130,11 @@ class _Control:
             sent.append({"message_id": message.message_id, "at": time.monotonic()})
         return sent
 
+    def post_raw_update(self, args: JSON) -> JSON:
+        """An update of `kind` with `data` exactly as given (e.g. malformed, to test a bot)."""
+        update = self.world.add_raw_update(str(args["kind"]), dict(args["data"]))
+        return update.to_api()
+
     def post_edit(self, args: JSON) -> JSON:
         return self.world.edit(self.message(args), args["text"]).to_api()
 
@@ -187,6 +192,22 @@ class _Control:
             for r in self.server.requests
             if method is None or r.method == method
         ]
+
+    def get_updates(self, args: JSON) -> JSON:
+        """Updates produced, still unconfirmed, handed out, and handed out again."""
+        world = self.server.world
+        deliveries = world.deliveries
+        return {
+            "produced": world.produced,
+            "unconfirmed": len(world.queued_updates),
+            "delivered": len(deliveries),
+            "redelivered": sum(count - 1 for count in deliveries.values()),
+        }
+
+    def get_webhook(self, args: JSON) -> JSON | None:
+        """The webhook the bot set (url, secret token …), or null while it polls."""
+        webhook: JSON | None = self.server.methods.webhook
+        return webhook
 
     def get_violations(self, args: JSON) -> list[JSON]:
         return [

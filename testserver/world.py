@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -338,6 +339,9 @@ class World:
         self.allowed_updates: frozenset[str] = DEFAULT_ALLOWED_UPDATES
         self._updates: list[Update] = []
         self._update_ids = itertools.count(100_001)
+        # How often each update was handed out by getUpdates (more than once: redelivered).
+        self.deliveries: Counter[int] = Counter()
+        self.produced = 0
         self._user_ids = itertools.count(700_000_001)
         self._group_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
@@ -649,7 +653,9 @@ class World:
         self._updates = [u for u in self._updates if u.kind in self.allowed_updates]
         if not self._updates:
             self._new_update.clear()
-        return self._updates[:limit]
+        handed = self._updates[:limit]
+        self.deliveries.update(u.update_id for u in handed)
+        return handed
 
     async def update_arrived(self) -> None:
         """Return when an update is produced (at once if one is waiting)."""
@@ -692,9 +698,16 @@ class World:
         chat.last_message_id += 1
         return chat.last_message_id
 
-    def _push(self, kind: str, data: JSON) -> None:
-        self._updates.append(Update(next(self._update_ids), kind, data))
+    def _push(self, kind: str, data: JSON) -> Update:
+        update = Update(next(self._update_ids), kind, data)
+        self._updates.append(update)
+        self.produced += 1
         self._new_update.set()
+        return update
+
+    def add_raw_update(self, kind: str, data: JSON) -> Update:
+        """An update as given, checked by nothing (a bot must survive a malformed one)."""
+        return self._push(kind, data)
 
     def _delivers(self, message: ChatMessage) -> bool:
         if message.from_user is not None and message.from_user.is_bot and not message.sender_chat:

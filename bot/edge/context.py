@@ -11,6 +11,7 @@ from bot.platform.services import Services
 
 if TYPE_CHECKING:
     from bot.edge.alarm import Alarm
+    from bot.edge.updates import UpdateStream
 
 
 class BotData:
@@ -18,6 +19,7 @@ class BotData:
 
     services: Services
     alarm: Alarm
+    stream: UpdateStream
     menus: list[tuple[str | None, list[BotCommand]]]  # the command menu per language code
 
 

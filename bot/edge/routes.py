@@ -19,11 +19,13 @@ from telegram.ext import (
 from bot.edge.context import JianfuContext
 from bot.edge.inbound import chat_message, chat_ref, person
 from bot.platform.inputs import Command, MemberChange, Press
+from bot.platform.pipeline import Arrival
 from policies.message import ChatMessage
 
 OnCommand = Callable[[Command], Awaitable[str | None]]
 OnPress = Callable[[Press, int], Awaitable[str | None]]
 OnMessage = Callable[[ChatMessage], Awaitable[None]]
+OnArrival = Callable[[Arrival], Awaitable[None]]
 OnPrivateText = Callable[[ChatMessage], Awaitable[str | None]]
 OnMemberChange = Callable[[MemberChange], Awaitable[None]]
 Handler = BaseHandler[Update, JianfuContext, None]
@@ -73,17 +75,21 @@ def buttons(routes: Mapping[str, OnPress], after: Callable[[], Awaitable[None]])
     return CallbackQueryHandler(pressed, pattern=f"^({kinds}):")
 
 
-def group_messages(on_message: OnMessage) -> Handler:
-    """Every message and edit in a group, commands and service messages left out."""
+GROUP_CONTENT = filters.ChatType.GROUPS & ~filters.StatusUpdate.ALL & filters.UpdateType.MESSAGES
+"""Messages and edits in groups, service messages left out: what the message pipeline reads."""
+
+
+def group_messages(on_arrival: OnArrival) -> Handler:
+    """Group messages that reach PTB's handlers (commands: the update stream takes the rest)."""
 
     async def received(update: Update, context: JianfuContext) -> None:
         message = update.message or update.edited_message
         if message is None:
             return
-        await on_message(chat_message(message, edited=update.edited_message is not None))
+        edited = update.edited_message is not None
+        await on_arrival(Arrival(update.update_id, chat_message(message, edited=edited)))
 
-    content = filters.ChatType.GROUPS & ~filters.StatusUpdate.ALL & filters.UpdateType.MESSAGES
-    return MessageHandler(content, received)
+    return MessageHandler(GROUP_CONTENT, received)
 
 
 def any_group_message(on_message: OnMessage) -> Handler:

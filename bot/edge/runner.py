@@ -14,22 +14,22 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot.app import ALLOWED_UPDATES, build_application, start_services, stop_services
 from bot.edge.context import JianfuApplication
+from bot.edge.fast import loop_factory
+from bot.edge.updates import Poller
 from bot.platform.clock import SystemClock
 from bot.platform.errors import FatalError
 from bot.platform.logging_setup import configure_logging
 from bot.platform.settings import Settings, TelegramMode, TelegramSettings
 
 WEBHOOK_PATH = "telegram"
-# A short pause between getUpdates calls lets a burst arrive as one batch instead of one call
-# per update (bench/pipeline.py: p50 at 200 updates/s fell from over 1 s to 50-80 ms).
-POLL_INTERVAL = 0.02
 
 
 def run_bot(settings: Settings) -> None:
     configure_logging(settings.logging, settings.secrets())
     telegram = settings.telegram
     try:
-        asyncio.run(_serve_until_signal(build_application(settings, SystemClock()), telegram))
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:
+            runner.run(_serve_until_signal(build_application(settings, SystemClock()), telegram))
     except InvalidToken:
         raise FatalError(
             "Telegram rejected the bot token (401 Unauthorized): copy the token again from "
@@ -56,28 +56,33 @@ async def serve(
     """Receive updates (polling or webhook) until `stop` is set, then wind down in order."""
     async with application:
         await start_services(application)
-        updater = application.updater
-        assert updater is not None
+        await application.start()
+        stream = application.bot_data.stream
+        services = application.bot_data.services
+        webhook = None
         try:
             if telegram.mode is TelegramMode.WEBHOOK:
+                from bot.edge.webhook import WebhookServer  # tornado, needed only here
+
                 secret = telegram.webhook_secret_token
-                await updater.start_webhook(
-                    listen=telegram.webhook_listen,
-                    port=telegram.webhook_port,
-                    url_path=WEBHOOK_PATH,
-                    webhook_url=telegram.webhook_url,
-                    secret_token=secret.value if secret else None,
+                assert secret is not None and telegram.webhook_url is not None, "settings check"
+                webhook = WebhookServer(stream, WEBHOOK_PATH, secret.value)
+                webhook.listen(telegram.webhook_listen, telegram.webhook_port)
+                await application.bot.set_webhook(
+                    telegram.webhook_url,
+                    secret_token=secret.value,
                     allowed_updates=list(ALLOWED_UPDATES),
                 )
+                await stop.wait()
             else:
-                await updater.start_polling(
-                    poll_interval=POLL_INTERVAL, allowed_updates=list(ALLOWED_UPDATES)
+                await application.bot.delete_webhook()
+                poller = Poller(
+                    application.bot, stream, services.sessions, services.clock, ALLOWED_UPDATES
                 )
-            await application.start()
-            await stop.wait()
+                await poller.run(stop)
         finally:
-            if updater.running:
-                await updater.stop()
+            if webhook is not None:
+                await webhook.stop()
             if application.running:
                 await application.stop()
             await stop_services(application)

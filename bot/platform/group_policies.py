@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.platform.storage.known import forget_chat
 from bot.platform.storage.models import GroupPolicyOverride
 from bot.platform.storage.policy_codec import policy_from_json, policy_to_json
 from bot.platform.storage.upsert import upsert
@@ -44,6 +45,7 @@ async def save_group_policy(
     now: datetime,
 ) -> None:
     """Store only what differs from the defaults, so later default changes still reach the group."""
+    forget_chat(session, chat_id)
     await upsert(
         session,
         GroupPolicyOverride,

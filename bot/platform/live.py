@@ -23,8 +23,8 @@ from bot.platform.storage.models import LiveMessage
 from bot.platform.storage.upsert import insert_ignore
 
 EDIT_INTERVAL = timedelta(seconds=5)
-POST_KIND = "live.post"
-EDIT_KIND = "live.edit"
+POST_KIND = "live/post"
+EDIT_KIND = "live/edit"
 
 Content = JSONObject
 """What a live message shows: Bot API text (and entities) and reply_markup."""

@@ -7,26 +7,34 @@ applier for each kind of effect it decides. The pipeline knows no feature by nam
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 import pytz
-from sqlalchemy import bindparam, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.platform.clock import Clock
 from bot.platform.gateway import Gateway
 from bot.platform.group_policies import classifier_config, policy_with_overrides
+from bot.platform.processed import mark_processed, processed_among
 from bot.platform.roster import RecentSenders, record_sender
-from bot.platform.storage.models import Chat, GroupPolicyOverride, Member, MessageLog
-from bot.platform.storage.upsert import insert_ignore
+from bot.platform.storage.after_commit import after_commit
+from bot.platform.storage.deferred import insert_later
+from bot.platform.storage.known import known_facts
+from bot.platform.storage.models import MessageLog
 from policies.calendar import quiet_status
 from policies.classifier import classify
 from policies.decide import Decision, Effect, Rules, Situation, decide
 from policies.group_policy import GroupPolicy
 from policies.message import ChatMessage
+
+log = logging.getLogger(__name__)
 
 S = TypeVar("S")
 E = TypeVar("E", bound=Effect)
@@ -60,7 +68,7 @@ Applier = Callable[[AsyncSession, Any, Decided], Awaitable[None]]
 @dataclass(frozen=True)
 class Feature(Generic[S]):
     name: str
-    rules: Rules[S]
+    rules: Rules[S] | None  # None: the feature only applies what other features' rules ask
     load: Loader[S]
     appliers: Mapping[type[Effect], Applier]
 
@@ -74,6 +82,7 @@ class Pipeline:
 
     def __init__(self, features: Sequence[Feature[Any]], defaults: GroupPolicy) -> None:
         self._features = tuple(features)
+        self._ruling = tuple(f for f in self._features if f.rules is not None)
         self._defaults = defaults
         self._appliers: dict[type[Effect], Applier] = {}
         for feature in self._features:
@@ -86,7 +95,9 @@ class Pipeline:
         """Decide on a group message whose sender is recorded already, log it, apply it."""
         situation = await self.situation(session, message, now)
         ruled = [
-            (feature.rules, await feature.load(session, situation)) for feature in self._features
+            (feature.rules, await feature.load(session, situation))
+            for feature in self._ruling
+            if feature.rules is not None
         ]
         decided = Decided(situation, decide(situation, ruled))
         await _log(session, decided)
@@ -116,17 +127,6 @@ class Pipeline:
         )
 
 
-_KNOWN = select(
-    select(GroupPolicyOverride.overrides)
-    .where(GroupPolicyOverride.chat_id == bindparam("chat_id"))
-    .scalar_subquery(),
-    select(Chat.bot_can_delete).where(Chat.chat_id == bindparam("chat_id")).scalar_subquery(),
-    select(Member.is_admin)
-    .where(Member.chat_id == bindparam("chat_id"), Member.user_id == bindparam("user_id"))
-    .scalar_subquery(),
-)
-
-
 @dataclass(frozen=True, slots=True)
 class _Known:
     """What the store says about the message's group and sender."""
@@ -137,12 +137,12 @@ class _Known:
 
 
 async def _known(session: AsyncSession, message: ChatMessage) -> _Known:
-    """The group's policy overrides, the bot's right to delete, the sender's admin flag: one
-    round trip."""
-    user_id = message.sender.id if message.sender is not None else None
-    parameters = {"chat_id": message.chat.id, "user_id": user_id}
-    overrides, bot_can_delete, is_admin = (await session.execute(_KNOWN, parameters)).one()
-    return _Known(overrides, bool(bot_can_delete), bool(is_admin))
+    """The group's policy overrides, the bot's right to delete, the sender's admin flag."""
+    facts = known_facts(session)
+    group = await facts.group(session, message.chat.id)
+    sender = message.sender.id if message.sender is not None else None
+    is_admin = await facts.is_admin(session, message.chat.id, sender)
+    return _Known(group.overrides, group.bot_can_delete, is_admin)
 
 
 async def _log(session: AsyncSession, decided: Decided) -> None:
@@ -151,7 +151,7 @@ async def _log(session: AsyncSession, decided: Decided) -> None:
     if decision.log is None:
         return
     message, classification, quiet = situation.message, situation.classification, decision.quiet
-    await insert_ignore(
+    insert_later(
         session,
         MessageLog,
         {
@@ -173,8 +173,23 @@ async def _log(session: AsyncSession, decided: Decided) -> None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """A group message as it arrived: its update's id and the message."""
+
+    update_id: int
+    message: ChatMessage
+
+
 class MessageIntake:
-    """Group messages into the pipeline: sender recorded, one transaction, then the outbox woken."""
+    """Group messages into the pipeline, a batch in one transaction, recorded as processed in it.
+
+    An update already recorded (Telegram delivers again what was not confirmed, e.g. after a
+    crash between the commit and the confirmation) is skipped. When a batch fails, each of its
+    messages is tried again in a transaction of its own: one that still fails is logged and
+    skipped, the others stand. A failure of the database itself (unreachable, a dropped
+    connection) is raised instead, so that the batch is not confirmed and comes again.
+    """
 
     def __init__(
         self,
@@ -192,19 +207,46 @@ class MessageIntake:
         self._senders = senders
         self._wake = wake
 
-    async def receive(self, message: ChatMessage) -> None:
+    async def receive(self, arrivals: Sequence[Arrival]) -> None:
+        try:
+            async with self._sessions() as session:
+                await self._process(session, arrivals)
+                await session.commit()
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception:
+            if len(arrivals) == 1:
+                log.exception("update %s failed; skipped", arrivals[0].update_id)
+                await self._skip(arrivals[0])
+            else:
+                for arrival in arrivals:
+                    await self.receive([arrival])
+        self._wake()
+
+    async def _process(self, session: AsyncSession, arrivals: Sequence[Arrival]) -> None:
+        done = await processed_among(session, [a.update_id for a in arrivals])
+        for arrival in arrivals:
+            if arrival.update_id not in done:
+                await self._handle(session, arrival.message)
+                # The database answers at once (SQLite runs inline): a turn for the rest of
+                # the bot between messages keeps a batch from holding the event loop.
+                await asyncio.sleep(0)
+        await mark_processed(session, [a.update_id for a in arrivals], self._clock.now())
+
+    async def _handle(self, session: AsyncSession, message: ChatMessage) -> None:
         user = message.sender
         if user is None and message.sender_chat is None:
             return
         if user is not None and user.id == self._gateway.bot_id:
             return
         now = self._clock.now()
-        fresh = user is None or self._senders.is_fresh(message.chat, user, now)
+        if user is not None and not self._senders.is_fresh(message.chat, user, now):
+            await record_sender(session, message.chat, user, now)
+            after_commit(session, partial(self._senders.remember, message.chat, user, now))
+        await self._pipeline.handle(session, message, now)
+
+    async def _skip(self, arrival: Arrival) -> None:
+        """A poison update is recorded as processed: it is not tried again when redelivered."""
         async with self._sessions() as session:
-            if user is not None and not fresh:
-                await record_sender(session, message.chat, user, now)
-            await self._pipeline.handle(session, message, now)
+            await mark_processed(session, [arrival.update_id], self._clock.now())
             await session.commit()
-        if user is not None and not fresh:
-            self._senders.remember(message.chat, user, now)
-        self._wake()

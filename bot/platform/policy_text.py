@@ -2,32 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytz
 
 from bot.platform.i18n import Catalogs, holiday_label
 from policies.calendar import QuietReason, holiday_data_covers, next_quiet_start, quiet_status
-from policies.group_policy import WEEKDAY_NAMES, GroupPolicy
+from policies.group_policy import GroupPolicy
+
+# Weekday names come from CLDR by date; the catalogs choose the width (周一, Monday).
+_A_MONDAY = date(2024, 1, 1)
 
 
 def when_text(catalogs: Catalogs, lang: str, instant: datetime, zone: str, now: datetime) -> str:
     """`instant` as a reader in `zone` says it: 今天 08:00, 明天 08:00 or 11月23日(周一)08:00."""
     tz = pytz.timezone(zone)
     local, today = instant.astimezone(tz), now.astimezone(tz).date()
-    clock = f"{local:%H:%M}"
     if local.date() == today:
-        return catalogs.text("datetime.today", lang, time=clock)
+        return catalogs.text("datetime.today", lang, when=local)
     if local.date() == today + timedelta(days=1):
-        return catalogs.text("datetime.tomorrow", lang, time=clock)
-    return catalogs.text(
-        "datetime.date",
-        lang,
-        month=local.month,
-        day=local.day,
-        weekday=catalogs.text(f"weekday.{WEEKDAY_NAMES[local.weekday()]}", lang),
-        time=clock,
-    )
+        return catalogs.text("datetime.tomorrow", lang, when=local)
+    return catalogs.text("datetime.date", lang, when=local)
 
 
 def joined(catalogs: Catalogs, lang: str, items: list[str]) -> str:
@@ -35,9 +30,9 @@ def joined(catalogs: Catalogs, lang: str, items: list[str]) -> str:
 
 
 def weekdays_text(catalogs: Catalogs, lang: str, days: frozenset[int]) -> str:
-    return joined(
-        catalogs, lang, [catalogs.text(f"weekday.{WEEKDAY_NAMES[d]}", lang) for d in sorted(days)]
-    )
+    """Weekdays (0 is Monday) by their names in `lang`: 周六、周日 or Saturday, Sunday."""
+    dates = [_A_MONDAY + timedelta(days=d) for d in sorted(days)]
+    return joined(catalogs, lang, [catalogs.text("weekday.name", lang, day=d) for d in dates])
 
 
 def windows_text(policy: GroupPolicy) -> str:

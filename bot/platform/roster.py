@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.platform.gateway import ADMIN_STATUSES
+from bot.platform.storage.known import forget_member
 from bot.platform.storage.models import Chat, Member, User
 from bot.platform.storage.upsert import upsert
 from policies.message import ChatRef, Person
@@ -45,6 +46,7 @@ async def record_chat(session: AsyncSession, chat: ChatRef, now: datetime) -> No
 async def record_member(
     session: AsyncSession, chat_id: int, user_id: int, status: str, now: datetime
 ) -> None:
+    forget_member(session, chat_id, user_id)
     await upsert(
         session,
         Member,

@@ -24,7 +24,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 SERIAL = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-TALLY, LIST = "ack.tally", "rollcall.list"
+TALLY, LIST = "ack/tally", "rollcall/list"
 
 _outbox = sa.table(
     "outbox",
@@ -48,11 +48,11 @@ _live = sa.table(
 )
 # Old key prefixes ("held:chat:message") and the kinds they became.
 _DELETES = {
-    "held": "held.delete",
-    "ackdel": "ack.delete",
-    "rcdel": "rollcall.delete",
-    "gnotice": "notice.group",
-    "gnotice-delete": "notice.group_delete",
+    "held": "held/delete",
+    "ackdel": "ack/delete",
+    "rcdel": "rollcall/delete",
+    "gnotice": "notice/group",
+    "gnotice-delete": "notice/group_delete",
 }
 
 
@@ -203,25 +203,25 @@ def _typed(
     if prefix == "notice":
         group, notice = number(0), fields[2] if len(fields) > 2 else ""
         if group == chat_id:
-            return "notice.reply", number(1), notice
-        return "notice.private", number(1), f"{group}:{notice}"
+            return "notice/reply", number(1), notice
+        return "notice/private", number(1), f"{group}:{notice}"
     if prefix == "instantrule":
         return "reminder", number(1), "rule.instant_reply"
     if prefix in ("ackreq", "rollcall"):
         kind = TALLY if prefix == "ackreq" else LIST
         source = sources.get((kind, number(0) or 0, number(1) or 0))
-        return "live.post", live.get((kind, source)) if source is not None else None, ""
+        return "live/post", live.get((kind, source)) if source is not None else None, ""
     if prefix == "liveedit":
-        return "live.edit", by_message.get((number(0) or 0, number(1) or 0)), fields[-1]
+        return "live/edit", by_message.get((number(0) or 0, number(1) or 0)), fields[-1]
     if prefix in ("release", "release-edit"):
-        kind = "release.page" if prefix == "release" else "release.edit"
+        kind = "release/page" if prefix == "release" else "release/edit"
         return kind, number(1), fields[2] if len(fields) > 2 else ""
     if prefix == "rcnote":
-        return "rollcall.note_prompt", number(0), ""
+        return "rollcall/note_prompt", number(0), ""
     if prefix == "rights" and fields[0] == "held":
-        return "notice.chat", number(2), "rights.delete_failed"
+        return "notice/chat", number(2), "rights.delete_failed"
     if prefix in ("rights", "intro"):
-        kind = "onboarding.rights" if prefix == "rights" else "onboarding.intro"
+        kind = "onboarding/rights" if prefix == "rights" else "onboarding/intro"
         return kind, None, fields[-1][:40]
     return "legacy", None, key[:40]
 
@@ -407,9 +407,9 @@ def _old_key(kind: str, chat_id: int, subject: int | None, part: str, item_id: i
     olds = {new: old for old, new in _DELETES.items()}
     if kind in olds:
         return f"{olds[kind]}:{chat_id}:{subject}"
-    if kind in ("release.page", "release.edit"):
-        prefix = "release" if kind == "release.page" else "release-edit"
+    if kind in ("release/page", "release/edit"):
+        prefix = "release" if kind == "release/page" else "release-edit"
         return f"{prefix}:{chat_id}:{subject}:{part}"
-    if kind == "rollcall.note_prompt":
+    if kind == "rollcall/note_prompt":
         return f"rcnote:{subject}"
     return f"{kind}:{chat_id}:{subject}:{part}:{item_id}"[:200]

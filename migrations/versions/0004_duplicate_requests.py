@@ -2,7 +2,7 @@
 linked and the admins' decisions (rejected pairs, learned aliases).
 
 Revision ID: 0004_duplicates
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-05 12:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_duplicates"
-down_revision: str | Sequence[str] | None = "0002"
+down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

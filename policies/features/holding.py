@@ -88,11 +88,10 @@ class HoldingRules:
             else:
                 return Claim(Fate.KEPT, LogAction.URGENT_PASSED)
         release_at = release_time(situation)
-        params = _reason_params(situation.quiet) | {
-            "release_at": release_at.isoformat(),
-            "quota": str(policy.urgent_quota_per_week),
-        }
         period, told = period_key(release_at), state.told_this_period
+        params = _reason_params(situation.quiet)
+        params["release_at"] = period  # the period's key is the time it ends: release_at's
+        params["quota"] = str(policy.urgent_quota_per_week)
         if situation.mode is Mode.ADVISE:
             advice = tell_once(Audience.SENDER, ADVISE_NOTICE, params, period, told)
             return Claim(Fate.KEPT, LogAction.ADVISED, advice)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from policies.decide import Claim, Effect, Outcome, Situation
+from policies.decide import Effect
 
 
 class Audience(StrEnum):
@@ -41,16 +41,3 @@ def tell_once(
     if key in already_told:
         return ()
     return (Tell(audience, key, params, once_per=period),)
-
-
-class NoticeRules:
-    """Notices decide nothing themselves: other features' rules ask for them."""
-
-    def claim(self, situation: Situation, state: None) -> Claim | None:
-        return None
-
-    def react(self, situation: Situation, state: None, outcome: Outcome) -> tuple[Effect, ...]:
-        return ()
-
-
-RULES = NoticeRules()

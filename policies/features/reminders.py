@@ -1,4 +1,5 @@
-"""One quiet line quoting the rule a message breaks (e.g. demanding instant replies)."""
+"""One quiet line quoting the rule a message breaks: demanding instant replies, or screenshots,
+photos and videos as proof of work (截图留痕)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from policies.decide import Claim, Effect, Outcome, Situation
 from policies.labels import Label
 
 INSTANT_REPLY_RULE = "rule.instant_reply"
+PROOF_DEMAND_RULE = "rule.proof_demand"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +27,15 @@ class ReminderRules:
         classification = situation.classification
         if not outcome.helped:
             return ()
+        reminders: list[Effect] = []
         declared = classification.has(Label.URGENT) and classification.urgent_reason is not None
         if classification.instant_reply and not declared:
-            return (RemindRule(INSTANT_REPLY_RULE),)
-        return ()
+            reminders.append(RemindRule(INSTANT_REPLY_RULE))
+        # Urgency is no reason for proof: "forward the warning and send a screenshot" is just
+        # the habit the rule is against.
+        if classification.has(Label.PROOF_DEMAND):
+            reminders.append(RemindRule(PROOF_DEMAND_RULE))
+        return tuple(reminders)
 
 
 RULES = ReminderRules()

@@ -8,10 +8,10 @@ from datetime import datetime
 
 import pytz
 from sqlalchemy import func, select
-from telegram.ext import TypeHandler
 
 from bot.app import ALLOWED_UPDATES, build_application, start_services, stop_services
-from bot.edge.context import JianfuApplication, JianfuContext
+from bot.edge.context import JianfuApplication
+from bot.edge.updates import Poller
 from bot.platform.clock import ManualClock
 from bot.platform.services import Services
 from bot.platform.settings import Settings, load_settings, settings_for_api
@@ -26,18 +26,6 @@ SETTLE_TIMEOUT = 30.0
 def shanghai(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
     """A Shanghai wall-clock time as an aware instant."""
     return SHANGHAI.localize(datetime(year, month, day, hour, minute))
-
-
-class _Probe:
-    """Put through the update queue after the real updates; its handler runs once they are done."""
-
-    def __init__(self) -> None:
-        self.done = asyncio.Event()
-
-
-async def _mark_probe(update: object, _context: JianfuContext) -> None:
-    assert isinstance(update, _Probe)
-    update.done.set()
 
 
 class BotHarness:
@@ -60,7 +48,17 @@ class BotHarness:
             database_url=database_url,
         )
         self.application: JianfuApplication = build_application(self.settings, clock)
-        self.application.add_handler(TypeHandler(_Probe, _mark_probe), group=-1000)
+        services = self.application.bot_data.services
+        self.poller = Poller(
+            self.application.bot,
+            self.application.bot_data.stream,
+            services.sessions,
+            clock,
+            ALLOWED_UPDATES,
+            timeout=1,
+        )
+        self._stop = asyncio.Event()
+        self._polling: asyncio.Task[None] | None = None
 
     @property
     def services(self) -> Services:
@@ -71,29 +69,26 @@ class BotHarness:
         await app.initialize()
         await start_services(app)
         await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(
-            poll_interval=0, timeout=1, allowed_updates=list(ALLOWED_UPDATES)
-        )
+        self._polling = asyncio.create_task(self.poller.run(self._stop))
 
     async def stop(self) -> None:
         app = self.application
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
+        if self._polling is not None:
+            self._stop.set()
+            await self._polling
+            self._polling = None
         if app.running:
             await app.stop()
         await stop_services(app)
         await app.shutdown()
 
     async def settle(self) -> None:
-        """Return once every update produced so far has been handled by the bot."""
+        """Return once every update produced so far has been handled by the bot: the server
+        holds none unconfirmed, and the poller waits for more with all it had stored."""
         async with asyncio.timeout(SETTLE_TIMEOUT):
             # The server's queue belongs to another component: poll it rather than hook into it.
-            while self.world.queued_updates:  # noqa: ASYNC110
+            while self.world.queued_updates or not self.poller.idle.is_set():  # noqa: ASYNC110
                 await asyncio.sleep(0.005)
-            probe = _Probe()
-            await self.application.update_queue.put(probe)
-            await probe.done.wait()
 
     async def tick(self) -> None:
         """What the alarm clock does at a due time: run every feature's due work, now."""

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from bot.platform.storage.known import forget_chat
 from bot.platform.storage.models import Chat as ChatRow
 from bot.platform.storage.models import HeldMessage, LiveMessage, MessageLog
 from bot.platform.storage.upsert import upsert
@@ -86,6 +87,7 @@ async def bot_may_delete(harness: BotHarness, group: Chat, *, can_delete: bool =
             },
             keys=["chat_id"],
         )
+        forget_chat(session, group.id)
         await session.commit()
 
 

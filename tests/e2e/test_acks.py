@@ -326,3 +326,26 @@ async def test_when_the_group_size_is_unknown_the_tally_shows_the_count_alone(
     await flush_live_messages(harness)
     count_only = text("ack.tally_count", "zh-Hans", count=1)
     assert tally.text == f"{text('ack.request', 'zh-Hans')}\n{count_only}"
+
+
+async def test_a_demand_for_proof_gets_the_rule_once_even_when_urgent(harness: BotHarness) -> None:
+    world = harness.world
+    group = await ready(harness, members=2)
+    rule = text("rule.proof_demand", "zh-Hans")
+    plain = world.send(group.admin, group.chat, "请各村今天把入户走访照片发到群里留痕")
+    urgent = world.send(
+        group.admin, group.chat, "【紧急】台风预警,请各网格员转发到居民群并截图回传"
+    )
+    meeting = world.send(group.admin, group.chat, "明天上午九点开会")
+    await step(harness)
+    await step(harness)
+
+    def reminders(message: ChatMessage) -> list[ChatMessage]:
+        return [
+            m
+            for m in world.sent_by_bot(group.chat)
+            if m.reply_to_message_id == message.message_id and m.text == rule
+        ]
+
+    assert [len(reminders(m)) for m in (plain, urgent, meeting)] == [1, 1, 0]
+    assert all(m.disable_notification for m in reminders(plain))

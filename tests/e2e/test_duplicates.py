@@ -142,6 +142,13 @@ async def matches(harness: BotHarness) -> dict[Place, tuple[Place, str]]:
         return {requests[m.request_id]: (requests[m.earlier_id], m.status) for m in rows}
 
 
+def answered(*, replies: int, files: int) -> dict[str, str]:
+    return {
+        "replies": text("duplicates.replies", "zh-Hans", count=replies),
+        "files": text("duplicates.files", "zh-Hans", count=files),
+    }
+
+
 def link(chat: Chat, message: ChatMessage) -> str:
     return f"https://t.me/c/{-chat.id - 10**12}/{message.message_id}"
 
@@ -176,8 +183,7 @@ async def test_the_later_request_gets_the_reply_the_requester_and_admins_their_n
                 "zh-Hans",
                 date="今天 10:00",
                 group="民政办工作群",
-                replies=2,
-                files=1,
+                **answered(replies=2, files=1),
             ),
             text("duplicates.link", "zh-Hans", link=link(s.first, earlier)),
         )
@@ -232,7 +238,7 @@ async def test_a_requester_in_both_groups_reads_the_earlier_request_and_who_answ
     assert (
         f"{text('duplicates.answer_file', 'zh-Hans', name='陈芳')} {link(s.first, answer)}" in note
     )
-    assert text("duplicates.counts", "zh-Hans", replies=1, files=1) in note
+    assert text("duplicates.counts", "zh-Hans", **answered(replies=1, files=1)) in note
 
 
 async def test_confirming_teaches_the_wording_and_rejecting_is_remembered(

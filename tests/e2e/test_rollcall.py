@@ -271,7 +271,7 @@ async def test_the_csv_goes_through_the_outbox_and_arrives_once_after_a_failure(
     assert toast(closing) == text("rollcall.toast.closed", "zh-Hans")
     assert [m for m in world.sent_by_bot(world.private_chat(s.initiator)) if m.media] == []
     async with harness.services.sessions() as session:
-        waiting = await session.scalar(select(OutboxItem).where(OutboxItem.kind == "rollcall.csv"))
+        waiting = await session.scalar(select(OutboxItem).where(OutboxItem.kind == "rollcall/csv"))
     assert waiting is not None and (waiting.status, waiting.attempts) == ("pending", 1)
     harness.clock.advance(timedelta(minutes=1))  # past the outbox's backoff
     await flush_live_messages(harness)

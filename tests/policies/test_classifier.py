@@ -90,6 +90,21 @@ ACK = [
     "已收到！",
     "收到了，谢谢领导关心",
     "+1",
+    # Cantonese and Taiwanese particles, units with bracketed numbers, common slips
+    "收到喇",
+    "明白晒，唔該",
+    "知道咗",
+    "冇問題",
+    "好嘅，收到",
+    "收到唷",
+    "民兵三連收到",
+    "四（1）班 收到",
+    "社會課 收到",
+    "收道",
+    "以阅",
+    "嗯呐",
+    "收到，会按时上报",
+    "好的，马上到",
 ]
 NOT_ACK = [
     "收到[图片]",
@@ -125,6 +140,19 @@ NOT_ACK = [
     "好的，下午3点见",
     "明白，保证完成任务",
     "收到，马上转给村民",
+    # what was done or who is where is news, not an acknowledgement
+    "收到，已到",
+    "收到，已上报",
+    "冇收到",
+    "唔明白",
+    "得唔得啊",
+    "收到喇，不过冇時間",
+    "收到，十点到",
+    "好的，马上去县里",
+    "收到，3人参加",
+    "民兵连 收到 5人到位",
+    "Noted, John is on leave",
+    "收道，但是没附件",
 ]
 LABELLED = [
     # urgent, and topic words that are not urgency
@@ -159,7 +187,7 @@ LABELLED = [
     ("麻烦各科室把本月加班统计表发给我", {"data_request"}),
     ("请各学校统计在校寄宿生人数，明天中午前报教育办", {"data_request"}),
     ("請各社區於下週三前填報獨居老人走訪記錄表", {"data_request"}),
-    ("请各网格员把今天入户走访的照片上传到群相册", {"data_request"}),
+    ("请各网格员把今天入户走访的照片上传到群相册", {"data_request", "proof_demand"}),
     ("请各村核实辖区内危旧房屋数量，20号前上报", {"data_request"}),
     ("各班主任请将本班学生近视筛查结果汇总后交德育处", {"data_request"}),
     ("@张会计 上个月的报销明细还没发我，今天下班前给我", {"data_request"}),
@@ -203,7 +231,7 @@ LABELLED = [
     ("本周日正常上班", {"notice"}),
     ("今天下午全体人员大扫除", {"notice"}),
     ("Please remember to lock the office doors", {"notice"}),
-    ("转发后截图留痕", {"data_request"}),
+    ("转发后截图留痕", {"data_request", "proof_demand"}),
     ("请各村核实辖区内危旧房屋数量，20号前上报", {"data_request"}),
     ("今天的通知大家都看到了吧", {"chat"}),
     ("紧急集合！全体民兵到武装部集合", {"urgent", "notice"}),
@@ -263,7 +291,7 @@ LABELLED = [
     ("請各村於本週五前上報防汛物資儲備情況", {"data_request"}),
     ("请各支部把党费收缴明细表发给组织办", {"data_request"}),
     ("请各村填写附件中的人居环境整治进度表，明天下班前交", {"data_request"}),
-    ("请把今天巡河的照片发到群里", {"data_request"}),
+    ("请把今天巡河的照片发到群里", {"data_request", "proof_demand"}),
     ("@王会计 把第三季度的报表发我一下", {"data_request"}),
     ("请各科室上报本月耗材使用情况", {"data_request"}),
     ("请各位同事填一下这个问卷 https://wj.example.com/s/123", {"data_request"}),
@@ -350,7 +378,7 @@ LABELLED = [
     ("请各村报一下今年秋收的产量", {"data_request"}),
     ("请于本月20日前将2026年度工作总结报党政办", {"data_request"}),
     ("各科室下班前把值班表交上来", {"data_request"}),
-    ("请各网格员拍照上传今日巡查记录", {"data_request"}),
+    ("请各网格员拍照上传今日巡查记录", {"data_request", "proof_demand"}),
     ("请各村提供一份村干部联系方式", {"data_request"}),
     ("麻烦把你们村的低保户花名册发我一份", {"data_request"}),
     ("各社区请在明天中午前填好附件的表格发回", {"data_request"}),
@@ -492,3 +520,37 @@ def test_config_from_policy_keeps_only_markers_beyond_the_built_in_ones() -> Non
     assert config.extra_ack_words == ("妥了",)
     assert ClassifierConfig.from_policy(GroupPolicy()) == DEFAULT_CONFIG
     assert classify("#火速 请到门口集合", NOW, config).urgent_marker == "#火速"
+
+
+PROOF = [
+    # screenshots and photos of a deed, or kept as a trace
+    ("请各位党员把今天的学习积分截图发到支部群", {"data_request", "proof_demand"}),
+    ("今晚的新闻联播看完请截屏上传", {"data_request", "proof_demand"}),
+    ("各村开展防溺水宣传时要拍照留痕", {"data_request", "proof_demand"}),
+    ("慰问困难户时请拍照，照片下午统一发我", {"data_request", "proof_demand"}),
+    ("請各位同仁參加講座後拍照回傳，作為研習時數佐證", {"data_request", "proof_demand"}),
+    ("Please attend the webinar and post a screenshot here", {"data_request", "proof_demand"}),
+    # forward, follow or like, and show it
+    ("请大家把这篇文章转发朋友圈并截图发群里", {"data_request", "proof_demand"}),
+    ("关注镇团委公众号后请截图发给我", {"data_request", "proof_demand"}),
+    ("请大家把倡议书转发到家长群，转完在群里回复一下", {"demand_reply", "proof_demand"}),
+]
+NOT_PROOF = [
+    ("请把漏水的天花板拍照发我，我报修", {"data_request"}),  # the photo is the data
+    ("请把营业执照拍照上传到系统", {"data_request"}),
+    ("麻烦把盖章的申请表拍照发我", {"data_request"}),
+    ("我已经截图发群里了", {"chat"}),
+    ("今后不再要求各村上传工作照片留痕", {"notice"}),
+    ("欢迎大家关注镇政府公众号", {"notice"}),  # an invitation, no proof asked
+    ("这张合影拍得真好", {"chat"}),
+]
+
+
+@pytest.mark.parametrize(("text", "labels"), PROOF + NOT_PROOF)
+def test_proof_demands_are_screenshots_of_deeds_not_photos_of_data(
+    text: str, labels: set[str]
+) -> None:
+    result = classify(text, NOW)
+    assert {str(label) for label in result.labels} == labels, result.why
+    if "proof_demand" in labels:
+        assert any(w.startswith("proof_demand:") for w in result.why)

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from policies.calendar import quiet_status
 from policies.classifier import classify
 from policies.decide import Situation, decide
-from policies.features import acks, holding, notices, reminders, rollcalls
+from policies.features import acks, holding, reminders, rollcalls
 from policies.group_policy import GroupPolicy
 from policies.message import ChatKind, ChatMessage, ChatRef, Person
 
@@ -38,7 +38,6 @@ features = [
     (rollcalls.RULES, rollcalls.RollcallsState()),
     (holding.RULES, holding.HoldingState()),
     (reminders.RULES, None),
-    (notices.RULES, None),
 ]
 seen = []
 for text, now in (

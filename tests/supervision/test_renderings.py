@@ -63,5 +63,19 @@ def test_json_fields_and_findings_under_their_clauses() -> None:
     assert data["would_hold"] == 0 and "held" not in data and data["urgent_passed"] == 3
     assert data["hours"][22] == 4 and len(data["hours"]) == 24
     clauses = {f["clause"] for f in data["findings"]}
-    assert clauses == {"after_hours", "round_the_clock", "instant_response", "duplicate_data"}
+    clauses_expected = {"after_hours", "round_the_clock", "instant_response", "duplicate_data"}
+    assert clauses == clauses_expected | {"proof"}
     assert {"clause": "duplicate_data", "key": "none"} in data["findings"]
+
+
+def test_demands_for_proof_are_counted_next_to_their_rule() -> None:
+    builder = ReportBuilder(Source.LOG)
+    builder.group(GroupInfo(-1001, "工作群", GroupPolicy(), 30))
+    proof = frozenset({"data_request", "proof_demand"})
+    builder.add(LogEntry(-1001, 10, 8, NIGHT, "passed", proof, False, None))
+    built = builder.build({8: "李四"})
+    (proof_finding,) = [f for f in built.total.findings if f.clause == "proof"]
+    assert (proof_finding.key, proof_finding.params) == ("proof_demands", {"proof_demands": 1})
+    assert CATALOGS.text("report.clause.proof", "zh-Hans") in render_text(
+        built, CATALOGS, "zh-Hans"
+    )

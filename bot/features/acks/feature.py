@@ -36,7 +36,7 @@ from policies.decide import Situation
 from policies.features.acks import RULES, AbsorbAck, AcksState, AttachAckButton
 from policies.labels import Label
 
-DELETE_KIND = "ack.delete"  # an absorbed reply, or the /ack command that did its work
+DELETE_KIND = "ack/delete"  # an absorbed reply, or the /ack command that did its work
 ACK_BUTTON = "ack"
 ROSTER_BUTTON = "ackl"
 

@@ -19,7 +19,7 @@ from bot.platform.storage.models import (
 from bot.platform.storage.upsert import insert_ignore
 from policies.features.acks import OpenAckRequest
 
-TALLY_KIND = "ack.tally"
+TALLY_KIND = "ack/tally"
 PRESENT_STATUSES = ("creator", "administrator", "member", "restricted")
 # Telegram's stand-ins for anonymous admins and channels: they post, but are not members.
 STAND_IN_BOT_IDS = (1087968824, 136817688)

@@ -67,11 +67,11 @@ from policies.table_headers import MAX_BYTES, NotATable, table_header
 
 log = logging.getLogger(__name__)
 
-REPLY_KIND = "duplicates.reply"  # in the later group; subject: the match
-PRIVATE_KIND = "duplicates.private"  # to the requester
-PROMPT_KIND = "duplicates.prompt"  # to each admin, with the buttons
-DECIDED_KIND = "duplicates.decided"  # a prompt edited once an admin decided
-UNLINK_KIND = "duplicates.unlink"  # the group reply removed when admins say it was wrong
+REPLY_KIND = "duplicates/reply"  # in the later group; subject: the match
+PRIVATE_KIND = "duplicates/private"  # to the requester
+PROMPT_KIND = "duplicates/prompt"  # to each admin, with the buttons
+DECIDED_KIND = "duplicates/decided"  # a prompt edited once an admin decided
+UNLINK_KIND = "duplicates/unlink"  # the group reply removed when admins say it was wrong
 SAME_BUTTON, DIFFERENT_BUTTON = "dupy", "dupn"
 HEADER_ATTEMPTS = 3
 HEADER_RETRY = timedelta(minutes=2)

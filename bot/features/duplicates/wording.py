@@ -59,6 +59,13 @@ class Wording:
     def _when(self, facts: RequestFacts, lang: str, zone: str, now: datetime) -> str:
         return when_text(self._catalogs, lang, facts.sent_at, zone, now)
 
+    def _answered(self, facts: RequestFacts, lang: str) -> dict[str, str]:
+        """How many replies and files a request received, in words (their plural forms)."""
+        return {
+            "replies": self._text("replies", lang, count=facts.replies),
+            "files": self._text("files", lang, count=facts.files),
+        }
+
     def _link_line(self, facts: RequestFacts, lang: str) -> list[str]:
         return [self._text("link", lang, link=facts.link)] if facts.link else []
 
@@ -70,8 +77,7 @@ class Wording:
                 lang,
                 date=self._when(earlier, lang, zone, now),
                 group=earlier.chat_title,
-                replies=earlier.replies,
-                files=earlier.files,
+                **self._answered(earlier, lang),
             ),
             *self._link_line(earlier, lang),
         ]
@@ -103,7 +109,7 @@ class Wording:
         return "\n".join(lines)
 
     def _earlier_details(self, earlier: RequestFacts, lang: str, *, member: bool) -> list[str]:
-        counts = self._text("counts", lang, replies=earlier.replies, files=earlier.files)
+        counts = self._text("counts", lang, **self._answered(earlier, lang))
         if not member:
             unseen = self._text("not_member", lang, earlier_group=earlier.chat_title)
             return [counts, *self._link_line(earlier, lang), unseen]

@@ -12,10 +12,11 @@ from bot.features.holding.repost import repost_content
 from bot.features.notices.tell import Notices
 from bot.platform.essentials import Essentials
 from bot.platform.outbox.items import Settled, delete_message
-from bot.platform.outbox.store import enqueue
+from bot.platform.outbox.store import enqueue_later
 from bot.platform.pipeline import Decided, Feature
+from bot.platform.storage.deferred import insert_later
+from bot.platform.storage.known import forget_chat
 from bot.platform.storage.models import Chat, DeleteStatus, HeldMessage, HeldStatus, MessageLog
-from bot.platform.storage.upsert import insert_ignore
 from policies.decide import LogAction, Situation
 from policies.features.holding import (
     RULES,
@@ -75,7 +76,9 @@ class Holding:
         """Store the message verbatim, delete it from the group, schedule its release."""
         message = decided.message
         kind, payload = repost_content(message)
-        stored = await insert_ignore(
+        # A message is decided once (its update is recorded with the decision), so it is held
+        # once: the row and its delete go with the batch's other inserts.
+        insert_later(
             session,
             HeldMessage,
             {
@@ -91,9 +94,8 @@ class Holding:
             },
             keys=["chat_id", "message_id"],
         )
-        if stored:
-            removal = delete_message(DELETE_KIND, message.chat.id, message.message_id)
-            await enqueue(session, removal, not_before=decided.now)
+        removal = delete_message(DELETE_KIND, message.chat.id, message.message_id)
+        enqueue_later(session, removal, not_before=decided.now)
 
     async def release_edited(
         self, session: AsyncSession, effect: ReleaseEdited, decided: Decided
@@ -126,6 +128,7 @@ class Holding:
                 .values(delete_status=DeleteStatus.FAILED.value, delete_error=settled.reason)
                 .execution_options(synchronize_session=False)
             )
+            forget_chat(session, chat_id)
             switched = await session.execute(
                 update(Chat)
                 .where(

@@ -32,9 +32,9 @@ from bot.platform.storage.models import (
 from bot.platform.text_limits import TEXT_LIMIT, utf16_len
 from policies.group_policy import GroupPolicy
 
-DELETE_KIND = "held.delete"
-PAGE_KIND = "release.page"  # subject: the first held message of the digest; part: page number
-EDIT_RELEASE_KIND = "release.edit"  # subject: the held message an edit made urgent
+DELETE_KIND = "held/delete"
+PAGE_KIND = "release/page"  # subject: the first held message of the digest; part: page number
+EDIT_RELEASE_KIND = "release/edit"  # subject: the held message an edit made urgent
 CAPTION_LIMIT = 1024
 POLL_QUESTION_LIMIT = 300
 _SEND_MEDIA = {

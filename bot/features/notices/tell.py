@@ -11,18 +11,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.platform.essentials import Essentials
 from bot.platform.i18n import language_for
 from bot.platform.outbox.items import Outgoing, Settled, delete_message
-from bot.platform.outbox.store import enqueue
+from bot.platform.outbox.store import enqueue, enqueue_later
 from bot.platform.pipeline import Decided
 from bot.platform.policy_text import reason_text, when_text
+from bot.platform.storage.after_commit import after_commit
 from bot.platform.storage.models import Chat, NoticeSent, User
 from bot.platform.storage.upsert import insert_ignore
 from policies.features.notices import Audience, Tell
 
-PRIVATE_KIND = "notice.private"
-GROUP_KIND = "notice.group"  # the sender's notice posted in the group, deleted after a while
-GROUP_DELETE_KIND = "notice.group_delete"
-REPLY_KIND = "notice.reply"
-GROUP_MESSAGE_KIND = "notice.chat"  # a word to the whole group (rights, onboarding)
+PRIVATE_KIND = "notice/private"
+GROUP_KIND = "notice/group"  # the sender's notice posted in the group, deleted after a while
+GROUP_DELETE_KIND = "notice/group_delete"
+REPLY_KIND = "notice/reply"
+GROUP_MESSAGE_KIND = "notice/chat"  # a word to the whole group (rights, onboarding)
 GROUP_NOTICE_LIFETIME = timedelta(seconds=60)
 _IN_GROUP = {"advise.notice": "advise.notice_group"}
 _NOTICE_KEY = ["chat_id", "user_id", "kind", "period_key"]
@@ -34,8 +35,8 @@ class Notices:
 
     def __init__(self, base: Essentials) -> None:
         self._base = base
-        # Notices known to be stored and committed: a night's burst from one sender then
-        # costs one lookup, not one per message.
+        # Notices known to be stored and committed (remembered only once the transaction that
+        # read them commits): a night's burst from one sender costs one lookup, not one each.
         self._told: dict[tuple[int, int, str], frozenset[str]] = {}
 
     async def told(
@@ -56,10 +57,13 @@ class Notices:
             )
         )
         if found:
-            if len(self._told) >= _TOLD_MAX:
-                self._told.clear()
-            self._told[memo] = found
+            after_commit(session, lambda: self._remember(memo, found))
         return found
+
+    def _remember(self, memo: tuple[int, int, str], told: frozenset[str]) -> None:
+        if len(self._told) >= _TOLD_MAX:
+            self._told.clear()
+        self._told[memo] = told
 
     async def apply(self, session: AsyncSession, tell: Tell, decided: Decided) -> None:
         message = decided.message
@@ -98,7 +102,7 @@ class Notices:
                 subject_id=message.message_id,
                 part=f"{chat_id}:{tell.key}",
             )
-            await enqueue(session, notice, not_before=decided.now)
+            enqueue_later(session, notice, not_before=decided.now)
             return
         group_key = _IN_GROUP.get(tell.key, "hold.notice_group")
         text = await self._text(session, decided, tell, group_key, policy.language)
@@ -109,7 +113,7 @@ class Notices:
             {"chat_id": chat_id, "text": text, "disable_notification": True},
             subject_id=message.message_id,
         )
-        await enqueue(session, notice, not_before=decided.now)
+        enqueue_later(session, notice, not_before=decided.now)
 
     async def _reply_in_group(self, session: AsyncSession, tell: Tell, decided: Decided) -> None:
         message = decided.message
@@ -154,7 +158,7 @@ class Notices:
             ),
             release_at=when_text(catalogs, lang, release_at, policy.timezone, decided.now),
             marker=policy.urgent_markers[0] if policy.urgent_markers else "",
-            quota=policy.urgent_quota_per_week,
+            count=policy.urgent_quota_per_week,
         )
 
     async def tell_group(

@@ -21,12 +21,13 @@ from bot.platform.outbox.items import Outgoing
 from bot.platform.outbox.store import enqueue
 from bot.platform.policy_text import joined, rule_lines
 from bot.platform.roster import record_chat, record_member, record_user
+from bot.platform.storage.known import forget_chat
 from bot.platform.storage.models import Chat
 from policies.message import ChatMessage, ChatRef
 
 FALLBACK_MISSING_RIGHTS = "missing_rights"
-INTRO_KIND = "onboarding.intro"
-RIGHTS_KIND = "onboarding.rights"
+INTRO_KIND = "onboarding/intro"
+RIGHTS_KIND = "onboarding/rights"
 _GONE = frozenset({"left", "kicked"})
 
 
@@ -80,6 +81,7 @@ class Onboarding:
             await record_chat(session, chat, now)
             row = await session.get(Chat, chat.id)
             assert row is not None, "record_chat has just stored it"
+            forget_chat(session, chat.id)
             was_missing = row.fallback_reason is not None
             row.bot_is_admin, row.bot_can_delete = rights.is_admin, rights.can_delete
             row.bot_sees_all, row.left_at = rights.sees_all, None
@@ -137,6 +139,7 @@ class Onboarding:
         if change.new_status in _GONE:
             async with self._base.sessions() as session:
                 row = await session.get(Chat, change.chat.id)
+                forget_chat(session, change.chat.id)
                 if row is not None:
                     row.left_at = self._base.clock.now()
                     row.bot_is_admin = row.bot_can_delete = False

@@ -55,10 +55,10 @@ from policies.message import ChatMessage
 
 log = logging.getLogger(__name__)
 
-LIST_KIND = "rollcall.list"
-DELETE_KIND = "rollcall.delete"  # a merged repost
-CSV_KIND = "rollcall.csv"
-NOTE_PROMPT_KIND = "rollcall.note_prompt"
+LIST_KIND = "rollcall/list"
+DELETE_KIND = "rollcall/delete"  # a merged repost
+CSV_KIND = "rollcall/csv"
+NOTE_PROMPT_KIND = "rollcall/note_prompt"
 JOIN_BUTTON, WITHDRAW_BUTTON, CLOSE_BUTTON = "rcj", "rcw", "rcc"
 NOTE_CHARS = 40
 # A note typed without replying to the prompt belongs to the latest prompt, if this recent.

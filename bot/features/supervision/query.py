@@ -92,7 +92,7 @@ async def group_infos(
             policy_with_overrides(overrides, defaults),
             counted.get(chat_id) or roster.get(chat_id),
         )
-        for chat_id, title, overrides in chats.tuples()
+        for chat_id, title, overrides in chats
     }
     for chat_id in ids:  # logged before the chat was recorded: the defaults apply
         infos.setdefault(chat_id, GroupInfo(chat_id, str(chat_id), defaults, roster.get(chat_id)))
@@ -165,7 +165,7 @@ async def sender_names(session: AsyncSession, ids: Iterable[int]) -> dict[int, s
         users = await session.execute(
             select(User.user_id, User.first_name, User.last_name).where(User.user_id.in_(batch))
         )
-        for user_id, first, last in users.tuples():
+        for user_id, first, last in users:
             names[user_id] = f"{first} {last}" if last else first
         chats = await session.execute(
             select(Chat.chat_id, Chat.title).where(Chat.chat_id.in_(batch), Chat.title.is_not(None))

@@ -31,6 +31,7 @@ _FIGURES = (
     "rollcall_reposts_merged",
     "data_requests",
     "duplicate_requests",
+    "proof_demands",
 )
 _LOG_ONLY = frozenset({"released"})
 _SUBORDINATE = frozenset({"quiet_hours", "rest_days", "holidays"})

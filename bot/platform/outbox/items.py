@@ -29,7 +29,7 @@ class OutgoingFile:
 class Outgoing:
     """One Bot API call that must happen exactly once.
 
-    `kind` names the feature's purpose ("held.delete", "live.post" …): results are routed by
+    `kind` names the feature's purpose ("held/delete", "live/post" …): results are routed by
     it. `subject_id` is what the call is about (a row id, or a message id for deletes), `part`
     tells apart several calls about one subject (pages of a digest, successive edits).
     """

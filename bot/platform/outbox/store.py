@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from bot.platform.outbox.items import JSONObject, Outgoing, OutgoingFile
+from bot.platform.storage.deferred import insert_later
 from bot.platform.storage.models import OutboxFile, OutboxItem, OutboxStatus
 from bot.platform.storage.upsert import insert_ignore
 
@@ -27,20 +28,7 @@ async def enqueue(
     worker so that the item goes out without waiting for the next poll.
     """
     item.check()
-    values = {
-        "idempotency_key": item.key,
-        "kind": item.kind,
-        "subject_id": item.subject_id,
-        "part": item.part,
-        "chat_id": item.chat_id,
-        "method": item.method,
-        "payload": item.payload,
-        "has_file": item.file is not None,
-        "status": OutboxStatus.PENDING.value,
-        "attempts": 0,
-        "not_before": not_before,
-        "created_at": now or not_before,
-    }
+    values = _values(item, not_before, now)
     added = await insert_ignore(session, OutboxItem, values, keys=["idempotency_key"])
     if added and item.file is not None:
         item_id = await session.scalar(
@@ -57,6 +45,34 @@ async def enqueue(
             )
         )
     return added
+
+
+def enqueue_later(
+    session: AsyncSession, item: Outgoing, *, not_before: datetime, now: datetime | None = None
+) -> None:
+    """enqueue, for an item without a file whose insertion nobody waits on: it is sent to the
+    database with the session's next read or at its commit (storage.deferred)."""
+    item.check()
+    if item.file is not None:
+        raise ValueError("an item with a file is enqueued at once: its file needs its id")
+    insert_later(session, OutboxItem, _values(item, not_before, now), keys=["idempotency_key"])
+
+
+def _values(item: Outgoing, not_before: datetime, now: datetime | None) -> dict[str, object]:
+    return {
+        "idempotency_key": item.key,
+        "kind": item.kind,
+        "subject_id": item.subject_id,
+        "part": item.part,
+        "chat_id": item.chat_id,
+        "method": item.method,
+        "payload": item.payload,
+        "has_file": item.file is not None,
+        "status": OutboxStatus.PENDING.value,
+        "attempts": 0,
+        "not_before": not_before,
+        "created_at": now or not_before,
+    }
 
 
 async def sent_answer(

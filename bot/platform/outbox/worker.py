@@ -113,7 +113,8 @@ class OutboxWorker:
     Give it a transport over the Application's bot (built with `ChatRateLimiter`), so that the
     outbox and the handlers' direct replies share one budget. It holds up to `batch_size`
     claimed items, at most about `per_chat` of one chat, and claims more when half are done.
-    Woken, it waits `gather` seconds before claiming, for what is enqueued right after.
+    Woken, it claims at once: what one transaction enqueued (a batch of updates' holds) is
+    there together, and a run of one chat's deletes goes out as one deleteMessages call.
     """
 
     def __init__(
@@ -131,7 +132,6 @@ class OutboxWorker:
         backoff: timedelta = timedelta(seconds=2),
         max_backoff: timedelta = timedelta(minutes=10),
         poll_interval: float = 5.0,
-        gather: float = 0.02,
         on_settled: ResultHandler | None = None,
         rng: random.Random | None = None,
     ) -> None:
@@ -147,7 +147,6 @@ class OutboxWorker:
         self._backoff = backoff
         self._max_backoff = max_backoff
         self._poll_interval = poll_interval
-        self._gather = gather
         self._on_settled = on_settled
         self._rng = rng or random.Random()
         self._wakeup = asyncio.Event()
@@ -194,10 +193,6 @@ class OutboxWorker:
         heartbeat = asyncio.create_task(self._heartbeat())
         try:
             while True:
-                if self._wakeup.is_set() and not until_idle:
-                    # What is enqueued right after comes along: a burst of holds is deleted
-                    # by one deleteMessages call, not one call (and two transactions) each.
-                    await asyncio.sleep(self._gather)
                 self._wakeup.clear()
                 hand.low.clear()
                 wanted = hand.room()

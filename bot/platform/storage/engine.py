@@ -19,6 +19,10 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
 from bot.platform.errors import FatalError
+from bot.platform.fastjson import dumps, loads
+from bot.platform.storage.after_commit import CommittingSession
+from bot.platform.storage.inline_sqlite import connector
+from bot.platform.storage.known import KnownFacts, session_info
 from bot.platform.storage.write_lock import serialise_writers
 
 URL_HINT = "check [database] url / JIANFU_DATABASE_URL"
@@ -73,9 +77,13 @@ def create_engine(url: str, *, sqlite_foreign_keys: bool = True) -> AsyncEngine:
         return _sqlite_engine(parsed, foreign_keys=sqlite_foreign_keys)
     return _create_async_engine(
         parsed,
+        json_serializer=dumps,
+        json_deserializer=loads,
         pool_size=10,
         max_overflow=10,
-        pool_pre_ping=True,
+        # No ping before each transaction (a third of the round trips): a connection that died
+        # fails its transaction, which the caller retries on a fresh one.
+        pool_pre_ping=False,
         pool_recycle=1800,
         connect_args={"timeout": POSTGRES_CONNECT_TIMEOUT_S},
     )
@@ -91,7 +99,13 @@ def _sqlite_engine(url: URL, *, foreign_keys: bool) -> AsyncEngine:
                 f"cannot create the directory for the database {path}: {exc.strerror}; {URL_HINT}"
             ) from None
         url = url.set(database=str(path))
-    engine = _create_async_engine(url)
+    # The driver runs inline on the event loop's thread (see inline_sqlite): no thread hop a call.
+    engine = _create_async_engine(
+        url,
+        async_creator=connector(url.database or ":memory:"),
+        json_serializer=dumps,
+        json_deserializer=loads,
+    )
     # Registered before _begin below, so the process's lock is taken before SQLite's.
     serialise_writers(engine.sync_engine, wait_seconds=SQLITE_BUSY_TIMEOUT_MS / 1000)
     pragmas = (
@@ -120,7 +134,13 @@ def _sqlite_engine(url: URL, *, foreign_keys: bool) -> AsyncEngine:
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    """Sessions on `engine`, sharing one memory of what the store says (bot.platform.known)."""
+    return async_sessionmaker(
+        engine,
+        expire_on_commit=False,
+        sync_session_class=CommittingSession,
+        info=session_info(KnownFacts()),
+    )
 
 
 @asynccontextmanager

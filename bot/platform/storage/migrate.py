@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -45,6 +44,8 @@ def revisions() -> list[str]:
 
 
 async def upgrade(url: str, revision: str) -> None:
+    from alembic import command  # heavy, and the running bot never migrates
+
     await _run_command(url, lambda config: command.upgrade(config, revision))
 
 
@@ -53,6 +54,8 @@ async def upgrade_to_head(url: str) -> None:
 
 
 async def downgrade(url: str, revision: str) -> None:
+    from alembic import command
+
     await _run_command(url, lambda config: command.downgrade(config, revision))
 
 

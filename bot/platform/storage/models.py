@@ -255,7 +255,7 @@ class LiveMessage(Base):
     )
 
     id: Mapped[SerialId]
-    kind: Mapped[str] = mapped_column(String(40))  # whose message: "ack.tally", "rollcall.list"
+    kind: Mapped[str] = mapped_column(String(40))  # whose message: "ack/tally", "rollcall/list"
     subject_id: Mapped[int] = mapped_column(BigInteger)  # the row it shows
     chat_id: Mapped[TelegramId]
     message_id: Mapped[TelegramId | None]  # known once Telegram has it
@@ -265,7 +265,7 @@ class LiveMessage(Base):
 
 
 class AckRequest(Base):
-    """A message that asked for acknowledgements; its tally is a live message (kind ack.tally)."""
+    """A message that asked for acknowledgements; its tally is a live message (kind ack/tally)."""
 
     __tablename__ = "ack_requests"
     __table_args__ = (
@@ -302,7 +302,7 @@ class Acknowledgement(Base):
 
 
 class Rollcall(Base):
-    """A 接龙 chain replaced by one bot message with a live list (kind rollcall.list)."""
+    """A 接龙 chain replaced by one bot message with a live list (kind rollcall/list)."""
 
     __tablename__ = "rollcalls"
     __table_args__ = (
@@ -340,6 +340,15 @@ class RollcallEntry(Base):
     added_at: Mapped[datetime]
     withdrawn_at: Mapped[datetime | None]
     added_by: Mapped[TelegramId | None]
+
+
+class ProcessedUpdate(Base):
+    """A Telegram update the bot has processed, stored with its effects (exactly once)."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[TelegramKey]
+    processed_at: Mapped[datetime]
 
 
 class AdminAudit(Base):

@@ -25,6 +25,13 @@ async def upsert(
     await session.execute(statement, dict(values))
 
 
+def insert_ignore_statement(
+    session: AsyncSession, model: type[DeclarativeBase], keys: Sequence[str]
+) -> Any:
+    """The INSERT ... ON CONFLICT DO NOTHING of `model` for this session's database."""
+    return _statement(_dialect(session), model, tuple(keys), ())
+
+
 async def insert_ignore(
     session: AsyncSession,
     model: type[DeclarativeBase],
@@ -35,6 +42,18 @@ async def insert_ignore(
     statement = _statement(_dialect(session), model, tuple(keys), ())
     result = await session.execute(statement, dict(values))
     return bool(getattr(result, "rowcount", 0))
+
+
+async def insert_ignore_many(
+    session: AsyncSession,
+    model: type[DeclarativeBase],
+    rows: Sequence[Mapping[str, Any]],
+    keys: Sequence[str],
+) -> None:
+    """insert_ignore for many rows of the same columns, as one executemany."""
+    if rows:
+        statement = _statement(_dialect(session), model, tuple(keys), ())
+        await session.execute(statement, [dict(row) for row in rows])
 
 
 def _dialect(session: AsyncSession) -> str:

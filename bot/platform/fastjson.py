@@ -1,0 +1,33 @@
+"""JSON through orjson when it is installed (a declared dependency; a platform without a wheel
+falls back to the json module)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover - a platform without an orjson wheel
+    orjson = None  # type: ignore[assignment]
+
+
+def loads(payload: bytes | str) -> Any:
+    """JSON from bytes or text (invalid UTF-8 replaced, as PTB does)."""
+    if orjson is not None:
+        try:
+            return orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            pass
+    text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
+    return json.loads(text)
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON text."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(value).decode()
+        except TypeError:
+            pass  # a value orjson does not take (an int beyond 64 bits): the json module does
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
