@@ -130,13 +130,18 @@ def lookup_keys(request: DataRequest, original_text: str) -> frozenset[str]:
 
 
 def query_keys(request: DataRequest) -> frozenset[str]:
-    """The keys to look under for `request`'s candidates. Requests about different periods
+    """The keys to look under for `request`'s candidates (its objects', file's and template's
+    when it names objects, else its words' too). Requests about different periods
     never match, so one that names a period looks only among those of its period and those
     naming none (each own key within both), one that names none among all (its own keys as
     they are). So the earliest rows a store keeps under a key may match: not a season of
     other weeks' reports in the same words.
     """
     own = {key for key in request.lookup if key[1] == ":"}
+    if request.key.objects:
+        # A request naming objects matches another in its words only when it names the same
+        # objects (different ones contradict), so its objects' key finds those already.
+        own -= {key for key in own if key[0] in "tc"}
     period = request.key.period
     if period is None:
         return frozenset(own)
