@@ -249,34 +249,38 @@ def duplicate_of(
 
 
 class DuplicateIndex:
-    """Requests in memory by lookup key, in time order: what a store's indexed query returns."""
+    """Requests in memory by lookup key, in time order: what a store's indexed query returns.
+
+    Requests sent at the same time keep the order they were added in (a store's row ids), so
+    the earliest of them is the same whichever key it is found under.
+    """
 
     def __init__(self, window: timedelta = DEFAULT_WINDOW, per_key: int = 200) -> None:
         self.window = window
         self.per_key = per_key
-        self._buckets: dict[str, tuple[list[datetime], list[DataRequest]]] = {}
+        self._buckets: dict[str, list[tuple[datetime, int, DataRequest]]] = {}
+        self._added = 0
 
     def add(self, request: DataRequest) -> None:
+        self._added += 1
+        entry = (request.sent_at, self._added, request)
         for key in request.lookup:
-            times, requests = self._buckets.setdefault(key, ([], []))
-            at = bisect.bisect_right(times, request.sent_at)
-            times.insert(at, request.sent_at)
-            requests.insert(at, request)
+            bisect.insort(self._buckets.setdefault(key, []), entry, key=_time_and_order)
 
     def candidates(self, request: DataRequest) -> Iterator[DataRequest]:
         """Stored requests sharing a lookup key, in the window, oldest first: at most `per_key`
         from each key, as `ORDER BY sent_at LIMIT per_key` would give them."""
         slices = []
+        since, until = request.sent_at - self.window, request.sent_at + self.window
         for key in query_keys(request):
             if (bucket := self._buckets.get(key)) is not None:
-                times, requests = bucket
-                start = bisect.bisect_left(times, request.sent_at - self.window)
-                end = bisect.bisect_right(times, request.sent_at + self.window)
-                slices.append(requests[start : min(end, start + self.per_key)])
+                start = bisect.bisect_left(bucket, (since, 0), key=_time_and_order)
+                end = bisect.bisect_right(bucket, (until, self._added + 1), key=_time_and_order)
+                slices.append(bucket[start : min(end, start + self.per_key)])
         seen: set[int] = set()
-        for earlier in heapq.merge(*slices, key=lambda stored: stored.sent_at):
-            if id(earlier) not in seen:
-                seen.add(id(earlier))
+        for _, order, earlier in heapq.merge(*slices, key=_time_and_order):
+            if order not in seen:
+                seen.add(order)
                 yield earlier
 
     def find(
@@ -284,6 +288,10 @@ class DuplicateIndex:
     ) -> DataRequest | None:
         """The earliest stored request that `request` duplicates: the first one that does."""
         return first_duplicate(request, self.candidates(request), rejected, self.window)
+
+
+def _time_and_order(entry: tuple[datetime, int, DataRequest]) -> tuple[datetime, int]:
+    return entry[0], entry[1]
 
 
 # --- what a store keeps ---------------------------------------------------------------------

@@ -181,6 +181,17 @@ def test_a_season_of_other_months_does_not_hide_this_months_request() -> None:
     assert index.find(request("各村把本月的低保金发放明细报来")) is this_month
 
 
+def test_requests_sent_at_once_are_found_in_the_order_they_were_added() -> None:
+    index = DuplicateIndex(WINDOW)
+    undated, dated = (
+        request("请各村报送特困供养人员名单"),
+        request("请各村报送2026年度特困人员名单"),
+    )
+    index.add(undated)
+    index.add(dated)
+    assert list(index.candidates(request("请各村报送2026年度五保户名单"))) == [undated, dated]
+
+
 def test_the_stored_form_round_trips() -> None:
     table = Attachment("AgADxyz", ("姓名", "电话"))
     original = request("请各村报送2026年第三季度低保金发放表", attachment=table)

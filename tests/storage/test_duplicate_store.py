@@ -67,7 +67,7 @@ async def test_candidates_share_a_key_lie_in_the_window_and_are_the_earliest_per
         ]
         await save(session, "请各村报送特困供养人员名单", 2, NOW - timedelta(days=1))
         other_group = await save(
-            session, "请各村报送低保户名单", 3, NOW - timedelta(days=2), OTHER_GROUP
+            session, "请各村报送低保户名单", 3, NOW - timedelta(days=85), OTHER_GROUP
         )
         later = await save(session, "请各村报送低保户名单", 4, NOW + timedelta(days=1))
         await session.commit()
@@ -75,14 +75,14 @@ async def test_candidates_share_a_key_lie_in_the_window_and_are_the_earliest_per
             session, request("请各村报送低保户名单"), NOW - WINDOW, NOW
         )
     first, horizon = await _page(session_factory, request("请各村报送低保户名单"))
-    assert horizon == NOW - timedelta(days=80, minutes=-(store.PAGE - 1))
-    assert [c.id for c in first.until(horizon)] == in_window[: store.PAGE]
+    assert horizon == NOW - timedelta(days=80, minutes=-(store.PAGE - 2))
+    assert [c.id for c in first.until(horizon)] == [other_group, *in_window[: store.PAGE - 1]]
     ids = {candidate.id for candidate in found}
     assert too_old not in ids and later not in ids
     assert other_group in ids  # across every group the bot is in
     # The earliest PER_KEY under the objects' key; the rest stay unread.
-    assert set(in_window[: store.PER_KEY]) <= ids
-    assert not set(in_window[store.PER_KEY :]) & ids
+    assert set(in_window[: store.PER_KEY - 1]) <= ids
+    assert not set(in_window[store.PER_KEY - 1 :]) & ids
     assert all(candidate.key.objects == {"低保对象"} for candidate in found)
 
 
