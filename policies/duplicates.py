@@ -26,6 +26,7 @@ from policies.datakey import (
     Lexicon,
     Period,
     asks_for_data,
+    asks_something,
     data_key,
     kinds_in,
     request_body,
@@ -70,6 +71,14 @@ def fingerprinted(labels: Collection[str], request: DataRequest, text: str) -> b
     if "rollcall" in labels or "ack" in labels:
         return False
     return "data_request" in labels or asks_for_data(text, request.key)
+
+
+def may_be_fingerprinted(labels: Collection[str], text: str) -> bool:
+    """Whether `fingerprinted` may hold for a message, known before its key is read (which
+    costs far more): labelled a data request, or worded as a request at all."""
+    if "rollcall" in labels or "ack" in labels:
+        return False
+    return "data_request" in labels or asks_something(text)
 
 
 def compact_text(text: str) -> str:

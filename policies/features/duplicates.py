@@ -10,7 +10,7 @@ linked: the bot does not reply in the group at night to a message it only advise
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,6 +25,7 @@ from policies.duplicates import (
     data_request,
     fingerprinted,
     first_duplicate,
+    may_be_fingerprinted,
 )
 from policies.labels import Label
 from policies.message import AttachmentKind, ChatMessage
@@ -45,13 +46,14 @@ class AnsweredRequest:
 @dataclass(frozen=True, slots=True)
 class DuplicatesState:
     request: DataRequest | None = None  # the message read as a data request, when it may be one
-    # Stored requests under its query keys in the window, oldest first (read lazily by the bot).
-    candidates: Sequence[DataRequest] = ()
+    # Stored requests under its query keys in the window, oldest first; read once, and only
+    # up to the match (a loader may give them lazily).
+    candidates: Iterable[DataRequest] = ()
     rejected: frozenset[frozenset[str]] = frozenset()  # pairs admins said differ, with this one
     answers: AnsweredRequest | None = None
     # Candidates its sender posted in this group: asking again there is a reminder (催报), not
     # another department asking for the same data.
-    own: frozenset[int] = frozenset()
+    own: Collection[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +82,14 @@ class RecordAnswer(Effect):
 
 
 def may_be_request(situation: Situation) -> bool:
-    """Whether the message is worth reading as a data request: a new one with words, in a
-    group that wants duplicates pointed out."""
-    message = situation.message
+    """Whether the message is worth reading as a data request: a new one with words that may
+    ask for data, in a group that wants duplicates pointed out."""
+    message, text = situation.message, situation.message.readable_text
     return (
-        situation.policy.duplicates and not message.is_edit and bool(message.readable_text.strip())
+        situation.policy.duplicates
+        and not message.is_edit
+        and bool(text.strip())
+        and may_be_fingerprinted(situation.classification.labels, text)
     )
 
 
