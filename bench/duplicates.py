@@ -4,7 +4,7 @@ Extraction: data_request (key, compact text, lookup keys) for every data request
 corpus and the held-out pair set, cold (a fresh text each time: a serial number is appended, so
 no cache helps). Lookup: 100,000 requests spread over a 90-day window, made from those texts
 with other units, periods and times, in a DuplicateIndex; then DuplicateIndex.find for 10,000
-new requests (half of them duplicates). Goal: lookup p99 <= 1 ms.
+new requests (nearly all of them repeat a stored one). Goal: lookup p99 <= 1 ms.
 
 Then the same 100,000 requests in the bot's store (a SQLite file; PostgreSQL too when
 JIANFU_BENCH_POSTGRES_URL names a server), and the bot's lookup for the same 10,000 new
