@@ -114,14 +114,17 @@ async def answered_request(
     session: AsyncSession, chat_id: int, message_id: int
 ) -> AnsweredRequest | None:
     """The stored request a reply to `message_id` in the chat answers, if it is one."""
+    connection = await session.connection()  # see _candidates_statement
     row = (
-        await session.execute(
-            select(DataRequestRecord.id, DataRequestRecord.sender_id).where(
-                DataRequestRecord.chat_id == chat_id, DataRequestRecord.message_id == message_id
-            )
-        )
+        await connection.execute(_ANSWERED, {"chat_id": chat_id, "message_id": message_id})
     ).first()
     return None if row is None else AnsweredRequest(row[0], row[1])
+
+
+_ANSWERED = select(DataRequestRecord.id, DataRequestRecord.sender_id).where(
+    DataRequestRecord.chat_id == bindparam("chat_id"),
+    DataRequestRecord.message_id == bindparam("message_id"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,8 +194,7 @@ async def candidates(
         return Candidates(()), None
     parameters: dict[str, object] = {f"key{n}": key for n, key in enumerate(keys)}
     parameters.update(since=since, until=until, per_key=per_key)
-    # On the session's connection: a plain Core query, without the ORM's execution layer.
-    connection = await session.connection()
+    connection = await session.connection()  # see _candidates_statement
     rows = (await connection.execute(_candidates_statement(len(keys)), parameters)).all()
     last: dict[int, datetime] = {}
     counts: dict[int, int] = {}
@@ -208,7 +210,11 @@ async def candidates(
 def _candidates_statement(key_count: int) -> Select[int, int, datetime, int, int | None, str]:
     """The candidates' query for this many keys, built once: building it costs more than
     running it. Each key's earliest rows, with the stored form as JSON text (decoded only for
-    the candidates the matcher reads)."""
+    the candidates the matcher reads).
+
+    It runs on the session's connection, a plain Core query without the ORM's execution layer;
+    so the inserts a batch defers (storage/deferred.py) are not sent before it, which is right
+    for what it reads: requests and keys are inserted at once, never deferred."""
     per_key = [
         select(literal(number).label("key"), DataRequestKey.request_id, DataRequestKey.sent_at)
         .where(
