@@ -11,8 +11,8 @@ from functools import lru_cache
 from typing import overload
 
 from sqlalchemy import (
+    CompoundSelect,
     Integer,
-    Select,
     Text,
     bindparam,
     case,
@@ -20,7 +20,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal,
+    literal_column,
     select,
     union_all,
     update,
@@ -207,36 +207,41 @@ async def candidates(
 
 
 @lru_cache(maxsize=16)
-def _candidates_statement(key_count: int) -> Select[int, int, datetime, int, int | None, str]:
+def _candidates_statement(
+    key_count: int,
+) -> CompoundSelect[int, int, datetime, int, int | None, str]:
     """The candidates' query for this many keys, built once: building it costs more than
-    running it. Each key's earliest rows, with the stored form as JSON text (decoded only for
-    the candidates the matcher reads).
+    running it. Each key's earliest rows with their requests (the stored form as JSON text,
+    decoded only for the candidates the matcher reads), one UNION ALL member a key.
 
     It runs on the session's connection, a plain Core query without the ORM's execution layer;
     so the inserts a batch defers (storage/deferred.py) are not sent before it, which is right
     for what it reads: requests and keys are inserted at once, never deferred."""
-    per_key = [
-        select(literal(number).label("key"), DataRequestKey.request_id, DataRequestKey.sent_at)
-        .where(
-            DataRequestKey.lookup_key == bindparam(f"key{number}"),
-            DataRequestKey.sent_at.between(bindparam("since"), bindparam("until")),
-        )
-        .order_by(DataRequestKey.sent_at)
-        .limit(bindparam("per_key", type_=Integer))
-        .subquery()
-        for number in range(key_count)
-    ]
-    # SQLite refuses LIMIT inside a bare UNION member: each member reads its own subquery.
-    found = union_all(*(select(*limited.c) for limited in per_key)).subquery()
     stored = cast(DataRequestRecord.key, Text).label("stored")
-    return select(
-        found.c.key,
-        DataRequestRecord.id,
-        found.c.sent_at,
-        DataRequestRecord.chat_id,
-        DataRequestRecord.sender_id,
-        stored,
-    ).join(DataRequestRecord, DataRequestRecord.id == found.c.request_id)
+    members = []
+    for number in range(key_count):
+        # SQLite refuses LIMIT in a bare UNION member: each member reads its own subquery.
+        earliest = (
+            select(DataRequestKey.request_id, DataRequestKey.sent_at)
+            .where(
+                DataRequestKey.lookup_key == bindparam(f"key{number}"),
+                DataRequestKey.sent_at.between(bindparam("since"), bindparam("until")),
+            )
+            .order_by(DataRequestKey.sent_at)
+            .limit(bindparam("per_key", type_=Integer))
+            .subquery()
+        )
+        members.append(
+            select(
+                literal_column(str(number)).label("key"),
+                DataRequestRecord.id,
+                earliest.c.sent_at,
+                DataRequestRecord.chat_id,
+                DataRequestRecord.sender_id,
+                stored,
+            ).join(DataRequestRecord, DataRequestRecord.id == earliest.c.request_id)
+        )
+    return union_all(*members)
 
 
 async def rejected_pairs(session: AsyncSession) -> list[frozenset[str]]:
