@@ -25,6 +25,8 @@ from bot.edge.updates import UpdateStream
 from bot.features.acks.feature import ACK_BUTTON, ROSTER_BUTTON, Acks
 from bot.features.acks.store import TALLY_KIND
 from bot.features.basics.start import Basics
+from bot.features.duplicates.feature import DIFFERENT_BUTTON, SAME_BUTTON, Duplicates
+from bot.features.duplicates.switch import duplicates_change
 from bot.features.holding.feature import Holding
 from bot.features.holding.release import DELETE_KIND as HELD_DELETE_KIND
 from bot.features.holding.release import Releases
@@ -61,7 +63,7 @@ from policies.message import ChatMessage
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member", "chat_member")
-MENU_COMMANDS = ("start", "help", "policy", "quiet", "restdays", "mode", "ack")
+MENU_COMMANDS = ("start", "help", "policy", "quiet", "restdays", "mode", "duplicates", "ack")
 # Telegram's command menus are per ISO 639-1 code, so Traditional Chinese readers get the default.
 MENU_LANGUAGES = {None: "zh-Hans", "en": "en"}
 
@@ -117,7 +119,8 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     rollcalls = Rollcalls(base, live, admins)
     reminders = Reminders(base)
     onboarding = Onboarding(base, gateway)
-    policy = PolicyCommands(base, admins, onboarding)
+    policy = PolicyCommands(base, admins, onboarding, {**PARSERS, "duplicates": duplicates_change})
+    duplicates = Duplicates(base, gateway, admins, settings.duplicates)
     basics = Basics(base)
 
     # Claims rank in this order: a plain acknowledgement or a chain's repost is absorbed
@@ -128,11 +131,20 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
             rollcalls.feature(),
             holding.feature(),
             reminders.feature(),
+            duplicates.feature(),
             Feature("notices", None, no_state, {Tell: notices.apply}),
         ),
         defaults,
     )
-    intake = MessageIntake(pipeline, sessions, clock, gateway, RecentSenders(), outbox.wake)
+
+    def after_message() -> None:
+        """What a committed message leaves to do: sending, and a table's header or a private
+        note about a duplicate (the duplicates' tick)."""
+        outbox.wake()
+        if duplicates.take_waiting_work():
+            alarm.ring_soon()
+
+    intake = MessageIntake(pipeline, sessions, clock, gateway, RecentSenders(), after_message)
 
     live.register(TALLY_KIND, acks.live_kind())
     live.register(LIST_KIND, rollcalls.live_kind())
@@ -156,7 +168,7 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         sessions,
         outbox,
         live,
-        ticks=(releases.release_due, live.tick),
+        ticks=(releases.release_due, live.tick, duplicates.run_due),
         gate=gate,
     )
     application.bot_data.services = services
@@ -183,7 +195,7 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     add(routes.command("start", basics.start), group=COMMANDS)
     add(routes.command("help", basics.help), group=COMMANDS)
     add(routes.command("policy", policy.show_policy, groups_only=True), group=COMMANDS)
-    for name in PARSERS:
+    for name in policy.commands:
         add(routes.command(name, policy.change, groups_only=True), group=COMMANDS)
     add(routes.command("ack", acks.on_ack_command, groups_only=True), group=COMMANDS)
     button_routes = {
@@ -192,6 +204,8 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         JOIN_BUTTON: rollcalls.on_join,
         WITHDRAW_BUTTON: rollcalls.on_withdraw,
         CLOSE_BUTTON: rollcalls.on_close,
+        SAME_BUTTON: duplicates.on_same,
+        DIFFERENT_BUTTON: duplicates.on_different,
     }
     add(routes.buttons(button_routes, after=show_live), group=COMMANDS)
     add(routes.group_messages(arrived), group=MESSAGES)

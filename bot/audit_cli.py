@@ -18,9 +18,11 @@ from bot.features.supervision.csv_log import CsvLog
 from bot.features.supervision.output import ReportOutput, render
 from bot.platform.errors import FatalError
 from bot.platform.i18n import Catalogs
+from bot.platform.settings import DuplicateSettings
+from policies.datakey import default_lexicon
 from policies.group_policy import GroupPolicy
 from policies.message import ChatMessage
-from policies.replay import ChatReplay, replay_message
+from policies.replay import ChatReplay, ReplayedRequests, replay_message
 from policies.supervision import GroupInfo, ReportBuilder, Source
 
 
@@ -35,8 +37,13 @@ def checked_timezone(name: str) -> str:
 class _Audit:
     """Each message replayed in its chat and counted; rows written as they come for CSV."""
 
-    def __init__(self, policy: GroupPolicy, csv: CsvLog | None) -> None:
+    def __init__(
+        self, policy: GroupPolicy, csv: CsvLog | None, duplicates: DuplicateSettings
+    ) -> None:
         self.policy = policy
+        self.requests = ReplayedRequests.start(
+            default_lexicon().with_objects(duplicates.objects), duplicates.window
+        )
         self.builder = ReportBuilder(Source.EXPORT)
         self.chats: dict[int, ChatReplay] = {}
         self.names: dict[int, str] = {}
@@ -50,7 +57,7 @@ class _Audit:
             chat = self.chats[message.chat.id] = ChatReplay.start(self.policy)
             title = message.chat.title or str(message.chat.id)
             self.builder.group(GroupInfo(message.chat.id, title, self.policy))
-        entry = replay_message(chat, message)
+        entry = replay_message(chat, message, self.requests)
         if entry is None:
             return
         self.builder.add(entry)
@@ -73,6 +80,7 @@ def run_audit(
     today: date,
     err: TextIO,
     progress: bool | None = None,
+    duplicates: DuplicateSettings | None = None,
 ) -> int:
     """Audit the export at `path`; the report goes to `out` (stdout when None)."""
     policy = defaults
@@ -86,7 +94,7 @@ def run_audit(
         raise FatalError(f"cannot read {source}: {error.strerror}", exit_code=2) from None
     with stream, ReportOutput(out) as target:
         csv = CsvLog(target.binary, catalogs, lang) if fmt == "csv" else None
-        audit = _Audit(policy, csv)
+        audit = _Audit(policy, csv, duplicates or DuplicateSettings())
         summary = _read(stream, source, size, audit, err, progress)
         _warn(summary, err)
         if csv is not None:
@@ -94,6 +102,8 @@ def run_audit(
         else:
             for chat_id, chat in audit.chats.items():
                 audit.builder.set_members(chat_id, len(chat.senders))
+            for chat_id, linked in audit.requests.linked.items():
+                audit.builder.add_duplicates(chat_id, linked)
             empty = today if not audit.count else None
             report = audit.builder.build(audit.names, empty, empty, policy.timezone)
             render(report, fmt, catalogs, lang, target.binary)

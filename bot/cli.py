@@ -120,6 +120,7 @@ def report_command(args: argparse.Namespace, settings: Settings) -> int:
             lang=lang,
             today=now.date(),
             err=sys.stderr,
+            duplicates=settings.duplicates,
         )
     from bot.report_cli import run_report
 

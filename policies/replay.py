@@ -3,9 +3,10 @@ group's history (a Telegram Desktop export), one message at a time, in order.
 
 `replay_message` is the one place that asks the decision engine about a replayed message; the
 chat's replayed state (open acknowledgement requests and roll-calls, urgent passes per week)
-moves on as the bot's stored state would have. The bot is assumed to have had the right to
-delete; a replayed roll-call stays open for ROLLCALL_OPEN_DAYS, standing in for the initiator
-who closes it.
+moves on as the bot's stored state would have, and so do the data requests of every chat
+(ReplayedRequests), which later requests are compared with. The bot is assumed to have had the
+right to delete; a replayed roll-call stays open for ROLLCALL_OPEN_DAYS, standing in for the
+initiator who closes it.
 """
 
 from __future__ import annotations
@@ -17,9 +18,20 @@ import pytz
 
 from policies.calendar import QuietStatus, next_quiet_start, quiet_status
 from policies.classifier import ClassifierConfig, classify
+from policies.datakey import Lexicon, default_lexicon
 from policies.decide import Decision, LogAction, Ruled, Situation, decide
+from policies.duplicates import DEFAULT_WINDOW, DuplicateIndex
 from policies.features import acks, holding, reminders, rollcalls
 from policies.features.acks import AttachAckButton, OpenAckRequest
+from policies.features.duplicates import (
+    DuplicateRules,
+    DuplicatesState,
+    FingerprintRequest,
+    LinkDuplicate,
+    as_request,
+    is_request,
+    may_be_request,
+)
 from policies.features.notices import Tell, period_key
 from policies.features.rollcalls import ListedLine, MergeRollcall, OpenRollCall, StartRollcall
 from policies.group_policy import GroupPolicy
@@ -82,9 +94,51 @@ class ChatReplay:
         return self._next_id
 
 
-def replay_message(chat: ChatReplay, message: ChatMessage) -> LogEntry | None:
+@dataclass(slots=True)
+class ReplayedRequests:
+    """The data requests replayed so far in every chat of an export, as the bot's store would
+    hold them (without their files' headers: an export's JSON carries none), and the
+    duplicates it would have pointed out, per chat."""
+
+    lexicon: Lexicon
+    rules: DuplicateRules
+    index: DuplicateIndex
+    posted: dict[tuple[int, int], set[int]] = field(default_factory=dict)  # chat, sender: ids
+    linked: dict[int, int] = field(default_factory=dict)
+    _stored: int = 0
+
+    @classmethod
+    def start(
+        cls, lexicon: Lexicon | None = None, window: timedelta = DEFAULT_WINDOW
+    ) -> ReplayedRequests:
+        return cls(lexicon or default_lexicon(), DuplicateRules(window), DuplicateIndex(window))
+
+    def state(self, situation: Situation) -> DuplicatesState:
+        """What the bot's loader would have found for the message."""
+        if not may_be_request(situation):
+            return DuplicatesState()
+        message = situation.message
+        request = as_request(message, situation.policy.timezone, self.lexicon)
+        if not is_request(situation, request):
+            return DuplicatesState(request)
+        own = self.posted.get((message.chat.id, message.sender_id), ()) if message.sender_id else ()
+        return DuplicatesState(request, self.index.candidates(request), own=own)
+
+    def move_on(self, message: ChatMessage, decision: Decision) -> None:
+        for stored in decision.of(FingerprintRequest):
+            self._stored += 1
+            self.posted.setdefault((message.chat.id, message.sender_id), set()).add(self._stored)
+            self.index.add(replace(stored.request, id=self._stored))
+        if decision.of(LinkDuplicate):
+            self.linked[message.chat.id] = self.linked.get(message.chat.id, 0) + 1
+
+
+def replay_message(
+    chat: ChatReplay, message: ChatMessage, requests: ReplayedRequests | None = None
+) -> LogEntry | None:
     """The log entry the bot would have written for `message` (None: it logs nothing, as for
-    a command), the chat's replayed state moved on past it."""
+    a command), the chat's replayed state moved on past it; with `requests`, the data
+    requests of every chat replayed so far, which it joins when it is one."""
     now = message.sent_at
     quiet = chat.quiet_at(now)
     text = message.readable_text
@@ -111,8 +165,12 @@ def replay_message(chat: ChatReplay, message: ChatMessage) -> LogEntry | None:
         ),
         (reminders.RULES, None),
     ]
+    if requests is not None:
+        features.append((requests.rules, requests.state(situation)))
     decision = decide(situation, features)
     _move_on(chat, message, decision, week)
+    if requests is not None:
+        requests.move_on(message, decision)
     if decision.log is None:
         return None
     return LogEntry(

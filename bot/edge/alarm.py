@@ -14,6 +14,7 @@ from bot.platform.services import Services
 # The safety net; exact times are armed from what the ticks say they need.
 TICK_INTERVAL = timedelta(seconds=60)
 ALARM_JOB = "alarm"
+SOON_JOB = "alarm:soon"
 LIVE_SWEEP_JOB = "live-messages:sweep"
 
 
@@ -49,6 +50,13 @@ class Alarm:
         name = f"{ALARM_JOB}:{due.isoformat()}"
         if not job_queue.get_jobs_by_name(name):
             job_queue.run_once(self._ring, when=due, name=name)
+
+    def ring_soon(self) -> None:
+        """Run the ticks as soon as the loop is free: new work is due now (a message left it,
+        so this is no loop of a tick re-arming itself)."""
+        job_queue = self._job_queue()
+        if not job_queue.get_jobs_by_name(SOON_JOB):
+            job_queue.run_once(self._ring, when=0, name=SOON_JOB)
 
     async def _ring(self, context: JianfuContext) -> None:
         await self.arm(await self._services.run_ticks())

@@ -8,7 +8,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
@@ -116,6 +116,17 @@ class RetentionSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DuplicateSettings:
+    # Data objects beyond the built-in lexicon: canonical name -> the words people use for it.
+    objects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    window_days: int = 90
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(days=self.window_days)
+
+
+@dataclass(frozen=True, slots=True)
 class InstanceSettings:
     # A stable name for this instance, unique among those sharing a database: a restarted
     # instance then takes back its outbox claims at once. None: host name and process id.
@@ -137,6 +148,7 @@ class Settings:
     defaults: GroupPolicy = field(default_factory=GroupPolicy)
     supervisors: SupervisorSettings = field(default_factory=SupervisorSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    duplicates: DuplicateSettings = field(default_factory=DuplicateSettings)
     instance: InstanceSettings = field(default_factory=InstanceSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     source: str = "built-in defaults"  # the config file read, for messages
@@ -169,6 +181,7 @@ def load_settings(path: Path | None, env: Mapping[str, str]) -> Settings:
         defaults=_defaults(root.table("defaults")),
         supervisors=_supervisors(root.table("supervisors")),
         retention=_retention(root.table("retention")),
+        duplicates=_duplicates(root.table("duplicates")),
         instance=_instance(root.table("instance")),
         logging=_logging(root.table("logging")),
         source=source,
@@ -292,6 +305,10 @@ class _Table:
         sub = _Table(self.problems, self.key(key), value if isinstance(value, dict) else {})
         self._tables.append(sub)
         return sub
+
+    def names(self) -> list[str]:
+        """Every key of a table whose keys are names the user chooses (all of them known)."""
+        return list(self._data)
 
     def optional_string(self, key: str, *, secret: bool = False) -> str | None:
         value = self._typed(key, lambda v: isinstance(v, str), "a string", secret)
@@ -548,6 +565,7 @@ def _defaults(table: _Table) -> GroupPolicy:
             "ack_window_minutes", base.ack_window_minutes, 1, 7 * 24 * 60
         ),
         language=language,
+        duplicates=table.boolean("duplicates", base.duplicates),
     )
     for problem in policy_problems(policy):
         table.problem(problem.field, text(problem.key, "en", **problem.params))
@@ -570,6 +588,33 @@ def _supervisors(table: _Table) -> SupervisorSettings:
 def _retention(table: _Table) -> RetentionSettings:
     default = RetentionSettings().message_text_days
     return RetentionSettings(table.integer("message_text_days", default, 1, 36500))
+
+
+MAX_WINDOW_DAYS = 3660
+MAX_ALIAS_CHARS = 64  # what the learned aliases' column holds, and longer than any real one
+
+
+def _duplicates(table: _Table) -> DuplicateSettings:
+    default = DuplicateSettings()
+    window_days = table.integer("window_days", default.window_days, 1, MAX_WINDOW_DAYS)
+    return DuplicateSettings(_data_objects(table), window_days)
+
+
+def _data_objects(table: _Table) -> dict[str, tuple[str, ...]]:
+    """[duplicates] objects = { name = [aliases] }: each name with a list of words (or one)."""
+    found = table.table("objects")
+    objects: dict[str, tuple[str, ...]] = {}
+    for name in found.names():
+        words = found.strings(name, one_allowed=True)
+        if words is None:
+            continue
+        if not name.strip() or any(not word.strip() for word in words):
+            found.problem(name, "expected a data object's name and its words, none of them empty")
+        elif any(len(word) > MAX_ALIAS_CHARS for word in (name, *words)):
+            found.problem(name, f"expected words of at most {MAX_ALIAS_CHARS} characters")
+        else:
+            objects[name.strip()] = tuple(word.strip() for word in words)
+    return objects
 
 
 def _instance(table: _Table) -> InstanceSettings:

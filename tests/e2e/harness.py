@@ -29,12 +29,19 @@ def shanghai(year: int, month: int, day: int, hour: int, minute: int = 0) -> dat
 
 
 class BotHarness:
-    def __init__(self, server: BotApiServer, database_url: str, clock: ManualClock) -> None:
+    def __init__(
+        self,
+        server: BotApiServer,
+        database_url: str,
+        clock: ManualClock,
+        base: Settings | None = None,
+    ) -> None:
+        """`base`: the configuration to run with (default: the built-in one)."""
         self.server = server
         self.world = server.world
         self.clock = clock
         self.settings: Settings = settings_for_api(
-            load_settings(None, {}),
+            base or load_settings(None, {}),
             token=server.token,
             base_url=server.base_url,
             base_file_url=server.base_file_url,

@@ -99,7 +99,9 @@ async def restarted(
     server and database."""
     await harness.stop()
     harness.clock.advance(after)
-    again = BotHarness(harness.server, harness.settings.database.url, harness.clock)
+    again = BotHarness(
+        harness.server, harness.settings.database.url, harness.clock, harness.settings
+    )
     await again.start()
     try:
         yield again

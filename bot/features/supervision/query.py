@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.features.duplicates.store import duplicates_per_chat
 from bot.platform.group_policies import policy_with_overrides
 from bot.platform.storage.models import (
     AckRequest,
@@ -197,6 +198,9 @@ async def log_report(session: AsyncSession, period: Period, defaults: GroupPolic
     ):
         if builder.knows(chat_id):
             builder.add_released(chat_id, released)
+    for chat_id, duplicates in await duplicates_per_chat(session, start, end):
+        if builder.knows(chat_id):
+            builder.add_duplicates(chat_id, duplicates)
     names = await sender_names(session, senders)
     return builder.build(names, period.since, period.until, period.zone)
 
