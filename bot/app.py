@@ -7,6 +7,7 @@ bottom; no other module registers anything.
 from __future__ import annotations
 
 import asyncio
+import logging
 from functools import partial
 
 from telegram import BotCommand
@@ -24,6 +25,8 @@ from bot.edge.updates import UpdateStream
 from bot.features.acks.feature import ACK_BUTTON, ROSTER_BUTTON, Acks
 from bot.features.acks.store import TALLY_KIND
 from bot.features.basics.start import Basics
+from bot.features.duplicates.feature import DIFFERENT_BUTTON, SAME_BUTTON, Duplicates
+from bot.features.duplicates.switch import duplicates_change
 from bot.features.holding.feature import Holding
 from bot.features.holding.release import DELETE_KIND as HELD_DELETE_KIND
 from bot.features.holding.release import Releases
@@ -48,20 +51,33 @@ from bot.platform.admins import Admins
 from bot.platform.clock import Clock
 from bot.platform.essentials import Essentials
 from bot.platform.i18n import catalogs as bundled_catalogs
+from bot.platform.leadership import Gate
 from bot.platform.live import EDIT_KIND, POST_KIND, LiveMessages
 from bot.platform.outbox.items import ResultRouter, Settled
+from bot.platform.outbox.store import release_others_claims
 from bot.platform.outbox.worker import OutboxWorker
 from bot.platform.pipeline import Arrival, Feature, MessageIntake, Pipeline, no_state
 from bot.platform.roster import RecentSenders
 from bot.platform.services import Services
 from bot.platform.settings import Settings
 from bot.platform.storage.engine import create_engine, session_factory
-from bot.platform.storage.migrate import ensure_at_head
 from policies.features.notices import Tell
 from policies.message import ChatMessage
 
+log = logging.getLogger(__name__)
+
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member", "chat_member")
-MENU_COMMANDS = ("start", "help", "policy", "quiet", "restdays", "mode", "ack", "report")
+MENU_COMMANDS = (
+    "start",
+    "help",
+    "policy",
+    "quiet",
+    "restdays",
+    "mode",
+    "duplicates",
+    "ack",
+    "report",
+)
 # Telegram's command menus are per ISO 639-1 code, so Traditional Chinese readers get the default.
 MENU_LANGUAGES = {None: "zh-Hans", "en": "en"}
 
@@ -97,12 +113,14 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     gateway = BotGateway(application.bot)
     admins = Admins(gateway, sessions, clock)
     results = ResultRouter()
+    gate = Gate()
     outbox = OutboxWorker(
         BotTransport(application.bot),
         sessions,
         clock,
         worker_id=settings.instance.id,
         on_settled=results,
+        may_send=gate.open,
     )
     live = LiveMessages(sessions, clock)
 
@@ -115,7 +133,8 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     rollcalls = Rollcalls(base, live, admins)
     reminders = Reminders(base)
     onboarding = Onboarding(base, gateway)
-    policy = PolicyCommands(base, admins, onboarding)
+    policy = PolicyCommands(base, admins, onboarding, {**PARSERS, "duplicates": duplicates_change})
+    duplicates = Duplicates(base, gateway, admins, settings.duplicates)
     basics = Basics(base)
     weekly = WeeklyReports(base, settings.supervisors, outbox.wake)
     reports = Reports(base, admins, settings.supervisors, weekly, outbox.wake)
@@ -129,11 +148,20 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
             rollcalls.feature(),
             holding.feature(),
             reminders.feature(),
+            duplicates.feature(),
             Feature("notices", None, no_state, {Tell: notices.apply}),
         ),
         defaults,
     )
-    intake = MessageIntake(pipeline, sessions, clock, gateway, RecentSenders(), outbox.wake)
+
+    def after_message() -> None:
+        """What a committed message leaves to do: sending, and a table's header or a private
+        note about a duplicate (the duplicates' tick)."""
+        outbox.wake()
+        if duplicates.take_waiting_work():
+            alarm.ring_soon()
+
+    intake = MessageIntake(pipeline, sessions, clock, gateway, RecentSenders(), after_message)
 
     live.register(TALLY_KIND, acks.live_kind())
     live.register(LIST_KIND, rollcalls.live_kind())
@@ -159,7 +187,8 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         sessions,
         outbox,
         live,
-        ticks=(releases.release_due, live.tick, weekly.tick, retention.tick),
+        ticks=(releases.release_due, live.tick, duplicates.run_due, weekly.tick, retention.tick),
+        gate=gate,
     )
     application.bot_data.services = services
     alarm = application.bot_data.alarm = Alarm(application, services)
@@ -185,7 +214,7 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     add(routes.command("start", basics.start), group=COMMANDS)
     add(routes.command("help", basics.help), group=COMMANDS)
     add(routes.command("policy", policy.show_policy, groups_only=True), group=COMMANDS)
-    for name in PARSERS:
+    for name in policy.commands:
         add(routes.command(name, policy.change, groups_only=True), group=COMMANDS)
     add(routes.command("ack", acks.on_ack_command, groups_only=True), group=COMMANDS)
     add(routes.command("report", reports.on_report), group=COMMANDS)
@@ -198,6 +227,8 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         PICK_BUTTON: reports.on_pick,
         HTML_BUTTON: reports.on_html,
         CSV_BUTTON: reports.on_csv,
+        SAME_BUTTON: duplicates.on_same,
+        DIFFERENT_BUTTON: duplicates.on_different,
     }
     add(routes.buttons(button_routes, after=show_live), group=COMMANDS)
     add(routes.group_messages(arrived), group=MESSAGES)
@@ -216,20 +247,31 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
 
 
 async def start_services(application: JianfuApplication) -> None:
-    """After initialize: check the database, set the command menus, start the background loops."""
+    """The leader's work, from when it starts leading: claims left by an earlier leader given
+    back, the command menus set, the outbox drained and the alarm clock running."""
     services = application.bot_data.services
-    await ensure_at_head(services.engine)
+    async with services.sessions() as session:
+        released = await release_others_claims(session, worker=services.outbox.worker_id)
+        await session.commit()
+    if released:
+        log.info("outbox: took over %d items an earlier leader had claimed", released)
     for language_code, commands in application.bot_data.menus:
         await application.bot.set_my_commands(commands, language_code=language_code)
     services.background.append(asyncio.create_task(services.outbox.run_forever()))
     application.bot_data.alarm.start()
 
 
-async def stop_services(application: JianfuApplication) -> None:
-    """After stop: end the background loops (their claims stay in the outbox), close the DB."""
+async def pause_services(application: JianfuApplication) -> None:
+    """The leader's work stopped (its claims stay in the outbox for the next leader)."""
     services = application.bot_data.services
+    application.bot_data.alarm.stop()
     for task in services.background:
         task.cancel()
     await asyncio.gather(*services.background, return_exceptions=True)
     services.background.clear()
-    await services.engine.dispose()
+
+
+async def stop_services(application: JianfuApplication) -> None:
+    """After stop: the leader's work ended, the database closed."""
+    await pause_services(application)
+    await application.bot_data.services.engine.dispose()

@@ -19,13 +19,16 @@ from bot.features.supervision.audit import (
     PARALLEL_FROM_BYTES,
     Audit,
     available_processes,
+    count_duplicates,
     parallel_audit,
+    replayed_requests,
     stretches_for,
 )
 from bot.features.supervision.csv_log import CsvLog
 from bot.features.supervision.output import ReportOutput, render
 from bot.platform.errors import FatalError
 from bot.platform.i18n import Catalogs
+from bot.platform.settings import DuplicateSettings
 from policies.group_policy import GroupPolicy
 
 
@@ -50,6 +53,7 @@ def run_audit(
     err: TextIO,
     progress: bool | None = None,
     jobs: int | None = None,
+    duplicates: DuplicateSettings | None = None,
 ) -> int:
     """Audit the export at `path`; the report goes to `out` (stdout when None).
 
@@ -71,11 +75,12 @@ def run_audit(
     with stream, ReportOutput(out) as target, _bar(size, err, progress) as bar:
         if stretches is not None:
             builder, names, summary, count = parallel_audit(
-                source, policy, stretches, bar.update if bar.shown else None
+                source, policy, stretches, bar.update if bar.shown else None, duplicates
             )
         else:
             csv = CsvLog(target.binary, catalogs, lang) if fmt == "csv" else None
-            audit = Audit(policy, csv)
+            requests = replayed_requests(duplicates or DuplicateSettings())
+            audit = Audit(policy, csv, requests=requests.reading())
             read = 0
 
             def on_read(amount: int) -> None:
@@ -89,6 +94,7 @@ def run_audit(
             if csv is not None:
                 csv.close()
             builder, names, count = audit.finish(), audit.names, audit.count
+            count_duplicates(builder, requests)
         _warn(summary, err)
         if fmt != "csv":
             empty = today if not count else None

@@ -126,6 +126,7 @@ def report_command(args: argparse.Namespace, settings: Settings) -> int:
             today=now.date(),
             err=sys.stderr,
             jobs=args.jobs,
+            duplicates=settings.duplicates,
         )
     from bot.report_cli import run_report
 

@@ -415,9 +415,14 @@ def scope_in(text: str) -> frozenset[str]:
 _IMPERATIVE = re.compile(r"请|麻烦|烦请|务必|各[^\W\d_]{1,4}?(?:把|将|报|统计|提供|上报|核对|填)")
 
 
+def asks_something(text: str) -> bool:
+    """Whether a text is worded as a request at all (请, 麻烦, 各村把 …): cheap, before any key."""
+    return _IMPERATIVE.search(normalize(text)) is not None
+
+
 def asks_for_data(text: str, key: DataKey) -> bool:
     """Whether a text asks for data objects it names: 各村把…名单报来 (the words alone)."""
-    return bool(key.objects) and bool(key.kinds) and _IMPERATIVE.search(normalize(text)) is not None
+    return bool(key.objects) and bool(key.kinds) and asks_something(text)
 
 
 def data_key(text: str, now: datetime, lexicon: Lexicon | None = None) -> DataKey:

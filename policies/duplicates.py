@@ -26,6 +26,7 @@ from policies.datakey import (
     Lexicon,
     Period,
     asks_for_data,
+    asks_something,
     data_key,
     kinds_in,
     request_body,
@@ -72,6 +73,14 @@ def fingerprinted(labels: Collection[str], request: DataRequest, text: str) -> b
     return "data_request" in labels or asks_for_data(text, request.key)
 
 
+def may_be_fingerprinted(labels: Collection[str], text: str) -> bool:
+    """Whether `fingerprinted` may hold for a message, known before its key is read (which
+    costs far more): labelled a data request, or worded as a request at all."""
+    if "rollcall" in labels or "ack" in labels:
+        return False
+    return "data_request" in labels or asks_something(text)
+
+
 def compact_text(text: str) -> str:
     """The request's words without sender, forward marker, punctuation or spaces: for reposts.
 
@@ -97,12 +106,16 @@ def fingerprint(request: DataRequest) -> str:
     return "t:" + _digest(request.text)
 
 
-def lookup_keys(request: DataRequest, original_text: str) -> frozenset[str]:
-    """The short strings under which a request is stored; a candidate shares at least one.
+def _in_period(key: str, period: Period | None) -> str:
+    """A key within one period ("-": naming none): where the requests compatible with that
+    period are kept. Its kind's letter, "@", a digest: "o@5f0e…"."""
+    label = "-" if period is None else f"{period.unit}:{period.start.isoformat()}"
+    return f"{key[0]}@{_digest(f'{key}|{label}')}"
 
-    o: its objects (the indexed column for most matches), t: its exact wording, c: its longest
-    clause (a repost with a line added), f: its attachment, h: its template's header cells.
-    """
+
+def _own_keys(request: DataRequest, original_text: str) -> set[str]:
+    """t: its exact wording, o: its objects, c: its longest clause (a repost with a line added),
+    f: its attachment, h: its template's header cells."""
     keys = {fingerprint(request)}
     if request.key.objects:
         keys.add("o:" + _digest(request.key.object_key))
@@ -114,7 +127,34 @@ def lookup_keys(request: DataRequest, original_text: str) -> frozenset[str]:
         keys.add("f:" + request.attachment.unique_id)
         if len(request.attachment.headers) >= 2:
             keys.add("h:" + _digest("|".join(sorted(set(request.attachment.headers)))))
-    return frozenset(keys)
+    return keys
+
+
+def lookup_keys(request: DataRequest, original_text: str) -> frozenset[str]:
+    """The short strings under which a request is stored: each of its own keys (see _own_keys)
+    as it is, and within its period. A candidate is stored under one of the new request's
+    query_keys."""
+    own = _own_keys(request, original_text)
+    return frozenset(own | {_in_period(key, request.key.period) for key in own})
+
+
+def query_keys(request: DataRequest) -> frozenset[str]:
+    """The keys to look under for `request`'s candidates (its objects', file's and template's
+    when it names objects, else its words' too). Requests about different periods
+    never match, so one that names a period looks only among those of its period and those
+    naming none (each own key within both), one that names none among all (its own keys as
+    they are). So the earliest rows a store keeps under a key may match: not a season of
+    other weeks' reports in the same words.
+    """
+    own = {key for key in request.lookup if key[1] == ":"}
+    if request.key.objects:
+        # A request naming objects matches another in its words only when it names the same
+        # objects (different ones contradict), so its objects' key finds those already.
+        own -= {key for key in own if key[0] in "tc"}
+    period = request.key.period
+    if period is None:
+        return frozenset(own)
+    return frozenset(_in_period(key, p) for key in own for p in (period, None))
 
 
 def data_request(
@@ -196,6 +236,16 @@ def _proposable(
     )
 
 
+def first_duplicate(
+    new: DataRequest,
+    in_time_order: Iterable[DataRequest],
+    rejected: Collection[frozenset[str]] = frozenset(),
+    window: timedelta = DEFAULT_WINDOW,
+) -> DataRequest | None:
+    """The first of candidates given oldest first that `new` duplicates (read no further)."""
+    return next((e for e in in_time_order if _proposable(new, e, rejected, window)), None)
+
+
 def duplicate_of(
     new: DataRequest,
     candidates: Iterable[DataRequest],
@@ -204,52 +254,53 @@ def duplicate_of(
 ) -> DataRequest | None:
     """The earliest candidate `new` duplicates, never a rejected pair, or None."""
     in_order = sorted(candidates, key=lambda earlier: earlier.sent_at)
-    return next((e for e in in_order if _proposable(new, e, rejected, window)), None)
+    return first_duplicate(new, in_order, rejected, window)
 
 
 class DuplicateIndex:
-    """Requests in memory by lookup key, in time order: what a store's indexed query returns."""
+    """Requests in memory by lookup key, in time order: what a store's indexed query returns.
+
+    Requests sent at the same time keep the order they were added in (a store's row ids), so
+    the earliest of them is the same whichever key it is found under.
+    """
 
     def __init__(self, window: timedelta = DEFAULT_WINDOW, per_key: int = 200) -> None:
         self.window = window
         self.per_key = per_key
-        self._buckets: dict[str, tuple[list[datetime], list[DataRequest]]] = {}
+        self._buckets: dict[str, list[tuple[datetime, int, DataRequest]]] = {}
+        self._added = 0
 
     def add(self, request: DataRequest) -> None:
+        self._added += 1
+        entry = (request.sent_at, self._added, request)
         for key in request.lookup:
-            times, requests = self._buckets.setdefault(key, ([], []))
-            at = bisect.bisect_right(times, request.sent_at)
-            times.insert(at, request.sent_at)
-            requests.insert(at, request)
+            bisect.insort(self._buckets.setdefault(key, []), entry, key=_time_and_order)
 
     def candidates(self, request: DataRequest) -> Iterator[DataRequest]:
         """Stored requests sharing a lookup key, in the window, oldest first: at most `per_key`
         from each key, as `ORDER BY sent_at LIMIT per_key` would give them."""
         slices = []
-        for key in request.lookup:
+        since, until = request.sent_at - self.window, request.sent_at + self.window
+        for key in query_keys(request):
             if (bucket := self._buckets.get(key)) is not None:
-                times, requests = bucket
-                start = bisect.bisect_left(times, request.sent_at - self.window)
-                end = bisect.bisect_right(times, request.sent_at + self.window)
-                slices.append(requests[start : min(end, start + self.per_key)])
+                start = bisect.bisect_left(bucket, (since, 0), key=_time_and_order)
+                end = bisect.bisect_right(bucket, (until, self._added + 1), key=_time_and_order)
+                slices.append(bucket[start : min(end, start + self.per_key)])
         seen: set[int] = set()
-        for earlier in heapq.merge(*slices, key=lambda stored: stored.sent_at):
-            if id(earlier) not in seen:
-                seen.add(id(earlier))
+        for _, order, earlier in heapq.merge(*slices, key=_time_and_order):
+            if order not in seen:
+                seen.add(order)
                 yield earlier
 
     def find(
         self, request: DataRequest, rejected: Collection[frozenset[str]] = frozenset()
     ) -> DataRequest | None:
         """The earliest stored request that `request` duplicates: the first one that does."""
-        return next(
-            (
-                earlier
-                for earlier in self.candidates(request)
-                if _proposable(request, earlier, rejected, self.window)
-            ),
-            None,
-        )
+        return first_duplicate(request, self.candidates(request), rejected, self.window)
+
+
+def _time_and_order(entry: tuple[datetime, int, DataRequest]) -> tuple[datetime, int]:
+    return entry[0], entry[1]
 
 
 # --- what a store keeps ---------------------------------------------------------------------

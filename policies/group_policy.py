@@ -67,6 +67,7 @@ class GroupPolicy:
     absorb_stray_acks: bool = False
     ack_window_minutes: int = 24 * 60
     language: str = "zh-Hans"
+    duplicates: bool = True  # link a data request to an earlier one asking for the same data
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,13 +3,15 @@ group's history (a Telegram Desktop export), one message at a time, in order.
 
 `replay_message` is the one place that asks the decision engine about a replayed message; the
 chat's replayed state (open acknowledgement requests and roll-calls, urgent passes per week)
-moves on as the bot's stored state would have. The bot is assumed to have had the right to
-delete; a replayed roll-call stays open for ROLLCALL_OPEN_DAYS, standing in for the initiator
-who closes it.
+moves on as the bot's stored state would have; the data requests it would have stored go to
+the matcher across chats (ReplayedRequests), which later requests are compared with. The bot
+is assumed to have had the right to delete; a replayed roll-call stays open for
+ROLLCALL_OPEN_DAYS, standing in for the initiator who closes it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 
@@ -17,9 +19,18 @@ import pytz
 
 from policies.calendar import QuietStatus, next_quiet_start, next_work_start, quiet_status
 from policies.classifier import ClassifierConfig, classify
+from policies.datakey import Lexicon, default_lexicon
 from policies.decide import Decision, LogAction, Ruled, Situation, decide
+from policies.duplicates import DEFAULT_WINDOW, DataRequest, DuplicateIndex
 from policies.features import acks, holding, reminders, rollcalls
 from policies.features.acks import AttachAckButton, OpenAckRequest
+from policies.features.duplicates import (
+    DuplicateRules,
+    DuplicatesState,
+    FingerprintRequest,
+    as_request,
+    may_be_request,
+)
 from policies.features.notices import Tell, period_key
 from policies.features.rollcalls import ListedLine, MergeRollcall, OpenRollCall, StartRollcall
 from policies.group_policy import GroupPolicy
@@ -102,9 +113,79 @@ class ChatReplay:
         return self._next_id
 
 
-def replay_message(chat: ChatReplay, message: ChatMessage) -> LogEntry | None:
+@dataclass(frozen=True, slots=True)
+class SeenRequest:
+    """A data request the bot would have fingerprinted, as the matcher across chats takes it:
+    where, from whom, and whether it stayed as it should (only such a request is linked)."""
+
+    chat_id: int
+    sender_id: int | None
+    request: DataRequest
+    linkable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RequestReading:
+    """How a chat's replay reads data requests, and where each one it would store goes."""
+
+    lexicon: Lexicon
+    rules: DuplicateRules
+    found: Callable[[SeenRequest], None]
+
+
+@dataclass(slots=True)
+class ReplayedRequests:
+    """The data requests replayed so far in every chat of an export, as the bot's store would
+    hold them (without their files' headers: an export's JSON carries none), and the
+    duplicates it would have pointed out, per chat.
+
+    It is apart from the chats' replays, which hand it their requests (`see`) in the file's
+    order, so that processes replaying stretches of an export can hand theirs over later."""
+
+    lexicon: Lexicon
+    rules: DuplicateRules
+    index: DuplicateIndex
+    posted: dict[tuple[int, int | None], set[int]] = field(default_factory=dict)
+    linked: dict[int, int] = field(default_factory=dict)  # chat: requests linked
+    _stored: int = 0
+
+    @classmethod
+    def start(
+        cls, lexicon: Lexicon | None = None, window: timedelta = DEFAULT_WINDOW
+    ) -> ReplayedRequests:
+        return cls(lexicon or default_lexicon(), DuplicateRules(window), DuplicateIndex(window))
+
+    def reading(self) -> RequestReading:
+        """Chats' replays that hand each request straight here."""
+        return RequestReading(self.lexicon, self.rules, self.see)
+
+    def see(self, seen: SeenRequest) -> None:
+        """Link the request as the bot would have (to one stored before it), then store it."""
+        request, chat_id, sender_id = seen.request, seen.chat_id, seen.sender_id
+        if seen.linkable:
+            own = self.posted.get((chat_id, sender_id), ()) if sender_id else ()
+            candidates = self.index.candidates(request)
+            if self.rules.earlier(request, candidates, frozenset(), own) is not None:
+                self.linked[chat_id] = self.linked.get(chat_id, 0) + 1
+        self._stored += 1
+        self.posted.setdefault((chat_id, sender_id), set()).add(self._stored)
+        self.index.add(replace(request, id=self._stored))
+
+
+def _request_state(situation: Situation, lexicon: Lexicon) -> DuplicatesState:
+    """The message as a data request, when it may be one (which requests it would match is
+    the matcher's part: ReplayedRequests.see)."""
+    if not may_be_request(situation):
+        return DuplicatesState()
+    return DuplicatesState(as_request(situation.message, situation.policy.timezone, lexicon))
+
+
+def replay_message(
+    chat: ChatReplay, message: ChatMessage, requests: RequestReading | None = None
+) -> LogEntry | None:
     """The log entry the bot would have written for `message` (None: it logs nothing, as for
-    a command), the chat's replayed state moved on past it."""
+    a command), the chat's replayed state moved on past it; with `requests`, a data request
+    the bot would have stored is handed on there."""
     now = message.sent_at
     quiet = chat.quiet_at(now)
     text = message.readable_text
@@ -133,8 +214,14 @@ def replay_message(chat: ChatReplay, message: ChatMessage) -> LogEntry | None:
         ),
         (reminders.RULES, None),
     ]
+    if requests is not None:
+        features.append((requests.rules, _request_state(situation, requests.lexicon)))
     decision = decide(situation, features)
     _move_on(chat, message, decision, week)
+    if requests is not None:
+        for stored in decision.of(FingerprintRequest):
+            seen = SeenRequest(message.chat.id, sender_id, stored.request, decision.outcome.helped)
+            requests.found(seen)
     if decision.log is None:
         return None
     return LogEntry(

@@ -97,14 +97,28 @@ def _csv_rows(content: bytes) -> list[list[str]]:
 _READERS = {".xlsx": _xlsx_rows, ".xlsm": _xlsx_rows, ".docx": _docx_rows, ".csv": _csv_rows}
 
 
+def _suffix(file_name: str) -> str:
+    return "." + file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
+
+
+def unreadable(file_name: str | None, size: int | None) -> str | None:
+    """Why a file can give no header, known from its name and size before fetching it; None
+    when it may (an unknown size is tried: the bytes fetched are checked again)."""
+    suffix = _suffix(file_name or "")
+    if suffix not in _READERS:
+        return f"{suffix or 'no extension'}: not xlsx, docx or csv"
+    if size is not None and size > MAX_BYTES:
+        return f"{size} bytes: over the {MAX_BYTES} a template may have"
+    return None
+
+
 def table_header(content: bytes, file_name: str) -> TableHeader | NotATable:
     """The header row (and title) of a spreadsheet or document table, or why there is none."""
-    suffix = "." + file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
-    reader = _READERS.get(suffix)
-    if reader is None:
-        return NotATable(f"{suffix or 'no extension'}: not xlsx, docx or csv")
-    if len(content) > MAX_BYTES:
-        return NotATable(f"{len(content)} bytes: over the {MAX_BYTES} a template may have")
+    reason = unreadable(file_name, len(content))
+    if reason is not None:
+        return NotATable(reason)
+    suffix = _suffix(file_name)
+    reader = _READERS[suffix]
     try:
         return _header_of(reader(content))
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, ValueError, OSError) as error:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.platform.clock import ManualClock
-from bot.platform.gateway import Membership
+from bot.platform.gateway import Download, Membership
 from bot.platform.pipeline import Arrival, Feature, MessageIntake, Pipeline
 from bot.platform.roster import RecentSenders
 from bot.platform.storage.models import MessageLog, ProcessedUpdate
@@ -40,6 +40,9 @@ class NoBot:
 
     async def send_text(self, chat_id: int, text: str) -> bool:
         return False
+
+    async def download(self, file_id: str, limit: int) -> Download:
+        return Download(None, "no bot")
 
 
 class BreaksOnPoison:

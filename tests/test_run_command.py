@@ -140,3 +140,24 @@ def test_the_bot_answers_start_and_stops_cleanly_on_a_signal(
     finally:
         if bot.poll() is None:
             bot.kill()
+
+
+def test_a_second_instance_on_the_same_sqlite_file_refuses_to_start_in_one_line(
+    tmp_path: Path, api_server: StandaloneServer
+) -> None:
+    write_config(tmp_path, api_server.base_url, tmp_path / "jianfu.db")
+    env = jianfu_env(JIANFU_BOT_TOKEN=TOKEN)
+    assert jianfu("migrate", cwd=tmp_path, env=env).returncode == 0
+    first = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + DEADLINE
+        while not api_server.control.get("requests", params={"method": "getUpdates"}).json():
+            assert first.poll() is None and time.monotonic() < deadline, "the first never polled"
+            time.sleep(0.05)
+        second = jianfu("run", cwd=tmp_path, env=env)
+        assert_one_clean_line(second, "another jianfu instance", "SQLite", "PostgreSQL")
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=DEADLINE)

@@ -1,6 +1,6 @@
 import dataclasses
 import io
-from datetime import date, time
+from datetime import date, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -174,6 +174,21 @@ def test_check_config_names_quiet_hours_for_a_time_like_25_00(tmp_path: Path) ->
             "database.url",
             'driver "sqlite"',
         ),
+        ("duplicates = true", 'duplicates = "yes"', "defaults.duplicates", "true or false"),
+        ("window_days = 90", "window_days = 0", "duplicates.window_days", "from 1 to 3660"),
+        ("objects = {}", "objects = []", "duplicates.objects", "a table [duplicates.objects]"),
+        (
+            "objects = {}",
+            'objects = { "充电桩" = [1] }',
+            "duplicates.objects.充电桩",
+            "a string or a list of strings, got an integer (1)",
+        ),
+        (
+            "objects = {}",
+            'objects = { "充电桩" = ["充电站", " "] }',
+            "duplicates.objects.充电桩",
+            "none of them empty",
+        ),
     ],
 )
 def test_a_bad_value_names_the_file_the_key_and_what_was_expected(
@@ -184,6 +199,18 @@ def test_a_bad_value_names_the_file_the_key_and_what_was_expected(
     assert len(problems) == 1
     assert problems[0].startswith(f"{path}: {key}: ")
     assert detail in problems[0]
+
+
+def test_data_objects_and_the_window_from_the_config(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "[defaults]\nduplicates = false\n[duplicates]\nwindow_days = 30\n"
+        'objects = { "充电桩" = ["充电设施", "充电站"], "电动车" = "电瓶车" }\n',
+    )
+    settings = load_settings(path, {})
+    assert settings.defaults.duplicates is False
+    assert settings.duplicates.window == timedelta(days=30)
+    assert settings.duplicates.objects == {"充电桩": ("充电设施", "充电站"), "电动车": ("电瓶车",)}
 
 
 def test_a_key_in_the_wrong_table_is_pointed_to_its_table(tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ Handler = Callable[[Params], Any]
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 DELETE_BATCH_LIMIT = 100
+DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files: "file is too big"
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the "
@@ -411,6 +412,8 @@ class BotMethods:
         stored = self.world.files.get(params["file_id"])
         if stored is None:
             raise bad_request("invalid file_id")
+        if len(stored.content) > DOWNLOAD_LIMIT:
+            raise bad_request("file is too big")
         return {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,

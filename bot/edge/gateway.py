@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 from telegram import Bot, ChatMemberAdministrator
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.edge.inbound import person
-from bot.platform.gateway import Membership
+from bot.platform.gateway import Download, Membership
 from policies.message import Person
 
 log = logging.getLogger(__name__)
@@ -56,3 +56,21 @@ class BotGateway:
         except (Forbidden, BadRequest):
             return False
         return True
+
+    async def download(self, file_id: str, limit: int) -> Download:
+        try:
+            file = await self._bot.get_file(file_id)
+            if file.file_size is not None and file.file_size > limit:
+                return Download(None, f"{file.file_size} bytes: over the {limit} allowed")
+            content = bytes(await file.download_as_bytearray())
+        except (BadRequest, Forbidden) as error:
+            return Download(None, f"Telegram refused the file: {error.message}")
+        except (NetworkError, RetryAfter) as error:
+            return Download(None, f"Telegram unreachable: {error}", retry=True)
+        except TelegramError as error:
+            return Download(None, f"Telegram error: {error}", retry=True)
+        except RuntimeError:  # PTB: Telegram gave no file path to download from
+            return Download(None, "Telegram gave no file path")
+        if len(content) > limit:
+            return Download(None, f"{len(content)} bytes: over the {limit} allowed")
+        return Download(content)

@@ -101,6 +101,10 @@ class UpdateStream:
             await session.commit()
 
 
+class PollConflict(Exception):
+    """Telegram answered getUpdates with 409: another process polls with this bot's token."""
+
+
 class Poller:
     """Long-polls getUpdates and confirms a batch only once it is processed."""
 
@@ -113,6 +117,7 @@ class Poller:
         allowed_updates: Sequence[str],
         *,
         timeout: int = POLL_TIMEOUT,
+        may_poll: Callable[[], bool] = lambda: True,
     ) -> None:
         self._bot = bot
         self._stream = stream
@@ -120,24 +125,24 @@ class Poller:
         self._clock = clock
         self._allowed = list(allowed_updates)
         self._timeout = timeout
+        self._may_poll = may_poll
         self.idle = asyncio.Event()
         """Set while waiting for Telegram with everything received processed and stored."""
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll until `stop` is set; a batch being processed is finished first."""
+        """Poll until `stop` is set (a batch being processed is finished first) or this instance
+        may no longer poll. Raises PollConflict when Telegram says another bot polls."""
         async with self._sessions() as session:
             offset = await resume_offset(session, self._clock.now())
         wait = RETRY_FIRST
-        while not stop.is_set():
+        while not stop.is_set() and self._may_poll():
             self.idle.set()
             try:
                 batch = await _until_stopped(self._get(offset), stop)
             except InvalidToken:
                 raise
             except Conflict as error:
-                log.warning("getUpdates: %s; trying again in %.0f s", error.message, wait)
-                wait = await _pause(wait, stop)
-                continue
+                raise PollConflict(error.message) from None
             except (TimedOut, NetworkError) as error:
                 log.warning("getUpdates failed (%s); trying again in %.0f s", error, wait)
                 wait = await _pause(wait, stop)
@@ -181,12 +186,11 @@ async def _until_stopped(
         await asyncio.wait({getting, stopping}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         stopping.cancel()
-    if getting.done():
-        return getting.result()
-    getting.cancel()
-    with suppress(asyncio.CancelledError):
-        await getting
-    return None
+        if not getting.done():
+            getting.cancel()
+            with suppress(asyncio.CancelledError, NetworkError):
+                await getting
+    return getting.result() if not getting.cancelled() else None
 
 
 async def _pause(wait: float, stop: asyncio.Event) -> float:

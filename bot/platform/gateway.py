@@ -31,6 +31,15 @@ class Membership:
         return self.status not in ("left", "kicked")
 
 
+@dataclass(frozen=True, slots=True)
+class Download:
+    """A file's bytes, or why there are none and whether trying later may get them."""
+
+    content: bytes | None
+    reason: str = ""
+    retry: bool = False  # a network failure, not the file's fault
+
+
 class Gateway(Protocol):
     @property
     def bot_id(self) -> int: ...
@@ -52,4 +61,8 @@ class Gateway(Protocol):
 
     async def send_text(self, chat_id: int, text: str) -> bool:
         """Send now, outside the outbox; False when the chat refuses (never started, blocked)."""
+        ...
+
+    async def download(self, file_id: str, limit: int) -> Download:
+        """A file's bytes (getFile, then the file URL); none beyond `limit` bytes."""
         ...

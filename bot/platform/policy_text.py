@@ -74,6 +74,7 @@ def rule_lines(catalogs: Catalogs, lang: str, policy: GroupPolicy) -> list[str]:
             quota=policy.urgent_quota_per_week,
         ),
         text("policy.line.mode", lang, mode=text(f"policy.mode.{policy.mode}", lang)),
+        text("duplicates.policy_on" if policy.duplicates else "duplicates.policy_off", lang),
     ]
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.platform.clock import Clock
+from bot.platform.leadership import Gate
 from bot.platform.live import LiveMessages
 from bot.platform.outbox.worker import OutboxWorker
 from bot.platform.settings import Settings
@@ -27,6 +28,7 @@ class Services:
     outbox: OutboxWorker
     live: LiveMessages
     ticks: tuple[Tick, ...] = ()
+    gate: Gate = field(default_factory=Gate)  # whether this instance leads (sends, polls) now
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def run_ticks(self) -> datetime | None:

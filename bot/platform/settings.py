@@ -8,7 +8,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
@@ -127,10 +127,23 @@ class RetentionSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DuplicateSettings:
+    # Data objects beyond the built-in lexicon: canonical name -> the words people use for it.
+    objects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    window_days: int = 90
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(days=self.window_days)
+
+
+@dataclass(frozen=True, slots=True)
 class InstanceSettings:
     # A stable name for this instance, unique among those sharing a database: a restarted
     # instance then takes back its outbox claims at once. None: host name and process id.
     id: str | None = None
+    # PostgreSQL standby: seconds without the leader's heartbeat before a standby takes over.
+    standby_grace_seconds: int = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +159,7 @@ class Settings:
     defaults: GroupPolicy = field(default_factory=GroupPolicy)
     supervisors: SupervisorSettings = field(default_factory=SupervisorSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    duplicates: DuplicateSettings = field(default_factory=DuplicateSettings)
     instance: InstanceSettings = field(default_factory=InstanceSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     source: str = "built-in defaults"  # the config file read, for messages
@@ -178,6 +192,7 @@ def load_settings(path: Path | None, env: Mapping[str, str]) -> Settings:
         defaults=_defaults(root.table("defaults")),
         supervisors=_supervisors(root),
         retention=_retention(root.table("retention")),
+        duplicates=_duplicates(root.table("duplicates")),
         instance=_instance(root.table("instance")),
         logging=_logging(root.table("logging")),
         source=source,
@@ -321,6 +336,10 @@ class _Table:
         subs = [_Table(self.problems, f"{self.key(key)}[{n}]", v) for n, v in enumerate(value, 1)]
         self._tables.extend(subs)
         return subs
+
+    def names(self) -> list[str]:
+        """Every key of a table whose keys are names the user chooses (all of them known)."""
+        return list(self._data)
 
     def optional_string(self, key: str, *, secret: bool = False) -> str | None:
         value = self._typed(key, lambda v: isinstance(v, str), "a string", secret)
@@ -577,6 +596,7 @@ def _defaults(table: _Table) -> GroupPolicy:
             "ack_window_minutes", base.ack_window_minutes, 1, 7 * 24 * 60
         ),
         language=language,
+        duplicates=table.boolean("duplicates", base.duplicates),
     )
     for problem in policy_problems(policy):
         table.problem(problem.field, text(problem.key, "en", **problem.params))
@@ -666,6 +686,33 @@ def _retention(table: _Table) -> RetentionSettings:
     return RetentionSettings(table.integer("message_text_days", default, 1, 36500))
 
 
+MAX_WINDOW_DAYS = 3660
+MAX_ALIAS_CHARS = 64  # what the learned aliases' column holds, and longer than any real one
+
+
+def _duplicates(table: _Table) -> DuplicateSettings:
+    default = DuplicateSettings()
+    window_days = table.integer("window_days", default.window_days, 1, MAX_WINDOW_DAYS)
+    return DuplicateSettings(_data_objects(table), window_days)
+
+
+def _data_objects(table: _Table) -> dict[str, tuple[str, ...]]:
+    """[duplicates] objects = { name = [aliases] }: each name with a list of words (or one)."""
+    found = table.table("objects")
+    objects: dict[str, tuple[str, ...]] = {}
+    for name in found.names():
+        words = found.strings(name, one_allowed=True)
+        if words is None:
+            continue
+        if not name.strip() or any(not word.strip() for word in words):
+            found.problem(name, "expected a data object's name and its words, none of them empty")
+        elif any(len(word) > MAX_ALIAS_CHARS for word in (name, *words)):
+            found.problem(name, f"expected words of at most {MAX_ALIAS_CHARS} characters")
+        else:
+            objects[name.strip()] = tuple(word.strip() for word in words)
+    return objects
+
+
 def _instance(table: _Table) -> InstanceSettings:
     name = table.optional_string("id")
     if name is not None and not _INSTANCE_ID.match(name):
@@ -673,7 +720,9 @@ def _instance(table: _Table) -> InstanceSettings:
             "id", f"expected 1-64 characters from A-Z a-z 0-9 . _ : -, got {_quoted(name)}"
         )
         name = None
-    return InstanceSettings(name)
+    default = InstanceSettings().standby_grace_seconds
+    grace = table.integer("standby_grace_seconds", default, 10, 3600)
+    return InstanceSettings(name, grace)
 
 
 def _logging(table: _Table) -> LoggingSettings:

@@ -34,16 +34,14 @@ class BotHarness:
         server: BotApiServer,
         database_url: str,
         clock: ManualClock,
-        configure: Callable[[Settings], Settings] | None = None,
+        base: Settings | None = None,
     ) -> None:
-        """`configure` changes the default settings (supervisors, retention …)."""
+        """`base`: the configuration to run with (default: the built-in one)."""
         self.server = server
         self.world = server.world
         self.clock = clock
-        self.configure = configure
-        defaults = load_settings(None, {})
         self.settings: Settings = settings_for_api(
-            configure(defaults) if configure is not None else defaults,
+            base or load_settings(None, {}),
             token=server.token,
             base_url=server.base_url,
             base_file_url=server.base_file_url,

@@ -100,7 +100,7 @@ async def restarted(
     await harness.stop()
     harness.clock.advance(after)
     again = BotHarness(
-        harness.server, harness.settings.database.url, harness.clock, harness.configure
+        harness.server, harness.settings.database.url, harness.clock, harness.settings
     )
     await again.start()
     try:

@@ -8,7 +8,7 @@ import asyncio
 import csv
 import dataclasses
 import io
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -17,7 +17,13 @@ from sqlalchemy import select, update
 
 from bot.platform.clock import ManualClock
 from bot.platform.i18n import text
-from bot.platform.settings import RetentionSettings, Settings, Supervisor, SupervisorSettings
+from bot.platform.settings import (
+    RetentionSettings,
+    Settings,
+    Supervisor,
+    SupervisorSettings,
+    load_settings,
+)
 from bot.platform.storage.migrate import upgrade_to_head
 from bot.platform.storage.models import HeldMessage, MessageLog, OutboxItem, WeeklyReport
 from policies.report_scope import EVERY_GROUP, Scope
@@ -53,20 +59,18 @@ class Scene:
         return self.harness.world
 
 
-def supervisors_of(scene_people: dict[str, User], east: Chat) -> Callable[[Settings], Settings]:
-    def configure(settings: Settings) -> Settings:
-        return dataclasses.replace(
-            settings,
-            supervisors=SupervisorSettings(
-                (
-                    Supervisor(scene_people["chief"].id, EVERY_GROUP),
-                    Supervisor(scene_people["inspector"].id, Scope(frozenset({east.id}))),
-                )
-            ),
-            retention=RetentionSettings(30),
-        )
-
-    return configure
+def supervisors_of(scene_people: dict[str, User], east: Chat) -> Settings:
+    """The built-in settings with two supervisors (one for every group, one for `east`)."""
+    return dataclasses.replace(
+        load_settings(None, {}),
+        supervisors=SupervisorSettings(
+            (
+                Supervisor(scene_people["chief"].id, EVERY_GROUP),
+                Supervisor(scene_people["inspector"].id, Scope(frozenset({east.id}))),
+            )
+        ),
+        retention=RetentionSettings(30),
+    )
 
 
 @pytest.fixture
@@ -344,7 +348,7 @@ async def test_the_weekly_report_comes_once_a_week_across_restarts(
     # A second instance on the same database ticks too; the week's row lets only one through.
     # Instances run side by side on PostgreSQL; a SQLite database belongs to one process (its
     # driver runs on the event loop, so two engines in one loop would wait on each other).
-    other = BotHarness(s.harness.server, db_url, s.harness.clock, s.harness.configure)
+    other = BotHarness(s.harness.server, db_url, s.harness.clock, s.harness.settings)
     if db_url.startswith("postgresql"):
         await asyncio.gather(s.harness.tick(), other.services.run_ticks())
     else:

@@ -40,7 +40,8 @@ async def test_webhook_mode_answers_start_and_refuses_a_wrong_secret(
         webhook_secret_token=Secret(SECRET),
     )
     stop = asyncio.Event()
-    running = asyncio.create_task(serve(bot.application, telegram, stop))
+    settings = dataclasses.replace(bot.settings, telegram=telegram)
+    running = asyncio.create_task(serve(bot.application, settings, stop))
     try:
         user = server.world.add_user("陈静")
         chat = server.world.private_chat(user)

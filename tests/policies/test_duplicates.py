@@ -19,6 +19,7 @@ from policies.duplicates import (
     header_cells,
     is_duplicate,
     lookup_keys,
+    query_keys,
     rejection,
     stored_form,
     taught_aliases,
@@ -158,6 +159,37 @@ def test_lookup_keys_are_short_and_shared_by_candidates() -> None:
     assert first.lookup == lookup_keys(first, "请各村报送低保户名单")
     assert first.lookup & second.lookup
     assert all(len(key) <= 64 for key in first.lookup | second.lookup)
+
+
+def test_objects_are_looked_for_in_a_compatible_period_only() -> None:
+    monthly = request("请各村报送本月低保金发放表")
+    same_month = request("各村把11月份低保金发放明细报来")
+    other_month = request("各村把10月份低保金发放明细报来")
+    undated = request("请各村报送低保金发放表")
+    assert query_keys(monthly) & same_month.lookup
+    assert query_keys(monthly) & undated.lookup
+    assert not query_keys(monthly) & other_month.lookup
+    assert query_keys(undated) & monthly.lookup and query_keys(undated) & other_month.lookup
+
+
+def test_a_season_of_other_months_does_not_hide_this_months_request() -> None:
+    index = DuplicateIndex(WINDOW, per_key=20)
+    for day in range(18, 80):  # a request each day of the months before
+        index.add(request("请各村报送本月低保金发放表", NOW - timedelta(days=day)))
+    this_month = request("请各村报送本月低保金发放表", NOW - timedelta(days=10))
+    index.add(this_month)
+    assert index.find(request("各村把本月的低保金发放明细报来")) is this_month
+
+
+def test_requests_sent_at_once_are_found_in_the_order_they_were_added() -> None:
+    index = DuplicateIndex(WINDOW)
+    undated, dated = (
+        request("请各村报送特困供养人员名单"),
+        request("请各村报送2026年度特困人员名单"),
+    )
+    index.add(undated)
+    index.add(dated)
+    assert list(index.candidates(request("请各村报送2026年度五保户名单"))) == [undated, dated]
 
 
 def test_the_stored_form_round_trips() -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.platform.errors import FatalError
 from bot.platform.storage import create_engine, metadata
 from bot.platform.storage.migrate import (
+    SCHEMA_REVISION,
     current_revision,
     downgrade,
     ensure_at_head,
@@ -93,6 +94,12 @@ async def test_full_downgrade_leaves_no_tables(db_url: str) -> None:
         assert await schema(engine) == {}
     finally:
         await engine.dispose()
+
+
+def test_the_revision_the_bot_expects_is_the_head_of_migrations() -> None:
+    assert head_revision() == SCHEMA_REVISION, (
+        "a migration was added: set SCHEMA_REVISION in bot/platform/storage/migrate.py to it"
+    )
 
 
 async def test_ensure_at_head_accepts_a_migrated_database(engine: AsyncEngine) -> None:

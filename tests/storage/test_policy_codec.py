@@ -34,6 +34,7 @@ FIELD_STRATEGIES: dict[str, st.SearchStrategy[object]] = dict(
     absorb_stray_acks=st.booleans(),
     ack_window_minutes=st.integers(1, 7 * 24 * 60),
     language=st.sampled_from(["zh-Hans", "zh-Hant", "en"]),
+    duplicates=st.booleans(),
 )
 policies = st.builds(GroupPolicy, **FIELD_STRATEGIES)
 

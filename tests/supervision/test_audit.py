@@ -211,3 +211,33 @@ def test_bad_input_is_one_line_and_exit_2(
     code, _, stderr = run([a.format(dir=tmp_path) for a in argv], capsys)
     assert code == 2
     assert said in stderr and stderr.count("\n") == 1 and "Traceback" not in stderr
+
+
+def test_audit_counts_a_request_repeated_in_another_group_but_not_a_reminder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_config: None
+) -> None:
+    asked = "民政办：请各村于本周五前报送2024年度低保户名单"
+    first = [
+        Message(1, WORK, asked, sender_id=1001),
+        Message(2, WORK + timedelta(hours=1), f"再次提醒:{asked}", sender_id=1001),
+    ]
+    second = [
+        Message(1, WORK + timedelta(days=1), "麻烦各村把2024年最低生活保障对象花名册发我", 1002),
+        Message(2, WORK + timedelta(days=1, hours=1), "请各村报送2024年度特困人员名单", 1002),
+    ]
+    path = tmp_path / "result.json"
+    with path.open("w", encoding="utf-8") as out:
+        write_full(
+            out,
+            [
+                ExportChat(111, "民政办工作群", messages=first),
+                ExportChat(222, "青石镇工作群", messages=second),
+            ],
+        )
+    code, stdout, stderr = run(["audit", str(path), "--format", "json"], capsys)
+    assert code == 0, stderr
+    report = json.loads(stdout)
+    groups = {group["title"]: group for group in report["groups"]}
+    assert report["duplicate_requests"] == 1
+    assert groups["青石镇工作群"]["duplicate_requests"] == 1
+    assert groups["民政办工作群"]["duplicate_requests"] == 0

@@ -13,7 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli import main
 from bot.features.supervision.query import Period, log_report
-from bot.platform.storage.models import AckRequest, Chat, HeldMessage, MessageLog, User
+from bot.platform.storage.models import (
+    AckRequest,
+    Chat,
+    DataRequestRecord,
+    DuplicateMatch,
+    HeldMessage,
+    MessageLog,
+    User,
+)
 from policies.group_policy import GroupPolicy
 
 CHAT = -1001234567890
@@ -74,6 +82,21 @@ async def fill(sessions: async_sessionmaker[AsyncSession]) -> None:
             )
         )
         await session.commit()
+        # Two requests in the group repeat one asked in another group; admins rejected one.
+        for request_id, chat_id, message_id, at in (
+            (1, -1009999, 1, DAY - timedelta(days=40)),
+            (2, CHAT, 1, DAY),
+            (3, CHAT, 4, NIGHT),
+        ):
+            session.add(
+                DataRequestRecord(
+                    id=request_id, chat_id=chat_id, message_id=message_id, sent_at=at, key={}
+                )
+            )
+        await session.flush()
+        session.add(DuplicateMatch(request_id=2, earlier_id=1, created_at=DAY))
+        session.add(DuplicateMatch(request_id=3, earlier_id=1, status="rejected", created_at=DAY))
+        await session.commit()
 
 
 async def test_log_report_counts_the_period(
@@ -87,6 +110,7 @@ async def test_log_report_counts_the_period(
     assert (counts.messages, counts.after_hours, counts.held, counts.released) == (4, 2, 1, 1)
     assert (counts.reply_demands, counts.instant_reply_demands, counts.acks_absorbed) == (1, 1, 1)
     assert report.total.notifications_saved == 40
+    assert counts.duplicate_requests == 1
     assert report.total.urgent_passes[0].reason == "暴雨"
     assert report.total.senders[0].name == "张 三"
 

@@ -1,9 +1,10 @@
-"""/policy for everyone; /quiet, /restdays and /mode for the group's admins, each change audited."""
+"""/policy for everyone; /quiet, /restdays, /mode (and the switches other features add) for the
+group's admins, each change audited."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +35,7 @@ class Change:
     policy: GroupPolicy | None
     refusal: str = ""
     params: dict[str, str] = dataclasses.field(default_factory=dict)
+    confirmation: str = ""  # the reply once stored, for a command that words its own
 
 
 Parser = Callable[[GroupPolicy, Sequence[str]], Change]
@@ -86,10 +88,17 @@ class PolicyCommands:
         base: Essentials,
         admins: Admins,
         onboarding: Onboarding,
+        parsers: Mapping[str, Parser] = PARSERS,
     ) -> None:
         self._base = base
         self._admins = admins
         self._onboarding = onboarding
+        self._parsers = parsers
+
+    @property
+    def commands(self) -> tuple[str, ...]:
+        """The commands that change the policy."""
+        return tuple(self._parsers)
 
     async def show_policy(self, command: Command) -> str:
         message = command.message
@@ -100,7 +109,7 @@ class PolicyCommands:
         return policy_report(self._base.catalogs, lang, policy, title, self._base.clock.now())
 
     async def change(self, command: Command) -> str:
-        """/quiet, /restdays or /mode: validated, stored with its audit row; the reply."""
+        """/quiet, /restdays, /mode …: validated, stored with its audit row; the reply."""
         message, name = command.message, command.name
         chat_id = message.chat.id
         if not await self._admins.sent_by_admin(message):
@@ -123,7 +132,7 @@ class PolicyCommands:
         chat_id = message.chat.id
         policy = await self._base.policy(session, chat_id)
         lang, catalogs = language_for(command.reader_language, policy.language), self._base.catalogs
-        change = PARSERS[name](policy, command.args)
+        change = self._parsers[name](policy, command.args)
         if change.policy is None:
             return catalogs.text(change.refusal, lang, **change.params)
         new = change.policy
@@ -146,6 +155,8 @@ class PolicyCommands:
                     at=now,
                 )
             )
+        if change.confirmation:
+            return catalogs.text(change.confirmation, lang)
         return await self._confirmation(session, chat_id, name, new, lang)
 
     async def _confirmation(

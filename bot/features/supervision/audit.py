@@ -10,16 +10,24 @@ times go backwards. The stretches are merged in order; where a process's startin
 chat differs from the state the previous stretch ended in (ReplayState, as of the first message
 that could still see it), that chat's stretch is replayed again from the true state. The report
 is therefore the one a single process makes, only sooner.
+
+Data requests are matched across chats, in the file's order: each process writes the requests
+its stretch would have stored to a file of its own, with their place in the file, and the
+parent hands them, merged in that order, to one matcher (ReplayedRequests), as a single
+process does as it goes.
 """
 
 from __future__ import annotations
 
 import bisect
 import dataclasses
+import heapq
 import multiprocessing
 import os
+import pickle
 import re
-from collections.abc import Callable, Collection, Mapping
+import tempfile
+from collections.abc import Callable, Collection, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,9 +36,19 @@ from typing import Any
 
 from bot.edge.desktop_export import ExportSummary, read_export
 from bot.features.supervision.csv_log import CsvLog
+from bot.platform.settings import DuplicateSettings
+from policies.datakey import default_lexicon
 from policies.group_policy import GroupPolicy
 from policies.message import ChatMessage
-from policies.replay import ChatReplay, ReplayState, replay_message, replay_state
+from policies.replay import (
+    ChatReplay,
+    ReplayedRequests,
+    ReplayState,
+    RequestReading,
+    SeenRequest,
+    replay_message,
+    replay_state,
+)
 from policies.supervision import GroupInfo, ReportBuilder, Source
 
 WARM_UP = timedelta(days=21)
@@ -84,6 +102,11 @@ class AuditPart:
     ends: dict[int, tuple[ChatReplay, datetime]]  # chat -> replay at the end, as of when
     count: int = 0
     summary: ExportSummary | None = None
+    requests: Path | None = None  # the data requests it would have stored, with their places
+
+
+_Piece = tuple[AuditPart, frozenset[int]]
+"""A part of the audit and the chats whose figures are taken from it."""
 
 
 class Audit:
@@ -97,8 +120,10 @@ class Audit:
         stretches: Stretches = ONE_STRETCH,
         share: int = 0,
         seeds: Mapping[int, ChatReplay] | None = None,
+        requests: RequestReading | None = None,
     ) -> None:
-        """`seeds`: replay only these chats, each from the state given (no warm-up)."""
+        """`seeds`: replay only these chats, each from the state given (no warm-up);
+        `requests`: where the data requests of the stretch go."""
         self.policy = policy
         self.builder = ReportBuilder(Source.EXPORT)
         self.tracks: dict[int, _ChatTrack] = {}
@@ -108,6 +133,7 @@ class Audit:
         self._stretches = stretches
         self._share = share
         self._seeds = seeds
+        self._requests = requests
         self._from = stretches.starts[share - 1] - stretches.warm_up if share else None
 
     def message(self, message: ChatMessage) -> None:
@@ -135,7 +161,7 @@ class Audit:
             title = message.chat.title or str(chat_id)
             self.builder.group(GroupInfo(chat_id, title, self.policy))
         track.end_seen = _FAR_FUTURE
-        entry = replay_message(track.replay, message)
+        entry = replay_message(track.replay, message, self._requests)
         if entry is None:
             return
         self.builder.add(entry)
@@ -163,6 +189,17 @@ class Audit:
             if self.builder.knows(chat_id):
                 self.builder.set_members(chat_id, len(track.replay.senders))
         return self.builder
+
+
+def replayed_requests(settings: DuplicateSettings) -> ReplayedRequests:
+    """The matcher across chats, with the configured objects and window."""
+    lexicon = default_lexicon().with_objects(settings.objects)
+    return ReplayedRequests.start(lexicon, settings.window)
+
+
+def count_duplicates(builder: ReportBuilder, requests: ReplayedRequests) -> None:
+    for chat_id, linked in requests.linked.items():
+        builder.add_duplicates(chat_id, linked)
 
 
 # ---- several processes -------------------------------------------------------------------------
@@ -193,6 +230,8 @@ class _Job:
     policy: GroupPolicy
     stretches: Stretches
     share: int
+    duplicates: DuplicateSettings
+    requests: Path  # where the stretch's data requests are written
     seeds: dict[int, ChatReplay] | None = None
 
 
@@ -208,30 +247,51 @@ def _init(progress: Any) -> None:
 
 def audit_part(job: _Job) -> AuditPart:
     """One process's audit of the whole file, counting its share."""
-    audit = Audit(job.policy, None, job.stretches, job.share, job.seeds)
     slots, processes = _progress, job.stretches.count
+    matcher = replayed_requests(job.duplicates)
+    with job.path.open("rb") as stream, job.requests.open("wb") as requests:
 
-    def read(amount: int) -> None:
-        if slots is not None:
-            slots[job.share] += amount
-            slots[processes + job.share] = audit.count
+        def found(seen: SeenRequest) -> None:
+            pickle.dump((audit.count, seen), requests, pickle.HIGHEST_PROTOCOL)
 
-    with job.path.open("rb") as stream:
+        reading = RequestReading(matcher.lexicon, matcher.rules, found)
+        audit = Audit(job.policy, None, job.stretches, job.share, job.seeds, reading)
+
+        def read(amount: int) -> None:
+            if slots is not None:
+                slots[job.share] += amount
+                slots[processes + job.share] = audit.count
+
         summary = read_export(stream, audit.message, read, name=str(job.path))
-    return audit.part(summary)
+    return dataclasses.replace(audit.part(summary), requests=job.requests)
+
+
+def _requests_of(part: AuditPart, chats: Collection[int]) -> Iterator[tuple[int, SeenRequest]]:
+    """The data requests `part` wrote for `chats`, each with its place in the file."""
+    assert part.requests is not None
+    with part.requests.open("rb") as file:
+        while True:
+            try:
+                place, seen = pickle.load(file)
+            except EOFError:
+                return
+            if seen.chat_id in chats:
+                yield place, seen
 
 
 def _merged(
     parts: list[AuditPart],
     policy: GroupPolicy,
     rerun: Callable[[int, dict[int, ChatReplay]], AuditPart],
-) -> tuple[ReportBuilder, dict[int, str], dict[int, set[int]]]:
+) -> tuple[ReportBuilder, dict[int, str], dict[int, set[int]], list[_Piece]]:
     """The stretches' figures in order; a chat whose stretch started from another state than
-    the one its previous stretch ended in is replayed again from that state."""
+    the one its previous stretch ended in is replayed again from that state. Last, which part
+    counts which chats."""
     builder = ReportBuilder(Source.EXPORT)
     names: dict[int, str] = {}
     members: dict[int, set[int]] = {}
     ends: dict[int, tuple[ChatReplay, datetime]] = {}
+    used: list[_Piece] = []
     for share, part in enumerate(parts):
         wrong = {
             chat_id: ends[chat_id][0] if chat_id in ends else None
@@ -239,17 +299,18 @@ def _merged(
             if not _continues(state, seen, ends.get(chat_id))
         }
         kept = [chat_id for chat_id in part.starts if chat_id not in wrong]
-        pieces: list[tuple[AuditPart, Collection[int]]] = [(part, kept)]
+        pieces: list[_Piece] = [(part, frozenset(kept))]
         if wrong:
             seeds = {c: replay or ChatReplay.start(policy) for c, replay in wrong.items()}
-            pieces.append((rerun(share, seeds), list(wrong)))
+            pieces.append((rerun(share, seeds), frozenset(wrong)))
         for piece, chats in pieces:
             builder.merge(piece.builder, chats)
             names.update(piece.names)
             for chat_id in chats:
                 members.setdefault(chat_id, set()).update(piece.members[chat_id])
                 ends[chat_id] = piece.ends[chat_id]
-    return builder, names, members
+        used.extend(pieces)
+    return builder, names, members, used
 
 
 def _continues(
@@ -268,28 +329,48 @@ def parallel_audit(
     policy: GroupPolicy,
     stretches: Stretches,
     on_progress: Callable[[int, int, int], None] | None = None,
+    duplicates: DuplicateSettings | None = None,
 ) -> tuple[ReportBuilder, dict[int, str], ExportSummary, int]:
-    """The audit in `stretches.count` processes: the merged builder (members set), the names,
-    what the export held beside its messages, and the number of messages."""
+    """The audit in `stretches.count` processes: the merged builder (members and duplicate
+    requests set), the names, what the export held beside its messages, and the number of
+    messages."""
     context = multiprocessing.get_context("fork")
     progress = context.Array("q", 2 * stretches.count, lock=False)
-    jobs = [_Job(path, policy, stretches, share) for share in range(stretches.count)]
-    with ProcessPoolExecutor(
-        stretches.count, mp_context=context, initializer=_init, initargs=(progress,)
-    ) as pool:
+    settings = duplicates or DuplicateSettings()
+    with (
+        tempfile.TemporaryDirectory(prefix="jianfu-audit-") as folder,
+        ProcessPoolExecutor(
+            stretches.count, mp_context=context, initializer=_init, initargs=(progress,)
+        ) as pool,
+    ):
+        jobs = [
+            _Job(path, policy, stretches, share, settings, Path(folder, f"{share}.pickle"))
+            for share in range(stretches.count)
+        ]
         futures: list[Future[AuditPart]] = [pool.submit(audit_part, job) for job in jobs]
         _watch(futures, progress, on_progress)
         parts = [future.result() for future in futures]
 
         def rerun(share: int, seeds: dict[int, ChatReplay]) -> AuditPart:
-            return pool.submit(audit_part, dataclasses.replace(jobs[share], seeds=seeds)).result()
+            again = Path(folder, f"{share}-again.pickle")
+            job = dataclasses.replace(jobs[share], seeds=seeds, requests=again)
+            return pool.submit(audit_part, job).result()
 
-        builder, names, members = _merged(parts, policy, rerun)
+        builder, names, members, pieces = _merged(parts, policy, rerun)
+        requests = replayed_requests(settings)
+        streams = [_requests_of(piece, chats) for piece, chats in pieces]
+        for _, seen in heapq.merge(*streams, key=_place):
+            requests.see(seen)
+    count_duplicates(builder, requests)
     for chat_id, senders in members.items():
         builder.set_members(chat_id, len(senders))
     summary = parts[0].summary
     assert summary is not None
     return builder, names, summary, parts[0].count
+
+
+def _place(found: tuple[int, SeenRequest]) -> int:
+    return found[0]
 
 
 def _watch(

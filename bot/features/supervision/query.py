@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Text, and_, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.features.duplicates.store import duplicates_per_chat
 from bot.features.supervision.csv_log import CsvLog
 from bot.platform.group_policies import policy_with_overrides
 from bot.platform.storage.models import (
@@ -226,6 +227,9 @@ async def log_report(session: AsyncSession, period: Period, defaults: GroupPolic
     ):
         if builder.knows(chat_id):
             builder.add_released(chat_id, released)
+    for chat_id, duplicates in await duplicates_per_chat(session, start, end):
+        if builder.knows(chat_id):
+            builder.add_duplicates(chat_id, duplicates)
     names = await sender_names(session, senders)
     return builder.build(names, period.since, period.until, period.zone)
 

@@ -219,6 +219,17 @@ async def extend_leases(session: AsyncSession, *, worker: str, until: datetime) 
     return _rowcount(result)
 
 
+async def release_others_claims(session: AsyncSession, *, worker: str) -> int:
+    """Give back every claim of another worker (a leader that was replaced); the number."""
+    result = await session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.status == OutboxStatus.CLAIMED.value, OutboxItem.claimed_by != worker)
+        .values(status=OutboxStatus.PENDING.value, claimed_by=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result)
+
+
 async def release_claims(session: AsyncSession, *, worker: str) -> int:
     """Give back every claim of `worker` (after its crash, or at its stop); the number."""
     result = await session.execute(

@@ -44,6 +44,11 @@ from bot.platform.outbox.store import (
 
 log = logging.getLogger(__name__)
 
+
+class NotLeading(Exception):
+    """This instance may no longer send: it stopped leading."""
+
+
 DELETE_BATCH_LIMIT = 100
 WORKER_ID_MAX_LENGTH = 64
 
@@ -133,6 +138,7 @@ class OutboxWorker:
         max_backoff: timedelta = timedelta(minutes=10),
         poll_interval: float = 5.0,
         on_settled: ResultHandler | None = None,
+        may_send: Callable[[], bool] = lambda: True,
         rng: random.Random | None = None,
     ) -> None:
         self.worker_id = (worker_id or default_worker_id())[:WORKER_ID_MAX_LENGTH]
@@ -148,6 +154,7 @@ class OutboxWorker:
         self._max_backoff = max_backoff
         self._poll_interval = poll_interval
         self._on_settled = on_settled
+        self._may_send = may_send
         self._rng = rng or random.Random()
         self._wakeup = asyncio.Event()
         # Claiming and putting a chat's items back must not interleave, or an item claimed
@@ -177,6 +184,8 @@ class OutboxWorker:
                 await self._pump(until_idle=False)
             except TokenRejected:
                 raise
+            except NotLeading:
+                log.info("outbox: this instance no longer leads; it sends nothing more")
             except Exception:
                 log.exception("outbox: the worker failed; starting again")
             await asyncio.sleep(self._poll_interval)
@@ -195,6 +204,8 @@ class OutboxWorker:
             while True:
                 self._wakeup.clear()
                 hand.low.clear()
+                if not self._may_send():
+                    raise NotLeading
                 wanted = hand.room()
                 claimed = await self._claim(hand, wanted) if wanted else 0
                 for chat_id, queue in hand.queues.items():
@@ -280,6 +291,9 @@ class OutboxWorker:
     async def _drain_chat(self, chat_id: int, hand: _InHand, counts: DrainCounts) -> None:
         while (call := hand.next_call(chat_id)) is not None:
             batch, method, payload = call
+            if not self._may_send():
+                # No longer the leader (its work is being stopped): another instance sends it.
+                raise NotLeading
             async with self._slots:
                 try:
                     result = await self._transport.perform(method, payload, batch[0].file)

@@ -71,6 +71,18 @@ class EntrySource(StrEnum):
     REPOST = "repost"
 
 
+class HeaderStatus(StrEnum):
+    PENDING = "pending"  # a table attached, its header not read yet
+    READ = "read"
+    UNREAD = "unread"  # could not be read: the key is the text's alone
+
+
+class MatchStatus(StrEnum):
+    PROPOSED = "proposed"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+
 class Chat(Base):
     """A chat the bot is or was in, with what it may do there."""
 
@@ -341,6 +353,18 @@ class ProcessedUpdate(Base):
     processed_at: Mapped[datetime]
 
 
+class LeaderHeartbeat(Base):
+    """The leading instance's heartbeat (PostgreSQL standby): one row, written every few seconds
+    through the connection that holds the leader's lock."""
+
+    __tablename__ = "leader_heartbeat"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    instance: Mapped[str] = mapped_column(Text)
+    backend_pid: Mapped[int] = mapped_column(Integer)  # the session a standby may end
+    beat_at: Mapped[datetime]
+
+
 class AdminAudit(Base):
     """Each change an admin made to a group's rules, with the values before and after."""
 
@@ -410,3 +434,114 @@ class WeeklyReport(Base):
         SERIAL_ID_TYPE, ForeignKey("report_requests.id", ondelete="CASCADE")
     )
     created_at: Mapped[datetime]
+
+
+class DataRequestRecord(Base):
+    """A fingerprinted data request: its key (policies.duplicates.stored_form) and its file.
+
+    Its text is the message log's. A table attached is read after the message's transaction:
+    `header` is pending until then (retried at `header_due_at`).
+    """
+
+    __tablename__ = "data_requests"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "message_id"),
+        Index(None, "header", "header_due_at"),
+    )
+
+    id: Mapped[SerialId]
+    chat_id: Mapped[TelegramId]
+    message_id: Mapped[TelegramId]
+    sender_id: Mapped[TelegramId | None]
+    sent_at: Mapped[datetime]
+    key: Mapped[JsonObject]
+    file_id: Mapped[str | None] = mapped_column(String(255))
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    header: Mapped[str | None] = mapped_column(String(8))  # HeaderStatus; None: no table
+    header_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    header_due_at: Mapped[datetime | None]
+
+
+class DataRequestKey(Base):
+    """One lookup key of a request (policies.duplicates.lookup_keys): where candidates are found."""
+
+    __tablename__ = "data_request_keys"
+    __table_args__ = (Index(None, "lookup_key", "sent_at"),)
+
+    request_id: Mapped[int] = mapped_column(
+        SERIAL_ID_TYPE,
+        ForeignKey("data_requests.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    )
+    lookup_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sent_at: Mapped[datetime]
+
+
+class DataRequestAnswer(Base):
+    """A message posted in reply to a stored request: where it was answered."""
+
+    __tablename__ = "data_request_answers"
+
+    request_id: Mapped[int] = mapped_column(
+        SERIAL_ID_TYPE,
+        ForeignKey("data_requests.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    )
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    sender_id: Mapped[TelegramId | None]
+    with_file: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    sent_at: Mapped[datetime]
+
+
+class DuplicateMatch(Base):
+    """A later request linked to the earlier one asking for the same data, and the admins' word.
+
+    `told_at` is set once the requester and the admins were told privately (after the commit
+    that linked them, since whom to tell what is asked of Telegram).
+    """
+
+    __tablename__ = "duplicate_matches"
+    __table_args__ = (Index(None, "told_at"),)
+
+    id: Mapped[SerialId]
+    request_id: Mapped[int] = mapped_column(
+        SERIAL_ID_TYPE, ForeignKey("data_requests.id", ondelete="CASCADE"), unique=True
+    )
+    earlier_id: Mapped[int] = mapped_column(
+        SERIAL_ID_TYPE, ForeignKey("data_requests.id", ondelete="CASCADE")
+    )
+    status: Mapped[str] = mapped_column(
+        String(10), default=MatchStatus.PROPOSED, server_default=MatchStatus.PROPOSED.value
+    )
+    created_at: Mapped[datetime]
+    told_at: Mapped[datetime | None]
+    decided_by: Mapped[TelegramId | None]
+    decided_at: Mapped[datetime | None]
+
+
+class RejectedPair(Base):
+    """Two wordings an admin said ask for different data (policies.duplicates.rejection)."""
+
+    __tablename__ = "duplicate_rejections"
+
+    first: Mapped[str] = mapped_column(String(24), primary_key=True)
+    second: Mapped[str] = mapped_column(String(24), primary_key=True)
+    match_id: Mapped[int | None] = mapped_column(
+        SERIAL_ID_TYPE, ForeignKey("duplicate_matches.id", ondelete="SET NULL")
+    )
+    at: Mapped[datetime]
+
+
+class LearnedAlias(Base):
+    """A wording an admin's confirmation taught: it names these data objects."""
+
+    __tablename__ = "duplicate_aliases"
+
+    alias: Mapped[str] = mapped_column(String(64), primary_key=True)
+    objects: Mapped[JsonList]
+    match_id: Mapped[int | None] = mapped_column(
+        SERIAL_ID_TYPE, ForeignKey("duplicate_matches.id", ondelete="SET NULL")
+    )
+    learned_at: Mapped[datetime]

@@ -6,8 +6,8 @@ and week, the key that sends it once. message_log gets an index on sent_at alone
 every group filter and order by it, and the retention job looks for old rows by it (the other
 indexes start with chat_id or sender_id).
 
-Revision ID: 0005_reports
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01 14:00:00
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_reports"
-down_revision: str | Sequence[str] | None = "0003"
+revision: str = "0006"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
