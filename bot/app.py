@@ -45,10 +45,11 @@ from bot.features.rollcalls.feature import (
 )
 from bot.features.supervision.commands import PICK_BUTTON, REPORT_KINDS, Reports
 from bot.features.supervision.requests import CSV_BUTTON, HTML_BUTTON
-from bot.features.supervision.retention import Retention
+from bot.features.supervision.retention import retention
 from bot.features.supervision.weekly import WeeklyReports
 from bot.platform.admins import Admins
 from bot.platform.clock import Clock
+from bot.platform.daily import Daily
 from bot.platform.essentials import Essentials
 from bot.platform.i18n import catalogs as bundled_catalogs
 from bot.platform.leadership import Gate
@@ -57,6 +58,7 @@ from bot.platform.outbox.items import ResultRouter, Settled
 from bot.platform.outbox.store import release_others_claims
 from bot.platform.outbox.worker import OutboxWorker
 from bot.platform.pipeline import Arrival, Feature, MessageIntake, Pipeline, no_state
+from bot.platform.processed import forget_processed_before
 from bot.platform.roster import RecentSenders
 from bot.platform.services import Services
 from bot.platform.settings import Settings
@@ -138,7 +140,8 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     basics = Basics(base)
     weekly = WeeklyReports(base, settings.supervisors, outbox.wake)
     reports = Reports(base, admins, settings.supervisors, weekly, outbox.wake)
-    retention = Retention(sessions, clock, settings.retention.message_text_days)
+    texts_kept = retention(sessions, clock, settings.retention.message_text_days)
+    updates_kept = Daily(clock, partial(forget_processed_before, sessions))
 
     # Claims rank in this order: a plain acknowledgement or a chain's repost is absorbed
     # before quiet hours would hold it.
@@ -187,7 +190,14 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         sessions,
         outbox,
         live,
-        ticks=(releases.release_due, live.tick, duplicates.run_due, weekly.tick, retention.tick),
+        ticks=(
+            releases.release_due,
+            live.tick,
+            duplicates.run_due,
+            weekly.tick,
+            texts_kept.tick,
+            updates_kept.tick,
+        ),
         gate=gate,
     )
     application.bot_data.services = services

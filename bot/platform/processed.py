@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.platform.storage.models import ProcessedUpdate
 from bot.platform.storage.upsert import insert_ignore_many
@@ -57,3 +57,12 @@ async def forget_old(session: AsyncSession, now: datetime) -> int:
         )
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def forget_processed_before(
+    sessions: async_sessionmaker[AsyncSession], now: datetime
+) -> None:
+    """The daily job: drop the records of updates processed more than KEEP ago."""
+    async with sessions() as session:
+        await forget_old(session, now)
+        await session.commit()

@@ -12,11 +12,11 @@ from sqlalchemy import and_, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.platform.clock import Clock
+from bot.platform.daily import Daily
 from bot.platform.storage.models import HeldMessage, HeldStatus, MessageLog
 
 log = logging.getLogger(__name__)
 
-EVERY = timedelta(days=1)
 BATCH_ROWS = 5_000
 """Rows emptied per transaction, so that the job never holds the log for long."""
 
@@ -43,30 +43,22 @@ async def empty_old_texts(session: AsyncSession, before: datetime) -> int:
     return int(getattr(result, "rowcount", 0))
 
 
-class Retention:
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, text_days: int
-    ) -> None:
-        self._sessions = sessions
-        self._clock = clock
-        self._keep = timedelta(days=text_days)
-        self._next: datetime | None = None  # the first tick after a start runs the job
+async def empty_texts_before(sessions: async_sessionmaker[AsyncSession], before: datetime) -> None:
+    """Empty the texts of every logged message sent before `before`, BATCH_ROWS at a time."""
+    emptied = 0
+    while True:
+        async with sessions() as session:
+            count = await empty_old_texts(session, before)
+            await session.commit()
+        emptied += count
+        if count < BATCH_ROWS:
+            break
+        await asyncio.sleep(0)  # SQLite runs on the event loop: let the bot answer meanwhile
+    if emptied:
+        log.info("retention: emptied the text of %d logged messages", emptied)
 
-    async def tick(self) -> datetime | None:
-        """Run the job when a day has passed since it last ran; when it runs next."""
-        now = self._clock.now()
-        if self._next is not None and now < self._next:
-            return self._next
-        emptied = 0
-        while True:
-            async with self._sessions() as session:
-                count = await empty_old_texts(session, now - self._keep)
-                await session.commit()
-            emptied += count
-            if count < BATCH_ROWS:
-                break
-            await asyncio.sleep(0)  # SQLite runs on the event loop: let the bot answer meanwhile
-        if emptied:
-            log.info("retention: emptied the text of %d logged messages", emptied)
-        self._next = now + EVERY
-        return self._next
+
+def retention(sessions: async_sessionmaker[AsyncSession], clock: Clock, text_days: int) -> Daily:
+    """The daily job that empties texts older than `text_days`."""
+    keep = timedelta(days=text_days)
+    return Daily(clock, lambda now: empty_texts_before(sessions, now - keep))
