@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from policies.classification import RollCall, RollCallEntry
 from policies.normalize import normalize
@@ -137,7 +138,13 @@ def parse_rollcall(text: str) -> RollCall | None:
 
 def entry_key(entry: RollCallEntry) -> str:
     """What identifies an entry across reposts: name and note, ignoring script, emoji, spacing."""
-    return _NOT_KEY.sub("", normalize(f"{entry.name}{entry.extra}")).lower()
+    return _key_of(f"{entry.name}{entry.extra}")
+
+
+# Every repost is compared with the open chains' entries, the same few names again and again.
+@lru_cache(maxsize=16_384)
+def _key_of(line: str) -> str:
+    return _NOT_KEY.sub("", normalize(line)).lower()
 
 
 def merge_repost(known: tuple[RollCallEntry, ...], repost: RollCall) -> RollCallDiff:
