@@ -18,8 +18,15 @@ import pytest
 import bot.features.supervision.audit as audit_module
 from bot.cli import main
 from bot.edge.desktop_export import read_export
-from bot.features.supervision.audit import Audit, parallel_audit, stretches_for
+from bot.features.supervision.audit import (
+    Audit,
+    count_duplicates,
+    parallel_audit,
+    replayed_requests,
+    stretches_for,
+)
 from bot.features.supervision.json_report import report_json
+from bot.platform.settings import DuplicateSettings
 from policies.group_policy import GroupPolicy
 from policies.message import ChatKind, ChatMessage, ChatRef, Person
 from policies.replay import ChatReplay, replay_message
@@ -66,10 +73,13 @@ def export(path: Path) -> Path:
 
 
 def one_process(path: Path) -> dict[str, Any]:
-    audit = Audit(GroupPolicy())
+    requests = replayed_requests(DuplicateSettings())
+    audit = Audit(GroupPolicy(), requests=requests.reading())
     with path.open("rb") as stream:
         read_export(stream, audit.message)
-    return report_json(audit.finish().build(audit.names))
+    builder = audit.finish()
+    count_duplicates(builder, requests)
+    return report_json(builder.build(audit.names))
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +109,9 @@ def test_several_processes_give_the_report_one_process_gives(
     )
     report = report_json(builder.build(names))
     assert report == one_process(export_file)
+    # The day's request for the same list is posted in every group: the later ones are linked
+    # to the earliest across the stretches' boundaries too.
+    assert report["duplicate_requests"] > 0
     assert count == summary.messages == 3 * 2399 and summary.group_chats == 3
     if not warm_up:  # no warm-up: every chat's later stretches started empty, and were redone
         assert sorted(replayed_again) == sorted(
