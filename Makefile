@@ -12,9 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The token is checked before the database file is created or migrated.
 run: $(STAMP)
-	$(BIN)/jianfu migrate
-	exec $(BIN)/jianfu run
+	exec $(BIN)/jianfu run --migrate
 
 migrate: $(STAMP)
 	$(BIN)/jianfu migrate

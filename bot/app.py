@@ -52,6 +52,7 @@ from bot.platform.clock import Clock
 from bot.platform.daily import Daily
 from bot.platform.essentials import Essentials
 from bot.platform.i18n import catalogs as bundled_catalogs
+from bot.platform.inputs import Command
 from bot.platform.leadership import Gate
 from bot.platform.live import EDIT_KIND, POST_KIND, LiveMessages
 from bot.platform.outbox.items import ResultRouter, Settled
@@ -135,7 +136,14 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     rollcalls = Rollcalls(base, live, admins)
     reminders = Reminders(base)
     onboarding = Onboarding(base, gateway)
-    policy = PolicyCommands(base, admins, onboarding, {**PARSERS, "duplicates": duplicates_change})
+    # A group's new quiet hours or rest days re-plan what it holds.
+    policy = PolicyCommands(
+        base,
+        admins,
+        onboarding,
+        {**PARSERS, "duplicates": duplicates_change},
+        followers=(holding.replan,),
+    )
     duplicates = Duplicates(base, gateway, admins, settings.duplicates)
     basics = Basics(base)
     weekly = WeeklyReports(base, settings.supervisors, outbox.wake)
@@ -224,8 +232,14 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     add(routes.command("start", basics.start), group=COMMANDS)
     add(routes.command("help", basics.help), group=COMMANDS)
     add(routes.command("policy", policy.show_policy, groups_only=True), group=COMMANDS)
+
+    async def change_policy(command: Command) -> str:
+        reply = await policy.change(command)
+        alarm.ring_soon()  # re-planned releases may be due now, or sooner than it is armed
+        return reply
+
     for name in policy.commands:
-        add(routes.command(name, policy.change, groups_only=True), group=COMMANDS)
+        add(routes.command(name, change_policy, groups_only=True), group=COMMANDS)
     add(routes.command("ack", acks.on_ack_command, groups_only=True), group=COMMANDS)
     add(routes.command("report", reports.on_report), group=COMMANDS)
     button_routes = {

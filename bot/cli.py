@@ -33,7 +33,12 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="jianfu", description="减负 — work-group notification bot")
     root.add_argument("--config", help="TOML config (default: $JIANFU_CONFIG or ./config.toml)")
     commands = root.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="migrate nothing, check the database, start the bot")
+    run = commands.add_parser("run", help="check the database, start the bot")
+    run.add_argument(
+        "--migrate",
+        action="store_true",
+        help="first upgrade the database to the current schema (once a token is set)",
+    )
     commands.add_parser("migrate", help="upgrade the database to the current schema")
     check = commands.add_parser("check-config", help="validate a config file")
     check.add_argument("path", type=Path)
@@ -73,14 +78,22 @@ def run_command(args: argparse.Namespace) -> int:
     if args.command in ("audit", "report"):
         return report_command(args, settings)
     if args.command == "migrate":
-        from bot.platform.storage.migrate import upgrade_to_head
-
-        asyncio.run(upgrade_to_head(settings.database.url))
+        migrate(settings)
         return 0
+    if args.migrate:
+        # Without a token the bot cannot start: say so before a database file is created.
+        settings.telegram.require_token()
+        migrate(settings)
     from bot.edge.runner import run_bot
 
     run_bot(settings)
     return 0
+
+
+def migrate(settings: Settings) -> None:
+    from bot.platform.storage.migrate import upgrade_to_head
+
+    asyncio.run(upgrade_to_head(settings.database.url))
 
 
 def classify_command(file: Path | None) -> int:

@@ -164,6 +164,9 @@ _ACK_EMOTICONS = frozenset(
     {"[ok]", "[强]", "[抱拳]", "[握手]", "[好的]", "[收到]", "[胜利]", "[拳头]"}
 )
 _MAX_CHARS = 40  # longer than any acknowledgement with a name, a unit and thanks
+# Where an opening acknowledgement ends and the rest of a message begins: "收到,但…", "好的 明天…".
+_CLAUSE_BREAK = re.compile(r"[,.!;:~、。…\s]+")
+_REPLY_ONE_ONLY = re.compile(rf"{_REPLY_ONE}")
 
 
 @lru_cache(maxsize=256)
@@ -200,3 +203,17 @@ def ack_rule(text: str, extra_words: tuple[str, ...] = ()) -> str | None:
     if not _word_hint(extra_words).search(words) or not ack_pattern(extra_words).fullmatch(words):
         return None
     return "ack:whole-message-ack"
+
+
+def opens_with_ack(text: str, extra_words: tuple[str, ...] = ()) -> bool:
+    """Whether normalized `text` opens with an acknowledgement and goes on to say more
+    ("收到,但第三行数据有误", "好的 明天的会我请假"): its sender has acknowledged, and the rest is
+    for the requester to read. A bare "1" opens lists and numbers ("1. 张三", "1 号楼"), not this.
+    """
+    for found in _CLAUSE_BREAK.finditer(text, 0, _MAX_CHARS + 1):
+        head, rest = text[: found.start()], text[found.end() :]
+        if not rest:
+            return False
+        if head and not _REPLY_ONE_ONLY.fullmatch(head) and ack_rule(head, extra_words):
+            return True
+    return False

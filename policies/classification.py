@@ -28,6 +28,7 @@ class Classification:
     urgent_marker: str | None = None  # the declared marker, when the message carries one
     urgent_reason: str | None = None  # text after the marker; None when the marker has no reason
     instant_reply: bool = False  # demands a reply within minutes (秒回, 10分钟内回复, 速回)
+    opens_with_ack: bool = False  # "收到,但第三行有误": acknowledges, then says more (not an ack)
     rollcall: RollCall | None = None
     deadline: datetime | None = None  # for data requests, aware, in the zone of `now`
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 
-from policies.ack import ack_rule
+from policies.ack import ack_rule, opens_with_ack
 from policies.classification import Classification
 from policies.deadlines import find_deadline_normalized
 from policies.group_policy import DEFAULT_URGENT_MARKERS, GroupPolicy
@@ -784,6 +784,7 @@ def _analyse(text: str, config: ClassifierConfig) -> Classification:
     rule = ack_rule(text, ack_words)
     if rule:
         return Classification(frozenset({Label.ACK}), (rule,))
+    acknowledges = opens_with_ack(text, ack_words)
     lowered = text.lower()
     if "http" in lowered or "www." in lowered:
         lowered = _URL.sub(" ", lowered)
@@ -830,13 +831,16 @@ def _analyse(text: str, config: ClassifierConfig) -> Classification:
             labels.add(Label.NOTICE)
             why.append(notice)
     if not labels:
-        return Classification(frozenset({Label.CHAT}), ("chat:no-rule",))
+        return Classification(
+            frozenset({Label.CHAT}), ("chat:no-rule",), opens_with_ack=acknowledges
+        )
     return Classification(
         labels=frozenset(labels),
         why=tuple(why),
         urgent_marker=marker.marker if marker else None,
         urgent_reason=marker.reason if marker else None,
         instant_reply=instant,
+        opens_with_ack=acknowledges,
         rollcall=rollcall,
     )
 

@@ -23,7 +23,13 @@ from policies.datakey import Lexicon, default_lexicon
 from policies.decide import Decision, LogAction, Ruled, Situation, decide
 from policies.duplicates import DEFAULT_WINDOW, DataRequest, DuplicateIndex
 from policies.features import acks, holding, reminders, rollcalls
-from policies.features.acks import AttachAckButton, OpenAckRequest
+from policies.features.acks import (
+    NOT_SAID,
+    POSTED_SINCE_LIMIT,
+    AttachAckButton,
+    OpenAckRequest,
+    Posted,
+)
 from policies.features.duplicates import (
     DuplicateRules,
     DuplicatesState,
@@ -56,6 +62,8 @@ class ChatReplay:
     config: ClassifierConfig
     zone: pytz.BaseTzInfo
     open_acks: list[OpenAckRequest] = field(default_factory=list)
+    # What was said after the latest request (oldest first), as the message log would hold it.
+    posted_since: list[Posted] = field(default_factory=list)
     open_rollcalls: list[tuple[datetime, OpenRollCall]] = field(default_factory=list)
     urgent_uses: dict[tuple[int, datetime], int] = field(default_factory=dict)
     told: dict[tuple[int, str], frozenset[str]] = field(default_factory=dict)
@@ -102,6 +110,14 @@ class ChatReplay:
     def live_acks(self, now: datetime) -> tuple[OpenAckRequest, ...]:
         self.open_acks = [r for r in self.open_acks if r.expires_at > now]
         return tuple(self.open_acks)
+
+    def acks_state(self, now: datetime) -> acks.AcksState:
+        """The acknowledgement state the bot's loader would have found."""
+        since = self.posted_since[::-1]
+        live = self.live_acks(now)
+        return acks.AcksState(
+            live, tuple(since[:POSTED_SINCE_LIMIT]), len(since) > POSTED_SINCE_LIMIT
+        )
 
     def live_rollcalls(self, now: datetime) -> tuple[OpenRollCall, ...]:
         oldest = now - timedelta(days=ROLLCALL_OPEN_DAYS)
@@ -198,7 +214,7 @@ def replay_message(
     )
     told = chat.told.get((sender_id, chat.period), frozenset()) if chat.told else frozenset()
     features: list[Ruled] = [
-        (acks.RULES, acks.AcksState(chat.live_acks(now)) if has(Label.ACK) else _NO_ACKS),
+        (acks.RULES, chat.acks_state(now) if acks.reads_acks(situation) else _NO_ACKS),
         (
             rollcalls.RULES,
             rollcalls.RollcallsState(chat.live_rollcalls(now))
@@ -217,7 +233,7 @@ def replay_message(
     if requests is not None:
         features.append((requests.rules, _request_state(situation, requests.lexicon)))
     decision = decide(situation, features)
-    _move_on(chat, message, decision, week)
+    _move_on(chat, message, decision, classification.labels, week)
     if requests is not None:
         for stored in decision.of(FingerprintRequest):
             seen = SeenRequest(message.chat.id, sender_id, stored.request, decision.outcome.helped)
@@ -240,7 +256,11 @@ def replay_message(
 
 
 def _move_on(
-    chat: ChatReplay, message: ChatMessage, decision: Decision, week: datetime | None
+    chat: ChatReplay,
+    message: ChatMessage,
+    decision: Decision,
+    labels: frozenset[Label],
+    week: datetime | None,
 ) -> None:
     """What the bot would have stored after carrying out `decision`."""
     now, sender_id = message.sent_at, message.sender_id
@@ -248,10 +268,13 @@ def _move_on(
         chat.senders.add(sender_id)
     if decision.log is LogAction.URGENT_PASSED and week is not None:
         chat.urgent_uses[(sender_id, week)] = chat.urgent_uses.get((sender_id, week), 0) + 1
+    said = decision.log is not None and decision.log not in NOT_SAID
     for effect in decision.effects:
         if isinstance(effect, AttachAckButton):
             expires = now + timedelta(minutes=chat.policy.ack_window_minutes)
-            chat.open_acks.append(OpenAckRequest(chat.new_id(), message.message_id, None, expires))
+            request = OpenAckRequest(chat.new_id(), message.message_id, None, expires, sender_id)
+            chat.open_acks.append(request)
+            chat.posted_since, said = [], False  # what comes after this request counts now
         elif isinstance(effect, StartRollcall):
             lines = tuple(ListedLine(chat.new_id(), e.name, e.extra) for e in effect.chain.entries)
             opened = OpenRollCall(chat.new_id(), message.message_id, effect.chain.title, lines)
@@ -267,6 +290,9 @@ def _move_on(
         elif isinstance(effect, Tell) and effect.once_per is not None:
             told = chat.told.get((sender_id, effect.once_per), frozenset())
             chat.told[(sender_id, effect.once_per)] = told | {effect.key}
+    if said and chat.open_acks:
+        since = [*chat.posted_since, Posted(sender_id, labels)]
+        chat.posted_since = since[-(POSTED_SINCE_LIMIT + 1) :]
 
 
 def _merged(
@@ -286,25 +312,31 @@ class ReplayState:
     (a warm-up on the weeks before it) gives the same entries once the states are equal.
     """
 
-    acks: tuple[tuple[int, int | None, datetime], ...] = ()
+    acks: tuple[tuple[int, int | None, datetime, int | None], ...] = ()
     rollcalls: tuple[tuple[datetime, int, str, tuple[tuple[str, str, int | None], ...]], ...] = ()
     urgent: tuple[tuple[int, datetime, int], ...] = ()
+    posted_since: tuple[Posted, ...] = ()  # what was said after the latest request
 
     def as_of(self, at: datetime, policy: GroupPolicy) -> ReplayState:
         """Without what can no longer matter to a message sent at `at` or later."""
         oldest = at - timedelta(days=ROLLCALL_OPEN_DAYS)
         week = holding.urgent_week_start(policy, at)
+        acks = tuple(a for a in self.acks if a[2] > at)
         return ReplayState(
-            tuple(a for a in self.acks if a[2] > at),
+            acks,
             tuple(r for r in self.rollcalls if r[0] > oldest),
             tuple(u for u in self.urgent if u[1] >= week),
+            self.posted_since if acks else (),
         )
 
 
 def replay_state(chat: ChatReplay) -> ReplayState:
     """The chat's state now, as ReplayState compares it."""
     return ReplayState(
-        tuple((r.request_message_id, r.bot_message_id, r.expires_at) for r in chat.open_acks),
+        tuple(
+            (r.request_message_id, r.bot_message_id, r.expires_at, r.requester_id)
+            for r in chat.open_acks
+        ),
         tuple(
             (
                 opened,
@@ -315,4 +347,5 @@ def replay_state(chat: ChatReplay) -> ReplayState:
             for opened, r in chat.open_rollcalls
         ),
         tuple(sorted((sender, week, uses) for (sender, week), uses in chat.urgent_uses.items())),
+        tuple(chat.posted_since),
     )

@@ -1,7 +1,8 @@
 """Declared urgency: a marker the sender put on a message (【紧急】, 加急:, #urgent, leading 急!).
 
 Topic words (应急, 急诊, 紧急联系人, 防汛) and a message that refers to an earlier urgent one
-("那条紧急通知已撤回") declare nothing.
+("那条紧急通知已撤回") declare nothing. A reason must say something: "【紧急】请大家看群" asks for
+attention and says nothing about why, so its marker has no reason.
 """
 
 from __future__ import annotations
@@ -47,6 +48,148 @@ _RETRACTED_AFTER = re.compile(
 )
 _PUNCTUATION = " \t\n:!,.;、。!?()-—~…【】[]「」〖〗#*'\"“”‘’"
 
+# What a call for attention is made of, and nothing more: whom it addresses (请大家, 各位领导,
+# @所有人), how soon (速, 马上, 及时), a verb of looking, reading or answering (看, 查看, 注意,
+# 查收, 回复), what to look at when it is only the chat or some message (群, 群消息, 上面的通知),
+# how important it is (重要, 紧急), particles, punctuation and emoji. A reason made only of
+# these says nothing; one word beyond them (防火, 附件, 会议室, 停电) is a matter, so a reason.
+_ATTENTION_WORDS = (
+    # whom
+    "请",
+    "麻烦",
+    "烦请",
+    "各位",
+    "大家",
+    "全体",
+    "所有人",
+    "诸位",
+    "同志们",
+    "领导",
+    "老师",
+    "们",
+    "你们",
+    "您",
+    "都",
+    # how soon, how surely
+    "一定",
+    "务必",
+    "必须",
+    "尽快",
+    "马上",
+    "立即",
+    "立刻",
+    "赶紧",
+    "赶快",
+    "抓紧",
+    "及时",
+    "第一时间",
+    "速",
+    "快",
+    # looking, reading, answering
+    "看",
+    "瞧",
+    "查看",
+    "察看",
+    "查阅",
+    "阅读",
+    "阅",
+    "查收",
+    "浏览",
+    "关注",
+    "留意",
+    "注意",
+    "重视",
+    "回复",
+    "回",
+    "收到",
+    "在吗",
+    "在不在",
+    "一下",
+    "一眼",
+    "下",
+    # at what: the chat, or a message without saying which matter
+    "群",
+    "群里",
+    "群内",
+    "群聊",
+    "群组",
+    "工作群",
+    "本群",
+    "消息",
+    "信息",
+    "讯息",
+    "通知",
+    "内容",
+    "手机",
+    "上面",
+    "上条",
+    "上一条",
+    "以上",
+    "前面",
+    "楼上",
+    "这条",
+    "此条",
+    "下面",
+    "的",
+    # how important
+    "重要",
+    "很",
+    "非常",
+    "十分",
+    "特别",
+    "紧急",
+    "急",
+    # particles
+    "啊",
+    "呀",
+    "哈",
+    "了",
+    "啦",
+    "哦",
+    "喔",
+    "噢",
+    "吧",
+    "呢",
+    "嘛",
+    # the same in English
+    "please",
+    "pls",
+    "plz",
+    "kindly",
+    "everyone",
+    "everybody",
+    "all",
+    "read",
+    "see",
+    "check",
+    "look",
+    "at",
+    "attention",
+    "important",
+    "above",
+    "the",
+    "this",
+    "group",
+    "chat",
+    "message",
+    "messages",
+    "now",
+    "asap",
+    "urgent",
+    "note",
+)
+_ATTENTION_ONLY = re.compile(
+    r"(?:@\S+|[\s\W_]|"
+    + "|".join(re.escape(w) for w in sorted(_ATTENTION_WORDS, key=len, reverse=True))
+    + ")+"
+)
+_ATTENTION_MAX_CHARS = 40  # longer than any call for attention people type
+
+
+def says_something(reason: str) -> bool:
+    """Whether a marker's reason (normalized) states a matter, not only a call to look."""
+    return len(reason) > _ATTENTION_MAX_CHARS or not _ATTENTION_ONLY.fullmatch(reason.lower())
+
 
 @dataclass(frozen=True, slots=True)
 class UrgentMarker:
@@ -86,6 +229,7 @@ def find_urgent_marker(text: str, extra_markers: tuple[str, ...] = ()) -> Urgent
         if _REFERENCE_BEFORE.search(before) or _RETRACTED_AFTER.search(after):
             continue
         marker = match[rule]
-        reason = text[end:].strip(_PUNCTUATION) or text[:start].strip(_PUNCTUATION)
-        return UrgentMarker(marker, reason or None, rule)
+        after, before = text[end:].strip(_PUNCTUATION), text[:start].strip(_PUNCTUATION)
+        reason = next((r for r in (after, before) if r and says_something(r)), None)
+        return UrgentMarker(marker, reason, rule)
     return None

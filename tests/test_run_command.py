@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -14,10 +16,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.platform.settings import load_settings
+from bot.platform.startup import startup_summary
 from testserver.process import launched
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "123456:jianfu-run-test"
+DB_WITH_PASSWORD = "postgresql+asyncpg://jianfu:s3cret-pw@db.example.gov.cn/jianfu"
 # A safety net against a hung process, never a measure of speed.
 DEADLINE = 60.0
 
@@ -69,6 +74,26 @@ def assert_one_clean_line(result: subprocess.CompletedProcess[str], *fragments: 
 def test_run_without_a_token_says_how_to_get_one(tmp_path: Path) -> None:
     result = jianfu("run", cwd=tmp_path, env=jianfu_env())
     assert_one_clean_line(result, "@BotFather", "JIANFU_BOT_TOKEN", "[telegram]")
+
+
+def test_make_run_without_a_token_stops_before_it_creates_the_database(tmp_path: Path) -> None:
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    if subprocess.run(["make", "-q", "-C", str(REPO), ".venv/.installed-stamp"]).returncode:
+        pytest.skip("the repository's .venv is not installed (make test installs it)")
+    database = tmp_path / "jianfu.db"
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{database}"\n', encoding="utf-8")
+    result = subprocess.run(
+        ["make", "-s", "-C", str(REPO), "run"],
+        env=jianfu_env(JIANFU_CONFIG=str(config)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "@BotFather" in result.stderr and "Traceback" not in result.stderr
+    assert not database.exists()
 
 
 def test_check_config_accepts_the_example_and_names_a_bad_quiet_hours(tmp_path: Path) -> None:
@@ -161,3 +186,50 @@ def test_a_second_instance_on_the_same_sqlite_file_refuses_to_start_in_one_line(
     finally:
         first.send_signal(signal.SIGTERM)
         first.wait(timeout=DEADLINE)
+
+
+def test_the_bot_logs_one_start_up_summary_without_secrets(
+    tmp_path: Path, api_server: StandaloneServer
+) -> None:
+    database = tmp_path / "jianfu.db"
+    write_config(tmp_path, api_server.base_url, database)
+    env = jianfu_env(JIANFU_BOT_TOKEN=TOKEN)
+    assert jianfu("migrate", cwd=tmp_path, env=env).returncode == 0
+    with sqlite3.connect(database) as db:  # what an earlier run stored: one group it is in
+        db.executemany(
+            "INSERT INTO chats (chat_id, type, title, left_at) VALUES (?, ?, ?, ?)",
+            [
+                (-1001, "supergroup", "青石镇工作群", None),
+                (-1002, "supergroup", "已退出的群", "2026-11-01 00:00:00"),
+                (42, "private", None, None),
+            ],
+        )
+    bot = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + DEADLINE
+        while not api_server.control.get("requests", params={"method": "getUpdates"}).json():
+            assert bot.poll() is None and time.monotonic() < deadline, "the bot never polled"
+            time.sleep(0.05)
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        bot.wait(timeout=DEADLINE)
+    assert bot.stderr is not None
+    log = bot.stderr.read()
+    (summary,) = [line for line in log.splitlines() if "start-up:" in line]
+    assert "@jianfu_test_bot, polling" in summary
+    assert f"sqlite+aiosqlite:///{database}, 1 group;" in summary
+    assert "quiet hours 21:00-08:00, rest days sat sun" in summary and "mode enforce" in summary
+    assert TOKEN not in log and TOKEN.split(":")[1] not in log
+
+
+def test_the_start_up_summary_hides_the_database_password() -> None:
+    settings = load_settings(None, {"JIANFU_DATABASE_URL": DB_WITH_PASSWORD})
+    summary = startup_summary(settings, "jianfu_bot", 1)
+    assert "s3cret-pw" not in summary
+    assert "postgresql+asyncpg://jianfu:***@db.example.gov.cn/jianfu, 1 group;" in summary

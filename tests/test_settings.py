@@ -216,8 +216,27 @@ def test_data_objects_and_the_window_from_the_config(tmp_path: Path) -> None:
 def test_a_key_in_the_wrong_table_is_pointed_to_its_table(tmp_path: Path) -> None:
     path = _write(tmp_path, 'quiet_hours = "21:00-08:00"\n')
     assert _problems(path) == [
-        f"{path}: quiet_hours: unknown key; did you mean defaults.quiet_hours?"
+        f"{path}: quiet_hours: unknown key here; it belongs in [defaults] (defaults.quiet_hours)"
     ]
+
+
+def test_a_key_in_another_table_says_where_it_belongs_without_its_value(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        '[telegram]\nquiet_hours = "21:00-08:00"\n'
+        '[defaults]\ntoken = "123456:very-secret"\nquiet_hour = "21:00-08:00"\n'
+        '[database]\nmode = "enforce"\n',
+    )
+    problems = _problems(path)
+    assert problems == [
+        f"{path}: telegram.quiet_hours: unknown key here; it belongs in [defaults]"
+        " (defaults.quiet_hours)",
+        f"{path}: database.mode: unknown key here; it belongs in [telegram] (telegram.mode)"
+        " or [defaults] (defaults.mode)",
+        f"{path}: defaults.token: unknown key here; it belongs in [telegram] (telegram.token)",
+        f"{path}: defaults.quiet_hour: unknown key; did you mean defaults.quiet_hours?",
+    ]
+    assert not any("very-secret" in line for line in problems)
 
 
 def test_a_section_that_is_not_a_table_is_reported(tmp_path: Path) -> None:

@@ -196,7 +196,15 @@ async def test_a_batch_killed_while_processed_is_delivered_again_and_handled_onc
     await upgrade_to_head(sqlite_url)
 
     async def hold_the_answer_to_the_command(control: Control) -> None:
-        control.post("fault", method="sendMessage", kind="timeout", count=1, hold=3600)
+        # The answer replies to the command; the notes on merged reposts are no replies.
+        control.post(
+            "fault",
+            method="sendMessage",
+            kind="timeout",
+            count=1,
+            hold=3600,
+            with_param="reply_parameters",
+        )
 
     updates = await burst_killed_and_restarted(
         server, sqlite_url, tmp_path, hold_the_answer_to_the_command

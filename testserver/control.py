@@ -168,6 +168,7 @@ class _Control:
             int(args.get("count", 1)),
             retry_after=int(args.get("retry_after", 5)),
             hold=float(args.get("hold", 60.0)),
+            with_param=args.get("with_param"),
         )
         return {"method": fault.method, "kind": fault.kind, "remaining": fault.remaining}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -22,7 +23,8 @@ class Fault:
     """`kind` for the next `remaining` requests of `method` ("*" for any).
 
     "timeout" holds the request `hold` seconds and then closes the connection without an answer;
-    "drop" closes it at once. Neither performs the method.
+    "drop" closes it at once. Neither performs the method. With `with_param`, only requests
+    that carry that parameter match (e.g. "reply_parameters": replies only).
     """
 
     method: str
@@ -31,6 +33,12 @@ class Fault:
     retry_after: int = 5
     hold: float = 60.0
     description: str | None = None
+    with_param: str | None = None
+
+    def matches(self, method: str, params: Mapping[str, object]) -> bool:
+        return self.method in (method, ANY_METHOD) and (
+            self.with_param is None or self.with_param in params
+        )
 
     def answer(self) -> tuple[int, str]:
         """HTTP status and description for the answering kinds."""
@@ -53,20 +61,21 @@ class Faults:
         retry_after: int = 5,
         hold: float = 60.0,
         description: str | None = None,
+        with_param: str | None = None,
     ) -> Fault:
         """Fail the next `count` requests of `method` ("*" for any) the way `kind` says."""
         if kind not in ("429", "timeout", "drop") and kind not in _ANSWERS:
             raise ValueError(f"unknown fault kind {kind!r}; use one of {get_args(FaultKind)}")
-        fault = Fault(method, kind, count, retry_after, hold, description)
+        fault = Fault(method, kind, count, retry_after, hold, description, with_param)
         self._pending.append(fault)
         return fault
 
-    def take(self, method: str) -> Fault | None:
-        """The first pending fault for `method`, used up once."""
+    def take(self, method: str, params: Mapping[str, object]) -> Fault | None:
+        """The first pending fault for a request of `method` with `params`, used up once."""
         if not self._pending:
             return None
         for fault in self._pending:
-            if fault.method in (method, ANY_METHOD):
+            if fault.matches(method, params):
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self._pending.remove(fault)

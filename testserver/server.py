@@ -234,7 +234,7 @@ class BotApiServer:
 
     async def _perform(self, spec: ObjectSpec, params: dict[str, Any]) -> Any:
         """Injected fault, flood limits, then the method itself."""
-        fault = self.faults.take(spec.name)
+        fault = self.faults.take(spec.name, params)
         if fault is not None:
             if fault.kind in ("timeout", "drop"):
                 return fault

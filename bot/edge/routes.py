@@ -51,8 +51,9 @@ def command(name: str, on_command: OnCommand, *, groups_only: bool = False) -> H
 
 
 def buttons(routes: Mapping[str, OnPress], after: Callable[[], Awaitable[None]]) -> Handler:
-    """Presses of the routes' buttons: routed by their data's kind, answered (with the toast the
-    route gives, or with nothing for malformed data), then `after` (e.g. show changed lists)."""
+    """Every button press: routed by its data's kind and answered with the toast the route gives,
+    then `after` (e.g. show changed lists). A press no route takes (malformed, forged, of a kind
+    the bot no longer has) is answered with nothing: unanswered, the client keeps spinning."""
 
     async def pressed(update: Update, context: JianfuContext) -> None:
         query = update.callback_query
@@ -71,8 +72,7 @@ def buttons(routes: Mapping[str, OnPress], after: Callable[[], Awaitable[None]])
         await query.answer(toast)
         await after()
 
-    kinds = "|".join(re.escape(kind) for kind in routes)
-    return CallbackQueryHandler(pressed, pattern=f"^({kinds}):")
+    return CallbackQueryHandler(pressed)
 
 
 GROUP_CONTENT = filters.ChatType.GROUPS & ~filters.StatusUpdate.ALL & filters.UpdateType.MESSAGES

@@ -38,6 +38,7 @@ from bot.platform.leadership import (
 from bot.platform.logging_setup import configure_logging
 from bot.platform.outbox.worker import default_worker_id
 from bot.platform.settings import Settings, TelegramMode, TelegramSettings
+from bot.platform.startup import group_count, startup_summary
 from bot.platform.storage.engine import database_url, is_sqlite
 from bot.platform.storage.migrate import ensure_at_head
 
@@ -89,6 +90,9 @@ async def serve(application: JianfuApplication, settings: Settings, stop: asynci
         async with application:
             services = application.bot_data.services
             await ensure_at_head(services.engine)
+            async with services.sessions() as session:
+                groups = await group_count(session)
+            log.info("%s", startup_summary(settings, application.bot.username, groups))
             await application.start()
             services.gate.follow(leadership)
             webhook: WebhookServer | None = None

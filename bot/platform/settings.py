@@ -424,13 +424,27 @@ class _Table:
         return names | {key: f"[{key}]" if not self.name else self.key(key) for key in self._known}
 
     def report_unknown_keys(self) -> None:
+        """A problem for every key no getter read: where it belongs when another table has it
+        (`[defaults] token` belongs in [telegram]), else the close name it may mean."""
+        homes: dict[str, list[str]] = {}
         for sub in self._tables:
-            sub.report_unknown_keys()
+            for sub_key in sub._known:
+                homes.setdefault(sub_key, []).append(sub.name)
+        self._report_unknown(homes)
+
+    def _report_unknown(self, homes: Mapping[str, Sequence[str]]) -> None:
+        for sub in self._tables:
+            sub._report_unknown(homes)
         known = self.known_names()
         for key, value in self._data.items():
             if key in self._known:
                 continue
             kind = "table" if isinstance(value, dict) else "key"
+            elsewhere = [table for table in homes.get(key, ()) if table != self.name]
+            if elsewhere and kind == "key":
+                places = " or ".join(f"[{table}] ({table}.{key})" for table in elsewhere)
+                self.problem(key, f"unknown key here; it belongs in {places}")
+                continue
             close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
             hint = f"; did you mean {known[close[0]]}?" if close else ""
             self.problem(key, f"unknown {kind}{hint}")

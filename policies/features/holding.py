@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 
 import pytz
 
-from policies.calendar import QuietStatus, next_work_start
+from policies.calendar import QuietStatus, next_work_start, quiet_status
 from policies.decide import Claim, Effect, Fate, LogAction, Outcome, Situation
 from policies.features.notices import Audience, Tell, period_key, tell_once
 from policies.group_policy import GroupPolicy, Mode
@@ -48,7 +48,18 @@ def urgent_week_start(policy: GroupPolicy, now: datetime) -> datetime:
 
 def release_time(situation: Situation) -> datetime:
     """When a message held now is posted again: the next work start."""
-    return situation.quiet.resumes_at or next_work_start(situation.policy, situation.now)
+    return _work_resumes(situation.policy, situation.quiet, situation.now)
+
+
+def replanned_release(policy: GroupPolicy, now: datetime) -> datetime:
+    """When a message held under earlier rules is posted under `policy`, whose rules changed at
+    `now`: at the next work start, or now when it is work time (never earlier)."""
+    quiet = quiet_status(policy, now)
+    return _work_resumes(policy, quiet, now) if quiet.quiet else now
+
+
+def _work_resumes(policy: GroupPolicy, quiet: QuietStatus, now: datetime) -> datetime:
+    return quiet.resumes_at or next_work_start(policy, now)
 
 
 def is_exempt(situation: Situation) -> bool:

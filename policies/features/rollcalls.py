@@ -8,12 +8,14 @@ from dataclasses import dataclass
 
 from policies.classification import RollCall, RollCallEntry
 from policies.decide import Claim, Effect, Fate, LogAction, Outcome, Situation
+from policies.features.notices import Audience, Tell
 from policies.labels import Label
 from policies.message import Person
 from policies.normalize import normalize
 from policies.rollcall import entry_key, merge_repost
 
 _GENERIC_TOPIC = "接龙"
+MERGED_NOTICE = "rollcall.merged"
 _NOT_TOPIC = re.compile(r"[\W_]+")
 
 
@@ -175,7 +177,16 @@ class RollcallRules:
             tuple(kept),
             delete=situation.enforcing,
         )
-        return Claim(Fate.MERGED, LogAction.MERGED, (merge,))
+        if not merge.delete:
+            return Claim(Fate.MERGED, LogAction.MERGED, (merge,))
+        # The repost disappears: its poster hears why, once per roll-call.
+        told = Tell(
+            Audience.SENDER,
+            MERGED_NOTICE,
+            {"title": rollcall.title},
+            once_per=f"rollcall:{rollcall.rollcall_id}",
+        )
+        return Claim(Fate.MERGED, LogAction.MERGED, (merge, told))
 
     def react(
         self, situation: Situation, state: RollcallsState, outcome: Outcome

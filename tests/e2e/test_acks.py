@@ -114,10 +114,14 @@ async def test_twenty_acks_are_absorbed_and_five_replies_with_content_stay(
     visible = world.visible_messages(group.chat)
     assert all(reply in visible for reply in replies)
     rows = await ack_rows(harness)
-    assert sorted(r.user_id for r in rows) == sorted(p.id for p in group.people[:20])
+    # An acknowledgement with more to say stays in the group and counts; "第三行数据有误" does not.
+    with_content = [
+        p for p, body in zip(group.people[20:], SUBSTANTIVE, strict=True) if body[0] != "第"
+    ]
+    assert sorted(r.user_id for r in rows) == sorted(p.id for p in group.people[:20] + with_content)
     assert {r.via for r in rows} == {"message"}
-    # 25 people and the admin; the bot does not count.
-    assert tally.text == tally_text(20, 26)
+    # 25 people; the admin who asked is not counted, nor is the bot.
+    assert tally.text == tally_text(24, 25)
     assert all(gap >= timedelta(seconds=5) for gap in edit_gaps(harness, group.chat))
 
 
@@ -137,7 +141,7 @@ async def test_a_press_counts_once_and_only_for_the_presser(harness: BotHarness)
         p.id for p in group.people[:2]
     )
     assert {r.via for r in await ack_rows(harness)} == {"button"}
-    assert tally.text == tally_text(2, 5)
+    assert tally.text == tally_text(2, 4)
 
 
 async def test_forged_callback_data_counts_for_nothing(harness: BotHarness) -> None:
@@ -163,11 +167,14 @@ async def test_forged_callback_data_counts_for_nothing(harness: BotHarness) -> N
         world.press(presser, tally, f"ack:{request_id}:{group.people[1].id}", check=False),
         world.press(presser, tally, f"ack:0{request_id}", check=False),
         world.press(presser, tally, f"ackx:{request_id}", check=False),
+        world.press(presser, tally, "hello", check=False),
     ]
     await step(harness)
 
+    # Every press is answered, also data no button of the bot's carries: an unanswered press
+    # leaves the client spinning.
     answered = [p for p in forged if p.answer is not None]
-    assert len(answered) == len(forged) - 1  # the unknown kind is not ours to answer
+    assert len(answered) == len(forged)
     assert all("text" not in p.answer for p in answered if p.answer is not None)
     assert await ack_rows(harness) == []
 
@@ -203,7 +210,8 @@ async def test_the_list_goes_privately_to_the_requester_and_admins_only(
     assert dm.text is not None
     acked_line, missing_line = dm.text.split("\n")[1:3]
     assert group.people[1].first_name in acked_line
-    assert requester.first_name in missing_line and outsider.first_name in missing_line
+    # The requester asked: they are not someone who has yet to acknowledge.
+    assert outsider.first_name in missing_line and requester.first_name not in missing_line
     assert group.people[1].first_name not in missing_line
     assert world.sent_by_bot(world.private_chat(outsider)) == []
     assert all(
@@ -232,12 +240,12 @@ async def test_ack_command_by_an_admin_and_refused_to_others(harness: BotHarness
     command = world.send(group.admin, group.chat, "/ack", reply_to=notice)
     await step(harness)
     tally = reply_of(harness, notice)
-    assert tally.text == tally_text(0, 4)
+    assert tally.text == tally_text(0, 3)
     assert command.message_id in world.deleted_ids(group.chat)
     assert refused.message_id not in world.deleted_ids(group.chat)
     ack = world.send(group.people[1], group.chat, "收到", reply_to=notice)
     await flush_live_messages(harness)
-    assert ack.deleted and tally.text == tally_text(1, 4)
+    assert ack.deleted and tally.text == tally_text(1, 3)
 
 
 async def test_ack_command_from_an_anonymous_admin(harness: BotHarness) -> None:
@@ -250,7 +258,7 @@ async def test_ack_command_from_an_anonymous_admin(harness: BotHarness) -> None:
     tally = reply_of(harness, notice)
     world.press(group.people[1], tally)
     await flush_live_messages(harness)
-    assert tally.text == tally_text(1, 3)
+    assert tally.text == tally_text(1, 2)  # the notice's author asked, not the admin
 
 
 async def test_instant_reply_demand_gets_the_rule_and_the_button(harness: BotHarness) -> None:
@@ -277,7 +285,7 @@ async def test_without_the_delete_right_acks_stay_but_count(harness: BotHarness)
     kept = world.send(group.people[0], group.chat, "收到")
     await flush_live_messages(harness)
     assert not kept.deleted and world.deleted_ids(group.chat) == []
-    assert tally.text == tally_text(1, 4)
+    assert tally.text == tally_text(1, 3)
 
 
 async def test_an_ack_outside_any_request_is_left_alone(harness: BotHarness) -> None:
@@ -312,7 +320,7 @@ async def test_old_buttons_work_after_a_restart(harness: BotHarness) -> None:
         press = again.world.press(group.people[0], tally)
         await flush_live_messages(again)
         assert toast(press) == text("ack.toast.recorded", "zh-Hans")
-        assert tally.text == tally_text(1, 3)
+        assert tally.text == tally_text(1, 2)
 
 
 async def test_when_the_group_size_is_unknown_the_tally_shows_the_count_alone(
@@ -349,3 +357,103 @@ async def test_a_demand_for_proof_gets_the_rule_once_even_when_urgent(harness: B
 
     assert [len(reminders(m)) for m in (plain, urgent, meeting)] == [1, 1, 0]
     assert all(m.disable_notification for m in reminders(plain))
+
+
+async def test_the_requester_is_neither_counted_nor_missing(harness: BotHarness) -> None:
+    world = harness.world
+    group = await ready(harness, members=3)
+    tally = reply_of(harness, await post_notice(harness, group))
+    own_press = world.press(group.admin, tally)
+    own_reply = world.send(group.admin, group.chat, "收到", reply_to=tally)
+    world.press(group.people[0], tally)
+    await flush_live_messages(harness)
+
+    assert toast(own_press) == text("ack.toast.own_request", "zh-Hans")
+    assert not own_reply.deleted, "the requester's own 收到 is not an acknowledgement of anything"
+    assert [r.user_id for r in await ack_rows(harness)] == [group.people[0].id]
+    assert tally.text == tally_text(1, 3)
+    world.press(group.admin, tally, tally.callback_data[1])
+    await step(harness)
+    (roster,) = world.sent_by_bot(world.private_chat(group.admin))
+    assert roster.text is not None and group.admin.first_name not in roster.text
+
+
+async def test_an_acknowledgement_with_content_counts_and_stays(harness: BotHarness) -> None:
+    world = harness.world
+    group = await ready(harness, members=4)
+    notice = await post_notice(harness, group)
+    tally = reply_of(harness, notice)
+    bodies = (
+        "收到，但第三行数据有误",
+        "好的 明天下午的会我请假",
+        "第三行数据有误，请核实",
+        "没收到附件，请重发",
+    )
+    replies = [
+        world.send(person, group.chat, body, reply_to=notice)
+        for person, body in zip(group.people, bodies, strict=True)
+    ]
+    await flush_live_messages(harness)
+
+    assert world.deleted_ids(group.chat) == []
+    assert all(reply in world.visible_messages(group.chat) for reply in replies)
+    assert sorted(r.user_id for r in await ack_rows(harness)) == sorted(
+        p.id for p in group.people[:2]
+    )
+    assert tally.text == tally_text(2, 4)
+
+
+LATER_NOTICE = "明天下午三点在镇政府三楼召开安全生产会议，请各村书记参加。"
+
+
+@pytest.mark.parametrize(
+    ("author", "later"),
+    [
+        ("requester", LATER_NOTICE),
+        ("someone else", LATER_NOTICE),
+        ("requester", "今天食堂吃饺子"),  # the requester went on talking
+        ("the group itself", "今天食堂吃饺子"),  # an anonymous admin asked, and went on
+    ],
+    ids=["requester-notice", "other-notice", "requester-talk", "anonymous-talk"],
+)
+async def test_a_bare_ack_that_may_answer_something_later_is_left_alone(
+    harness: BotHarness, author: str, later: str
+) -> None:
+    world = harness.world
+    group = await ready(harness, members=3)
+    anonymous = author == "the group itself"
+    notice = world.send(group.admin, group.chat, NOTICE, anonymous=anonymous)
+    await step(harness)
+    tally = reply_of(harness, notice)
+    later_author = group.people[2] if author == "someone else" else group.admin
+    world.send(later_author, group.chat, later, anonymous=anonymous)
+    await step(harness)
+    bare = world.send(group.people[0], group.chat, "收到")
+    await flush_live_messages(harness)
+    # It may answer the later message as well as the request: it is not the bot's to take.
+    assert not bare.deleted and await ack_rows(harness) == []
+    replied = world.send(group.people[1], group.chat, "收到", reply_to=tally)
+    await flush_live_messages(harness)
+    assert replied.deleted and len(await ack_rows(harness)) == 1
+
+
+async def test_a_bare_ack_goes_to_the_latest_request_when_nothing_came_since(
+    harness: BotHarness,
+) -> None:
+    world = harness.world
+    group = await ready(harness, members=4)
+    first = reply_of(harness, await post_notice(harness, group))
+    second_notice = world.send(
+        group.people[3], group.chat, "请各村周四前报送冬季用煤统计表，收到请回复"
+    )
+    await step(harness)
+    second = reply_of(harness, second_notice)
+    world.send(group.people[0], group.chat, "收到")
+    world.send(group.people[1], group.chat, "今天食堂吃饺子")  # talk that asks for nothing
+    world.send(group.people[2], group.chat, "好的")
+    await flush_live_messages(harness)
+
+    rows = await ack_rows(harness)
+    assert sorted(r.user_id for r in rows) == sorted(p.id for p in group.people[:3:2])
+    assert {r.request_id for r in rows} == {int(second.callback_data[0].split(":")[1])}
+    assert first.text == tally_text(0, 4) and second.text == tally_text(2, 4)

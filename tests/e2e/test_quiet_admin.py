@@ -8,7 +8,9 @@ from bot.platform.i18n import text
 from bot.platform.storage.models import AdminAudit
 from tests.e2e.harness import BotHarness, shanghai
 from tests.e2e.scenes import (
+    THU_MORNING,
     WED_NIGHT,
+    at,
     bot_texts,
     drained,
     held_rows,
@@ -140,3 +142,53 @@ async def test_mode_off_leaves_night_messages_alone(harness: BotHarness) -> None
     assert not message.deleted
     assert (await log_actions(harness, group))[message.message_id] == "mode_off"
     assert len(private_texts(harness, li)) == 1, "only the answer to /start"
+
+
+async def test_shorter_quiet_hours_bring_the_held_messages_release_forward(
+    harness: BotHarness,
+) -> None:
+    world = harness.world
+    admin = world.add_user("王书记")
+    li = await started_bot(harness, "李明")
+    group = await joined_group(harness, admins=[admin], members=[li])
+    harness.clock.set(WED_NIGHT)
+    world.send(li, group, "明天上午九点开会")
+    await drained(harness)
+    (row,) = await held_rows(harness, group)
+    assert row.release_at == THU_MORNING
+    world.send(admin, group, "/quiet 21:00-07:00")
+    await drained(harness)
+    (row,) = await held_rows(harness, group)
+    assert row.release_at == shanghai(2026, 11, 19, 7)
+    before = len(world.sent_by_bot(group))
+    await at(harness, shanghai(2026, 11, 19, 6, 59))
+    assert len(world.sent_by_bot(group)) == before
+    await at(harness, shanghai(2026, 11, 19, 7))
+    assert "明天上午九点开会" in "\n".join(bot_texts(harness, group)[before:])
+
+
+async def test_a_rest_day_made_a_workday_releases_what_it_held_now_and_not_before(
+    harness: BotHarness,
+) -> None:
+    world = harness.world
+    admin = world.add_user("王书记")
+    li = await started_bot(harness, "李明")
+    group = await joined_group(harness, admins=[admin], members=[li])
+    harness.clock.set(shanghai(2026, 11, 20, 22, 30))  # Friday night: held until Monday 08:00
+    world.send(li, group, "下周一的检查材料请提前准备")
+    await drained(harness)
+    harness.clock.set(shanghai(2026, 11, 21, 10))  # Saturday morning
+    world.send(li, group, "周六加班的同志请到三楼")
+    await drained(harness)
+    assert [r.release_at for r in await held_rows(harness, group)] == [
+        shanghai(2026, 11, 23, 8)
+    ] * 2
+    before = len(world.sent_by_bot(group))
+    world.send(admin, group, "/restdays sun")  # Saturday is a workday now: it is work time
+    await drained(harness)
+    await at(harness, harness.clock.now())  # the alarm rings at once (it is woken)
+    rows = await held_rows(harness, group)
+    assert [r.status for r in rows] == ["released"] * 2, "released at once, none lost"
+    assert all(r.release_at == shanghai(2026, 11, 21, 10) for r in rows), "never earlier than now"
+    posted = "\n".join(bot_texts(harness, group)[before:])
+    assert "下周一的检查材料请提前准备" in posted and "周六加班的同志请到三楼" in posted

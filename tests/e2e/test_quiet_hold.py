@@ -170,3 +170,32 @@ async def test_on_a_public_holiday_the_sender_is_told_which_holiday(harness: Bot
     assert message.deleted
     told = private_texts(harness, li)[-1]
     assert "国庆节假期" in told and "10月8日(周四)08:00" in told
+
+
+async def test_an_anonymous_admins_held_message_is_told_to_the_admins_privately(
+    harness: BotHarness,
+) -> None:
+    world = harness.world
+    admin = await started_bot(harness, "王书记")
+    other_admin = world.add_user("刘主任")  # has never started the bot
+    li = await started_bot(harness, "李明")
+    group = await joined_group(harness, admins=[admin, other_admin], members=[li])
+    harness.clock.set(WED_NIGHT)
+    before = len(world.sent_by_bot(group))
+    first = world.send(admin, group, "明天上午九点在村委会开会", anonymous=True)
+    world.send(admin, group, "请各组长带好材料", anonymous=True)
+    await drained(harness)
+
+    assert first.deleted
+    # Nobody in the group is told to open a private chat: the sender is the group itself.
+    assert world.sent_by_bot(group)[before:] == []
+    told = text(
+        "hold.notice_anonymous",
+        "zh-Hans",
+        group="青石镇工作群",
+        reason=text("hold.reason.quiet_hours", "zh-Hans", window="21:00-08:00"),
+        release_at="明天 08:00",
+    )
+    assert private_texts(harness, admin)[1:] == [told], "once a night, to each admin who can hear"
+    assert len(private_texts(harness, li)) == 1, "only the answer to /start"
+    assert world.sent_by_bot(world.private_chat(other_admin)) == []

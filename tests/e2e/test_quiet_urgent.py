@@ -57,6 +57,25 @@ async def test_marker_without_a_reason_is_held_and_the_sender_told_a_reason_is_n
     )
 
 
+async def test_a_marker_with_only_a_call_to_look_has_no_reason_and_is_held(
+    harness: BotHarness,
+) -> None:
+    world = harness.world
+    li, group = await member_in_group(harness)
+    harness.clock.set(WED_NIGHT)
+    message = world.send(li, group, "【紧急】请大家看群")
+    await drained(harness)
+    assert message.deleted
+    assert (await log_actions(harness, group))[message.message_id] == "urgent_no_reason"
+    assert private_texts(harness, li)[-1] == text(
+        "urgent.no_reason",
+        "zh-Hans",
+        marker="【紧急】",
+        release_at="明天 08:00",
+        group="青石镇工作群",
+    )
+
+
 async def test_beyond_the_weekly_quota_an_urgent_message_is_held(harness: BotHarness) -> None:
     world = harness.world
     li, group = await member_in_group(harness)

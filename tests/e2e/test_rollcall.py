@@ -16,6 +16,7 @@ from tests.e2e.scenes import (
     edit_gaps,
     flush_live_messages,
     listed,
+    private_texts,
     reply_of,
     step,
     stop_alarm_clock,
@@ -299,3 +300,29 @@ async def test_closing_without_a_private_chat_says_to_start_the_bot_and_closes_n
     await step(harness)
     assert toast(pressed) == text("rollcall.toast.start_bot", "zh-Hans")
     assert rollcall.callback_data, "still open"
+
+
+async def test_a_merged_repost_is_told_once_privately_or_briefly_in_the_group(
+    harness: BotHarness,
+) -> None:
+    world = harness.world
+    s = await scene(harness, ("王强", "刘洋"))
+    await s.start()
+    wang, liu = s.people["王强"], s.people["刘洋"]
+    await s.started_bot(wang)
+    world.send(wang, s.chat, f"{CHAIN}\n3. 王强")
+    await step(harness)
+    world.send(wang, s.chat, f"{CHAIN}\n3. 王强 带家属")
+    await step(harness)
+    world.send(liu, s.chat, f"{CHAIN}\n3. 王强 带家属\n4. 刘洋")  # has never started the bot
+    await flush_live_messages(harness)
+
+    told = text("rollcall.merged", "zh-Hans", group="河西社区工作群", title=TOPIC)
+    assert [t for t in private_texts(harness, wang) if t == told] == [told], "once"
+    # Besides the list, the group sees one note: for 刘洋, whom the bot cannot write to.
+    (in_group,) = [m for m in world.sent_by_bot(s.chat) if not m.callback_data]
+    assert in_group.text == text("rollcall.merged_group", "zh-Hans", name="刘洋")
+    assert in_group.disable_notification and not in_group.deleted
+    harness.clock.advance(timedelta(seconds=61))
+    await flush_live_messages(harness)
+    assert in_group.deleted

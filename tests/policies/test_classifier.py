@@ -427,6 +427,46 @@ def test_acknowledgement_with_anything_more_is_not_ack(text: str) -> None:
     assert Label.ACK not in classify(text, NOW).labels
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "收到，但第三行数据有误",
+        "好的，明天上午我去镇里开会",
+        "OK，另外打印机又卡纸了",
+        "收到。另：明天我不在办公室",
+        "收到喇，不过冇時間",
+        "收到，这个表怎么填？",
+        "張三收到，我們村下週交",
+        "好的 下午三点见",
+        "Noted, but the second sheet is missing",
+    ],
+)
+def test_an_acknowledgement_that_says_more_opens_with_an_ack(text: str) -> None:
+    result = classify(text, NOW)
+    assert Label.ACK not in result.labels and result.opens_with_ack
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "收到",
+        "没收到啊，能再发一次吗",
+        "我这边还没收到表格",
+        "收到请回复",
+        "收到回1",
+        "收到的文件打不开",
+        "1个小时后到",
+        "1. 张三\n2. 李四",
+        "1 号楼已经排查完毕",
+        "冇收到，再发一次",
+        "唔明白，点样填",
+        "第三行数据有误，请核实",
+    ],
+)
+def test_what_does_not_open_with_an_ack(text: str) -> None:
+    assert not classify(text, NOW).opens_with_ack
+
+
 @pytest.mark.parametrize(("text", "labels"), LABELLED)
 def test_labels_of_fresh_sentences(text: str, labels: set[str]) -> None:
     result = classify(text, NOW)

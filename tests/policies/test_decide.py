@@ -12,7 +12,14 @@ from policies.calendar import QuietStatus, quiet_status
 from policies.classification import Classification, RollCall, RollCallEntry
 from policies.decide import Decision, Fate, LogAction, Situation, decide, effective_mode
 from policies.features.acks import RULES as ACK_RULES
-from policies.features.acks import AbsorbAck, AcksState, AttachAckButton, OpenAckRequest
+from policies.features.acks import (
+    AbsorbAck,
+    AcksState,
+    AttachAckButton,
+    CountAck,
+    OpenAckRequest,
+    Posted,
+)
 from policies.features.holding import RULES as HOLDING_RULES
 from policies.features.holding import Hold, HoldingState, ReleaseEdited, urgent_week_start
 from policies.features.notices import Audience, Tell
@@ -230,12 +237,58 @@ def test_ack_replying_to_request_is_absorbed_even_at_night() -> None:
         assert decided.of(AbsorbAck) == (AbsorbAck(5, delete=True),)
 
 
-def test_ack_without_reply_joins_the_only_open_request_but_not_one_of_two() -> None:
+REQUESTER = 77
+LATER = OpenAckRequest(6, 200, 201, REQUEST.expires_at, requester_id=REQUESTER)
+
+
+def test_ack_without_reply_joins_the_latest_request_when_nothing_came_since() -> None:
     one = decision(POLICY, message(WORK_TIME), ACK, WORK_TIME, acks=AcksState((REQUEST,)))
-    assert one.fate is Fate.ABSORBED
-    other = OpenAckRequest(6, 200, 201, REQUEST.expires_at)
-    two = decision(POLICY, message(WORK_TIME), ACK, WORK_TIME, acks=AcksState((REQUEST, other)))
-    assert two.fate is Fate.KEPT
+    assert one.of(AbsorbAck) == (AbsorbAck(5, delete=True),)
+    talk = (Posted(43, frozenset({Label.CHAT})), Posted(44, frozenset({Label.CHAT})))
+    two = AcksState((REQUEST, LATER), posted_since=talk)
+    decided = decision(POLICY, message(WORK_TIME), ACK, WORK_TIME, acks=two)
+    assert decided.of(AbsorbAck) == (AbsorbAck(6, delete=True),)
+
+
+@pytest.mark.parametrize(
+    "since",
+    [
+        (Posted(43, frozenset({Label.NOTICE})),),  # another notice, by anyone
+        (Posted(43, frozenset({Label.DEMAND_REPLY, Label.DATA_REQUEST})),),
+        (Posted(43, frozenset({Label.URGENT})),),
+        (Posted(REQUESTER, frozenset({Label.CHAT})),),  # the requester went on talking
+    ],
+    ids=["notice", "demand", "urgent", "requester"],
+)
+def test_a_bare_ack_that_may_answer_something_later_is_left_alone(
+    since: tuple[Posted, ...],
+) -> None:
+    state = AcksState((REQUEST, LATER), posted_since=since)
+    assert decision(POLICY, message(WORK_TIME), ACK, WORK_TIME, acks=state).fate is Fate.KEPT
+    replied = decision(POLICY, message(WORK_TIME, reply_to=201), ACK, WORK_TIME, acks=state)
+    assert replied.of(AbsorbAck) == (AbsorbAck(6, delete=True),)
+
+
+def test_a_bare_ack_long_after_the_request_is_left_alone() -> None:
+    state = AcksState((REQUEST,), more_since=True)
+    assert decision(POLICY, message(WORK_TIME), ACK, WORK_TIME, acks=state).fate is Fate.KEPT
+
+
+def test_the_requester_does_not_acknowledge_their_own_request() -> None:
+    own = replace(REQUEST, requester_id=SENDER.id)
+    state = AcksState((own,))
+    for posted in (message(WORK_TIME), message(WORK_TIME, reply_to=101)):
+        assert decision(POLICY, posted, ACK, WORK_TIME, acks=state).fate is Fate.KEPT
+
+
+def test_an_acknowledgement_with_content_counts_and_stays() -> None:
+    said = labelled(Label.CHAT, opens_with_ack=True)
+    state = AcksState((REQUEST,))
+    replied = decision(POLICY, message(WORK_TIME, reply_to=100), said, WORK_TIME, acks=state)
+    assert (replied.fate, replied.log) == (Fate.KEPT, LogAction.PASSED)
+    assert replied.of(CountAck) == (CountAck(5),)
+    elsewhere = decision(POLICY, message(WORK_TIME, reply_to=999), said, WORK_TIME, acks=state)
+    assert elsewhere.of(CountAck) == ()
 
 
 def test_ack_after_the_request_window_or_outside_any_request_is_left_alone() -> None:
@@ -299,6 +352,19 @@ def test_a_new_chain_starts_a_rollcall_and_a_repost_merges_into_it() -> None:
     assert merge.rollcall_id == 9
     assert [e.name for e in merge.added] == ["赵六"]
     assert merge.delete
+    # The repost is removed, so its poster hears why, once per roll-call.
+    assert merged.of(Tell) == (
+        Tell(Audience.SENDER, "rollcall.merged", {"title": "周日河道清理"}, once_per="rollcall:9"),
+    )
+    advised = decision(
+        POLICY,
+        message(WORK_TIME),
+        labelled(Label.ROLLCALL, rollcall=repost),
+        WORK_TIME,
+        rollcalls=RollcallsState((OPEN_CHAIN,)),
+        bot_can_delete=False,
+    )
+    assert advised.fate is Fate.MERGED and advised.of(Tell) == (), "it stays: nothing to explain"
 
 
 LONG_CHAIN = OpenRollCall(9, 300, "周日河道清理", listed(*(f"志愿者{i}" for i in range(10))))

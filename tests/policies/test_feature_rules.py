@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
+
+import pytz
+
 from policies.classification import RollCallEntry
+from policies.features.holding import replanned_release
 from policies.features.notices import Audience, Tell, tell_once
 from policies.features.rollcalls import (
     ListedLine,
@@ -12,6 +17,7 @@ from policies.features.rollcalls import (
     may_withdraw,
     owned_line,
 )
+from policies.group_policy import GroupPolicy, QuietWindow
 from policies.message import Person
 
 WANG = Person(7, "强", last_name="王", username="wangqiang")
@@ -60,3 +66,16 @@ def test_a_once_per_period_notice_is_told_unless_told_already_in_that_period() -
     first = tell_once(Audience.SENDER, "hold.notice", params, "p1", frozenset())
     assert first == (Tell(Audience.SENDER, "hold.notice", params, once_per="p1"),)
     assert tell_once(Audience.SENDER, "hold.notice", params, "p1", frozenset({"hold.notice"})) == ()
+
+
+def test_held_messages_are_re_planned_to_the_next_work_start_and_never_before_now() -> None:
+    zone = pytz.timezone("Asia/Shanghai")
+
+    def at(day: int, hour: int) -> datetime:
+        return zone.localize(datetime(2026, 11, day, hour)).astimezone(pytz.utc)
+
+    shorter = GroupPolicy(quiet_windows=(QuietWindow(time(21), time(7)),))
+    assert replanned_release(shorter, at(18, 23)) == at(19, 7)  # Wednesday night
+    no_saturday = GroupPolicy(rest_days=frozenset({6}))  # Sunday only
+    assert replanned_release(no_saturday, at(21, 10)) == at(21, 10)  # Saturday, now work time
+    assert replanned_release(no_saturday, at(21, 22)) == at(23, 8)  # Saturday night: Monday

@@ -77,7 +77,7 @@ def expected() -> dict[str, object]:
         "would_hold": len(after_hours) + deleted_after_hours - 1,
         "urgent": 1,
         "acks": 2,
-        "acks_absorbed": 2,  # both reply to the open "收到请回复"
+        "acks_absorbed": 2,  # both follow the open "收到请回复", nothing between
         "reply_demands": 1,
         "rollcalls": 1,
         "data_requests": 2,
@@ -117,6 +117,29 @@ def test_audit_json_counts_what_the_test_planned(
     assert senders[1001] == {"id": 1001, "name": "张三", "messages": 5, "after_hours": 3}
     assert senders[1003]["after_hours"] == 1 and senders[None]["after_hours"] == 1
     assert report["groups"][0]["chat_id"] == -1001234567890
+
+
+def test_a_bare_ack_is_absorbed_only_where_the_bot_would_take_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_config: None
+) -> None:
+    def said(number: int, minutes: int, kind: str, who: int) -> Message:
+        at = WORK + timedelta(minutes=minutes)
+        return Message(number, at, TEXTS[kind], sender_id=1000 + who, sender_name=NAMES[who])
+
+    messages = [
+        said(1, 0, "demand", 1),
+        said(2, 1, "ack", 2),  # nothing since the request: it answers the request
+        said(3, 2, "ack", 1),  # the requester's own: nothing to acknowledge
+        said(4, 3, "notice", 3),  # a later notice: a bare 收到 may answer either now
+        said(5, 4, "ack", 2),
+    ]
+    path = tmp_path / "result.json"
+    with path.open("w", encoding="utf-8") as out:
+        write_single(out, ExportChat(1234567890, "村务工作群", messages=messages))
+    code, stdout, stderr = run(["audit", str(path), "--format", "json"], capsys)
+    assert code == 0, stderr
+    report = json.loads(stdout)
+    assert (report["acks"], report["acks_absorbed"]) == (3, 1)
 
 
 def test_a_full_export_with_several_chats_sums_its_groups(

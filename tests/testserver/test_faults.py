@@ -70,3 +70,16 @@ async def test_a_dropped_connection_is_a_network_error(server: BotApiServer, bot
         await bot.send_message(alice.id, "hi")
     await bot.send_message(alice.id, "after")
     assert [m.text for m in server.world.sent_by_bot()] == ["after"]
+
+
+async def test_a_fault_with_a_parameter_fails_only_requests_carrying_it(
+    server: BotApiServer, bot: Bot
+) -> None:
+    alice = server.world.add_user("Alice", started=True)
+    first = await bot.send_message(alice.id, "first")
+    server.inject_fault("sendMessage", "500", with_param="reply_parameters")
+    await bot.send_message(alice.id, "not a reply")
+    with pytest.raises(NetworkError):
+        await bot.send_message(alice.id, "a reply", reply_to_message_id=first.message_id)
+    await bot.send_message(alice.id, "a reply again", reply_to_message_id=first.message_id)
+    assert [m.text for m in server.world.sent_by_bot()] == ["first", "not a reply", "a reply again"]

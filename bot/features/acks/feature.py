@@ -14,7 +14,9 @@ from bot.features.acks.store import (
     bots_among_members,
     create_request,
     display_name,
+    is_counted_member,
     open_requests,
+    posted_after,
     present_people,
     recent_total,
     record_ack,
@@ -33,8 +35,15 @@ from bot.platform.roster import record_sender
 from bot.platform.storage.models import AckRequest, AckVia, Chat
 from bot.platform.text_limits import split_text
 from policies.decide import Situation
-from policies.features.acks import RULES, AbsorbAck, AcksState, AttachAckButton
-from policies.labels import Label
+from policies.features.acks import (
+    POSTED_SINCE_LIMIT,
+    RULES,
+    AbsorbAck,
+    AcksState,
+    AttachAckButton,
+    CountAck,
+    reads_acks,
+)
 
 DELETE_KIND = "ack/delete"  # an absorbed reply, or the /ack command that did its work
 ACK_BUTTON = "ack"
@@ -59,30 +68,45 @@ class Acks:
             "acks",
             RULES,
             self.load,
-            {AbsorbAck: self.absorb, AttachAckButton: self.attach_button},
+            {AbsorbAck: self.absorb, CountAck: self.count, AttachAckButton: self.attach_button},
         )
 
     def live_kind(self) -> LiveKind:
         return LiveKind(self.render_tally, self.tally_posted)
 
     async def load(self, session: AsyncSession, situation: Situation) -> AcksState:
-        if not situation.classification.has(Label.ACK):
+        if not reads_acks(situation):
             return AcksState()
-        chat_id = situation.message.chat.id
-        return AcksState(await open_requests(session, chat_id, situation.now))
+        message = situation.message
+        requests = await open_requests(session, message.chat.id, situation.now)
+        if not requests or message.reply_to is not None:
+            return AcksState(requests)
+        latest = max(r.request_message_id for r in requests)
+        posted, more = await posted_after(session, message.chat.id, latest, POSTED_SINCE_LIMIT)
+        return AcksState(requests, posted, more)
 
     async def absorb(self, session: AsyncSession, absorb: AbsorbAck, decided: Decided) -> None:
         """A plain acknowledgement: counted for its sender, and removed when the bot enforces."""
         message = decided.message
         if absorb.request_id is not None:
-            request = await session.get(AckRequest, absorb.request_id)
-            if request is not None and request.chat_id == message.chat.id:
-                await self._count(
-                    session, request.id, message.sender_id, AckVia.MESSAGE, message.message_id
-                )
+            await self._count_message(session, absorb.request_id, decided)
         if absorb.delete:
             removal = delete_message(DELETE_KIND, message.chat.id, message.message_id)
             await enqueue(session, removal, not_before=decided.now)
+
+    async def count(self, session: AsyncSession, count: CountAck, decided: Decided) -> None:
+        """An acknowledgement with more to say: counted for its sender; it stays in the group."""
+        await self._count_message(session, count.request_id, decided)
+
+    async def _count_message(
+        self, session: AsyncSession, request_id: int, decided: Decided
+    ) -> None:
+        message = decided.message
+        request = await session.get(AckRequest, request_id)
+        if request is not None and request.chat_id == message.chat.id:
+            await self._count(
+                session, request.id, message.sender_id, AckVia.MESSAGE, message.message_id
+            )
 
     async def attach_button(
         self, session: AsyncSession, attach: AttachAckButton, decided: Decided
@@ -154,9 +178,11 @@ class Acks:
         if request is None:
             return None
         policy = await self._base.policy(session, request.chat_id)
-        return tally_content(
-            self._base.catalogs, policy.language, request, await ack_count(session, request_id)
-        )
+        count = await ack_count(session, request_id)
+        total = request.total_members
+        if total and await is_counted_member(session, request.chat_id, request.requester_id):
+            total -= 1  # who asked is not among those asked
+        return tally_content(self._base.catalogs, policy.language, request.id, count, total)
 
     async def tally_posted(self, request_id: int, chat_id: int) -> None:
         """Once the tally is posted: measure the group for its "/28" part."""
@@ -204,8 +230,11 @@ class Acks:
             if request is None:
                 return None
             await record_sender(session, press.chat, press.presser, now)
-            added = await self._count(session, request.id, press.presser.id, AckVia.BUTTON)
             lang = await self._base.language(session, request.chat_id, press.presser)
+            if press.presser.id == request.requester_id:
+                await session.commit()
+                return self._base.text("ack.toast.own_request", lang)
+            added = await self._count(session, request.id, press.presser.id, AckVia.BUTTON)
             await session.commit()
         return self._base.text("ack.toast.recorded" if added else "ack.toast.already", lang)
 
@@ -234,7 +263,9 @@ class Acks:
         catalogs = self._base.catalogs
         acked = dict(await acknowledged(session, request.id))
         missing = [
-            m for m in await present_people(session, request.chat_id) if m.user_id not in acked
+            m
+            for m in await present_people(session, request.chat_id)
+            if m.user_id not in acked and m.user_id != request.requester_id
         ]
         separator = catalogs.text("list.separator", lang)
         none = catalogs.text("ack.roster.none", lang)
@@ -295,19 +326,20 @@ class Acks:
         return None
 
 
-def tally_content(catalogs: Catalogs, lang: str, request: AckRequest, count: int) -> Content:
-    """The tally's text and buttons as Bot API JSON."""
-    total = request.total_members
+def tally_content(
+    catalogs: Catalogs, lang: str, request_id: int, count: int, total: int | None
+) -> Content:
+    """The tally's text and buttons as Bot API JSON; `total`: the people asked, when known."""
     tally = (
         catalogs.text("ack.tally", lang, count=count, total=max(total, count))
         if total
         else catalogs.text("ack.tally_count", lang, count=count)
     )
     buttons = [
-        {"text": catalogs.text("ack.button", lang), "callback_data": f"{ACK_BUTTON}:{request.id}"},
+        {"text": catalogs.text("ack.button", lang), "callback_data": f"{ACK_BUTTON}:{request_id}"},
         {
             "text": catalogs.text("ack.roster_button", lang),
-            "callback_data": f"{ROSTER_BUTTON}:{request.id}",
+            "callback_data": f"{ROSTER_BUTTON}:{request_id}",
         },
     ]
     return {

@@ -17,7 +17,8 @@ from bot.platform.storage.models import (
     User,
 )
 from bot.platform.storage.upsert import insert_ignore
-from policies.features.acks import OpenAckRequest
+from policies.features.acks import NOT_SAID, OpenAckRequest, Posted
+from policies.labels import Label
 
 TALLY_KIND = "ack/tally"
 PRESENT_STATUSES = ("creator", "administrator", "member", "restricted")
@@ -35,6 +36,7 @@ async def open_requests(
             AckRequest.request_message_id,
             LiveMessage.message_id,
             AckRequest.expires_at,
+            AckRequest.requester_id,
         )
         .outerjoin(
             LiveMessage,
@@ -48,6 +50,34 @@ async def open_requests(
         .order_by(AckRequest.id)
     )
     return tuple(OpenAckRequest(*row) for row in rows)
+
+
+async def posted_after(
+    session: AsyncSession, chat_id: int, message_id: int, limit: int
+) -> tuple[tuple[Posted, ...], bool]:
+    """What was posted in the chat after `message_id`, newest first, NOT_SAID ones aside: at
+    most `limit` messages, and whether there were more."""
+    rows = (
+        await session.execute(
+            select(
+                # Who is responsible, as ChatMessage.sender_id: the chat posted as, else the user.
+                func.coalesce(MessageLog.sender_chat_id, MessageLog.sender_id, 0),
+                MessageLog.labels,
+            )
+            .where(
+                MessageLog.chat_id == chat_id,
+                MessageLog.message_id > message_id,
+                MessageLog.action.not_in([action.value for action in NOT_SAID]),
+            )
+            .order_by(MessageLog.message_id.desc())
+            .limit(limit + 1)
+        )
+    ).all()
+    posted = tuple(
+        Posted(sender, frozenset(label for label in Label if label in labels))
+        for sender, labels in rows
+    )
+    return posted[:limit], len(posted) > limit
 
 
 async def create_request(
@@ -152,6 +182,23 @@ async def acknowledged(session: AsyncSession, request_id: int) -> list[tuple[int
         .order_by(Acknowledgement.at, Acknowledgement.id)
     )
     return [(user_id, user) for user_id, user in rows]
+
+
+async def is_counted_member(session: AsyncSession, chat_id: int, user_id: int | None) -> bool:
+    """Whether the person is among the chat's members a tally counts (present, not a bot)."""
+    if user_id is None:
+        return False
+    found = await session.scalar(
+        select(Member.user_id)
+        .join(User, User.user_id == Member.user_id)
+        .where(
+            Member.chat_id == chat_id,
+            Member.user_id == user_id,
+            Member.status.in_(PRESENT_STATUSES),
+            User.is_bot.is_(False),
+        )
+    )
+    return found is not None
 
 
 async def present_people(session: AsyncSession, chat_id: int) -> list[User]:

@@ -24,10 +24,11 @@ from policies.features.holding import (
     HoldingState,
     ReleaseEdited,
     release_time,
+    replanned_release,
     urgent_week_start,
 )
 from policies.features.notices import period_key
-from policies.group_policy import Mode
+from policies.group_policy import GroupPolicy, Mode
 from policies.labels import Label
 
 FALLBACK_DELETE_FAILED = "delete_failed"
@@ -113,6 +114,18 @@ class Holding:
             return
         held.kind, held.payload = repost_content(message)
         await self._releases.release_now(session, decided.policy, held)
+
+    async def replan(
+        self, session: AsyncSession, chat_id: int, policy: GroupPolicy, now: datetime
+    ) -> None:
+        """The group's rules changed at `now`: what it holds is posted at its next work start
+        by the new rules, or at once when that is now; nothing held is dropped."""
+        await session.execute(
+            update(HeldMessage)
+            .where(HeldMessage.chat_id == chat_id, HeldMessage.status == HeldStatus.HELD.value)
+            .values(release_at=replanned_release(policy, now))
+            .execution_options(synchronize_session=False)
+        )
 
     async def on_delete_settled(self, settled: Settled) -> None:
         """A held message's delete was refused: it stays stored and is released as usual; the

@@ -1,5 +1,6 @@
 """Notices: privately to a sender (or a short, self-deleting group notice when the bot cannot
-write to them), replies in the group, and what was said once per quiet period."""
+write to them; to the group's admins when the sender is the group or a channel), replies in the
+group, and what was said once per quiet period."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.platform.essentials import Essentials
+from bot.platform.gateway import ADMIN_STATUSES
 from bot.platform.i18n import language_for
 from bot.platform.outbox.items import Outgoing, Settled, delete_message
 from bot.platform.outbox.store import enqueue, enqueue_later
 from bot.platform.pipeline import Decided
 from bot.platform.policy_text import reason_text, when_text
 from bot.platform.storage.after_commit import after_commit
-from bot.platform.storage.models import Chat, NoticeSent, User
+from bot.platform.storage.models import Chat, Member, NoticeSent, User
 from bot.platform.storage.upsert import insert_ignore
 from policies.features.notices import Audience, Tell
 
@@ -25,7 +27,15 @@ GROUP_DELETE_KIND = "notice/group_delete"
 REPLY_KIND = "notice/reply"
 GROUP_MESSAGE_KIND = "notice/chat"  # a word to the whole group (rights, onboarding)
 GROUP_NOTICE_LIFETIME = timedelta(seconds=60)
-_IN_GROUP = {"advise.notice": "advise.notice_group"}
+_IN_GROUP = {"advise.notice": "advise.notice_group", "rollcall.merged": "rollcall.merged_group"}
+# A message posted as the group (an anonymous admin) or as a channel has nobody to tell: its
+# group's admins hear what concerns them, in words for them; any other notice is not said.
+_TO_ADMINS = {
+    "hold.notice": "hold.notice_anonymous",
+    "advise.notice": "advise.notice_anonymous",
+    "urgent.no_reason": "urgent.no_reason_anonymous",
+    "urgent.over_quota": "urgent.over_quota_anonymous",
+}
 _NOTICE_KEY = ["chat_id", "user_id", "kind", "period_key"]
 _TOLD_MAX = 100_000
 
@@ -84,6 +94,9 @@ class Notices:
 
     async def _tell_sender(self, session: AsyncSession, tell: Tell, decided: Decided) -> None:
         message, policy = decided.message, decided.policy
+        if message.sender_chat is not None:
+            await self._tell_admins(session, tell, decided)
+            return
         sender = message.sender
         user = (
             await session.get(User, sender.id)
@@ -114,6 +127,39 @@ class Notices:
             subject_id=message.message_id,
         )
         enqueue_later(session, notice, not_before=decided.now)
+
+    async def _tell_admins(self, session: AsyncSession, tell: Tell, decided: Decided) -> None:
+        """Privately to each admin of the group the bot may write to (those it knows of)."""
+        key = _TO_ADMINS.get(tell.key)
+        if key is None:
+            return
+        chat_id = decided.message.chat.id
+        admins = await session.scalars(
+            select(User)
+            .join(Member, Member.user_id == User.user_id)
+            .where(
+                Member.chat_id == chat_id,
+                Member.is_admin.is_(True),
+                Member.status.in_(ADMIN_STATUSES),
+                User.can_dm.is_(True),
+                User.is_bot.is_(False),
+            )
+            .order_by(User.user_id)
+        )
+        for admin in admins.all():
+            lang = language_for(admin.language_code, decided.policy.language)
+            notice = Outgoing(
+                PRIVATE_KIND,
+                admin.user_id,
+                "sendMessage",
+                {
+                    "chat_id": admin.user_id,
+                    "text": await self._text(session, decided, tell, key, lang),
+                },
+                subject_id=decided.message.message_id,
+                part=f"{chat_id}:{tell.key}",
+            )
+            enqueue_later(session, notice, not_before=decided.now)
 
     async def _reply_in_group(self, session: AsyncSession, tell: Tell, decided: Decided) -> None:
         message = decided.message
@@ -159,6 +205,7 @@ class Notices:
             release_at=when_text(catalogs, lang, release_at, policy.timezone, decided.now),
             marker=policy.urgent_markers[0] if policy.urgent_markers else "",
             count=policy.urgent_quota_per_week,
+            title=params.get("title", ""),
         )
 
     async def tell_group(

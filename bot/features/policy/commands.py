@@ -4,7 +4,8 @@ group's admins, each change audited."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,6 +40,8 @@ class Change:
 
 
 Parser = Callable[[GroupPolicy, Sequence[str]], Change]
+PolicyChanged = Callable[[AsyncSession, int, GroupPolicy, datetime], Awaitable[None]]
+"""What follows a group's new policy (chat id, the policy, when), in the change's transaction."""
 
 
 def quiet_change(policy: GroupPolicy, args: Sequence[str]) -> Change:
@@ -89,11 +92,13 @@ class PolicyCommands:
         admins: Admins,
         onboarding: Onboarding,
         parsers: Mapping[str, Parser] = PARSERS,
+        followers: Sequence[PolicyChanged] = (),
     ) -> None:
         self._base = base
         self._admins = admins
         self._onboarding = onboarding
         self._parsers = parsers
+        self._followers = tuple(followers)
 
     @property
     def commands(self) -> tuple[str, ...]:
@@ -145,6 +150,8 @@ class PolicyCommands:
         before, after = policy_to_json(policy), policy_to_json(new)
         changed = sorted(k for k in after if after[k] != before[k])
         if changed:
+            for follow in self._followers:
+                await follow(session, chat_id, new, now)
             session.add(
                 AdminAudit(
                     chat_id=chat_id,
