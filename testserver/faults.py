@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-FaultKind = Literal["429", "500", "502", "403", "400", "401", "timeout", "drop"]
+FaultKind = Literal["429", "500", "502", "403", "400", "401", "timeout", "drop", "lost"]
+CONNECTION_FAULTS = frozenset({"timeout", "drop", "lost"})
+"""The kinds that close the connection without an answer."""
 ANY_METHOD = "*"
 
 _ANSWERS: dict[str, tuple[int, str]] = {
@@ -23,8 +25,9 @@ class Fault:
     """`kind` for the next `remaining` requests of `method` ("*" for any).
 
     "timeout" holds the request `hold` seconds and then closes the connection without an answer;
-    "drop" closes it at once. Neither performs the method. With `with_param`, only requests
-    that carry that parameter match (e.g. "reply_parameters": replies only).
+    "drop" closes it at once. Neither performs the method; "lost" performs it, then closes the
+    connection without an answer (Telegram did it, the answer was lost). With `with_param`,
+    only requests that carry that parameter match (e.g. "reply_parameters": replies only).
     """
 
     method: str
@@ -64,7 +67,7 @@ class Faults:
         with_param: str | None = None,
     ) -> Fault:
         """Fail the next `count` requests of `method` ("*" for any) the way `kind` says."""
-        if kind not in ("429", "timeout", "drop") and kind not in _ANSWERS:
+        if kind != "429" and kind not in CONNECTION_FAULTS and kind not in _ANSWERS:
             raise ValueError(f"unknown fault kind {kind!r}; use one of {get_args(FaultKind)}")
         fault = Fault(method, kind, count, retry_after, hold, description, with_param)
         self._pending.append(fault)

@@ -230,11 +230,15 @@ async def release_others_claims(session: AsyncSession, *, worker: str) -> int:
     return _rowcount(result)
 
 
-async def release_claims(session: AsyncSession, *, worker: str) -> int:
-    """Give back every claim of `worker` (after its crash, or at its stop); the number."""
+async def release_claims(
+    session: AsyncSession, *, worker: str, ids: Collection[int] | None = None
+) -> int:
+    """Give back every claim of `worker` (after its crash, or at its stop), or those of `ids`;
+    the number."""
+    mine = _mine(worker) if ids is None else and_(_mine(worker), OutboxItem.id.in_(ids))
     result = await session.execute(
         update(OutboxItem)
-        .where(_mine(worker))
+        .where(mine)
         .values(status=OutboxStatus.PENDING.value, claimed_by=None, claimed_until=None)
         .execution_options(synchronize_session=False)
     )
