@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -51,9 +52,34 @@ class Fault:
         return status, self.description or description
 
 
+@dataclass(slots=True)
+class RandomFaults:
+    """Each request of a method in `kinds` (or "*": any other) fails with probability `rate`,
+    the way one of its kinds, drawn from `rng`, says. A "403" only hits private chats (the bot
+    blocked by a user): the bot removed from a group is a scene of its own (set_bot_status)."""
+
+    rng: random.Random
+    rate: float
+    kinds: Mapping[str, Sequence[FaultKind]]
+    hold: float = 0.05
+    retry_after: int = 1
+
+    def draw(self, method: str, params: Mapping[str, object]) -> Fault | None:
+        kinds = self.kinds.get(method, self.kinds.get(ANY_METHOD, ()))
+        if not kinds or self.rng.random() >= self.rate:
+            return None
+        kind = self.rng.choice(kinds)
+        chat_id = params.get("chat_id")
+        if kind == "403" and not (isinstance(chat_id, int) and chat_id > 0):
+            return None
+        return Fault(method, kind, 1, self.retry_after, self.hold)
+
+
 class Faults:
     def __init__(self) -> None:
         self._pending: list[Fault] = []
+        self.random: RandomFaults | None = None
+        """Faults drawn at random for requests no pending fault matches (None: none)."""
 
     def inject(
         self,
@@ -74,16 +100,16 @@ class Faults:
         return fault
 
     def take(self, method: str, params: Mapping[str, object]) -> Fault | None:
-        """The first pending fault for a request of `method` with `params`, used up once."""
-        if not self._pending:
-            return None
+        """The first pending fault for a request of `method` with `params`, used up once;
+        else one drawn at random, when random faults are on."""
         for fault in self._pending:
             if fault.matches(method, params):
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self._pending.remove(fault)
                 return fault
-        return None
+        return None if self.random is None else self.random.draw(method, params)
 
     def clear(self) -> None:
         self._pending.clear()
+        self.random = None

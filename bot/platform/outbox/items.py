@@ -128,9 +128,7 @@ class FailureKind(Enum):
     PERMANENT = "permanent"
     """Blocked, kicked, chat not found, a malformed call: never retried."""
     GONE = "gone"
-    """The message to delete is not there. Permanent, unless this call may already have been
-    performed (an earlier attempt's answer was lost, or a deleteMessages covered it): then the
-    delete is done."""
+    """The message to delete is not there: for the outbox worker, that delete is done."""
     MIGRATED = "migrated"
     """The group became a supergroup: send again at once, to the new chat id."""
 

@@ -294,8 +294,9 @@ class OutboxWorker:
     async def _drain_chat(self, chat_id: int, hand: _InHand, counts: DrainCounts) -> None:
         while (call := hand.next_call(chat_id)) is not None:
             batch, method, payload = call
-            # A delete retried after an answer was lost may have been done by that attempt.
-            done_if_gone = method in DELETE_METHODS and all(item.attempts for item in batch)
+            # A delete "not found" is done: an earlier attempt whose answer was lost, or whose
+            # process died before recording it, did it (or someone else did).
+            done_if_gone = method in DELETE_METHODS
             try:
                 result = await self._call(batch, method, payload, done_if_gone=done_if_gone)
             except CallFailed as error:
