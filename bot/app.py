@@ -11,6 +11,7 @@ import logging
 from functools import partial
 
 from telegram import BotCommand
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes, JobQueue
 
 from bot.edge import routes
@@ -280,7 +281,14 @@ async def start_services(application: JianfuApplication) -> None:
     if released:
         log.info("outbox: took over %d items an earlier leader had claimed", released)
     for language_code, commands in application.bot_data.menus:
-        await application.bot.set_my_commands(commands, language_code=language_code)
+        try:
+            await application.bot.set_my_commands(commands, language_code=language_code)
+        except InvalidToken:
+            raise
+        except TelegramError as error:
+            # The menus are a convenience: a flood answer or a 5xx here must not stop the bot.
+            log.warning("command menus not set (%s); they are set at the next start", error)
+            break
     services.background.append(asyncio.create_task(services.outbox.run_forever()))
     application.bot_data.alarm.start()
 

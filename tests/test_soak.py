@@ -25,6 +25,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -54,7 +55,7 @@ from testserver.world import DEFAULT_BOT_RIGHTS, Chat, ChatMessage, User
 SEEDS_ENV = "JIANFU_SOAK_SEEDS"
 NIGHT_ENV = "JIANFU_SOAK_MESSAGES"
 DEFAULT_SEEDS = "1,2"
-DEFAULT_MESSAGES = 60
+DEFAULT_MESSAGES = 40
 FAULT_RATE = 0.12
 KILL_CHANCE = 0.25  # after each burst of the night
 MORNING_KILLS = 2
@@ -114,13 +115,23 @@ class BotProcess:
         )
         self._token = server.token
         self._process: subprocess.Popen[bytes] | None = None
+        self._server = server
+        self._started_at = 0.0
         self.starts = 0
         self.kills = 0
+
+    def polling(self) -> bool:
+        """Whether the process started last is up: it has asked for updates."""
+        return any(
+            r.method == "getUpdates" and r.at > self._started_at
+            for r in reversed(self._server.requests)
+        )
 
     def start(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("JIANFU_")}
         env["JIANFU_BOT_TOKEN"] = self._token
         self.starts += 1
+        self._started_at = time.monotonic()
         log = (self.directory / f"bot-{self.starts}.log").open("wb")
         arguments = ["--config", str(self.config), "--clock", str(self.clock_file)]
         self._process = subprocess.Popen(
@@ -189,7 +200,7 @@ class Night:
         while True:
             self.bot.keep_running()
             busy, waiting = await self._outbox_state()
-            if not self.server.world.queued_updates and not busy:
+            if not self.server.world.queued_updates and not busy and self.bot.polling():
                 if waiting is None:
                     return
                 self.set_clock(max(waiting, self.clock.now()) + timedelta(seconds=1))
@@ -211,9 +222,14 @@ class Night:
                 select(func.min(OutboxItem.not_before)).where(OutboxItem.status == "pending")
             )
             dirty = await session.scalar(select(func.count()).where(LiveMessage.dirty.is_(True)))
+            due = await session.scalar(
+                select(func.count()).where(
+                    HeldMessage.status == "held", HeldMessage.release_at <= now
+                )
+            )
         if dirty and later is None:
             later = now + timedelta(seconds=5)
-        return int(busy or 0), later
+        return int(busy or 0) + int(due or 0), later
 
     async def _stuck(self) -> str:
         async with self.sessions() as session:
@@ -235,7 +251,11 @@ class Night:
         self.set_clock(DAY)
         self.bot.start()
         owner = world.add_user("王主任", started=True)
-        self.people = [world.add_user(f"网格员{n:02d}", started=n % 2 == 0) for n in range(12)]
+        # All have started the bot, so what it tells them goes privately: the group's budget
+        # of 20 messages a minute (real minutes) is the night's edits and the morning's digest.
+        self.people = [world.add_user(f"网格员{n:02d}") for n in range(12)]
+        for person in self.people:
+            world.send(person, world.private_chat(person), "/start")
         group = world.add_group(
             "青石镇工作群",
             creator=owner,
