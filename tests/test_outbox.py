@@ -739,3 +739,28 @@ async def test_a_batch_answering_true_is_confirmed_singly_and_a_skipped_delete_f
     refused = await item(session_factory, "del:12")
     assert refused.status == "failed" and "can't be deleted" in (refused.last_error or "")
     assert 12 in fake.present and not {11, 13} & fake.present
+
+
+async def test_a_worker_never_claims_again_what_it_holds_however_late_its_lease(
+    session_factory: Sessions, clock: ManualClock
+) -> None:
+    """It may be sending it right now (waiting on the rate limiter while the database was slow
+    to renew, or the clock jumped): only another worker may take over an expired lease."""
+    await put(session_factory, "a1", ALICE)
+
+    async def claim(worker: str) -> list[str]:
+        async with session_factory() as session, session.begin():
+            claimed = await claim_due(
+                session,
+                worker=worker,
+                now=clock.now(),
+                lease=timedelta(seconds=60),
+                limit=10,
+                per_chat=10,
+            )
+        return [item.part for item in claimed]
+
+    assert await claim("host:a") == ["a1"]
+    clock.advance(timedelta(minutes=5))
+    assert await claim("host:a") == []
+    assert await claim("host:b") == ["a1"]

@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.platform.clock import ManualClock
 from bot.platform.storage import create_engine, session_factory
 from bot.platform.storage.migrate import upgrade_to_head
+from bot.platform.storage.models import Chat as ChatRow
 from bot.platform.storage.models import (
     HeldMessage,
     LiveMessage,
@@ -56,7 +57,7 @@ SEEDS_ENV = "JIANFU_SOAK_SEEDS"
 NIGHT_ENV = "JIANFU_SOAK_MESSAGES"
 DEFAULT_SEEDS = "1,2"
 DEFAULT_MESSAGES = 40
-FAULT_RATE = 0.12
+FAULT_RATE = 0.15
 KILL_CHANCE = 0.25  # after each burst of the night
 MORNING_KILLS = 2
 # Guards against a hang, never a measure: each wait ends as soon as its state is seen.
@@ -78,6 +79,9 @@ HOSTILE = (
     "Z\u0351\u0352a\u0354lgo" * 40,
 )
 
+HELD_KINDS = frozenset({"notice", "photo", "hostile"})
+"""What the night's traffic posts that quiet hours hold (urgent ones pass, within the quota)."""
+
 _CONNECTION: list[FaultKind] = ["429", "500", "502", "timeout", "drop"]
 # Every method the bot calls fails these ways; an answer lost after the call was performed
 # only where a retry can tell (a delete hears "not found", an edit "not modified"): a lost
@@ -85,8 +89,9 @@ _CONNECTION: list[FaultKind] = ["429", "500", "502", "timeout", "drop"]
 FAULT_KINDS: dict[str, list[FaultKind]] = {
     "*": _CONNECTION,
     "sendMessage": [*_CONNECTION, "403"],
-    "deleteMessage": [*_CONNECTION, "lost"],
-    "deleteMessages": [*_CONNECTION, "lost"],
+    # A lost delete is the fault most likely to be misread: it weighs as much as the others.
+    "deleteMessage": [*_CONNECTION, *["lost"] * 5],
+    "deleteMessages": [*_CONNECTION, *["lost"] * 5],
     "editMessageText": [*_CONNECTION, "lost"],
 }
 
@@ -349,6 +354,9 @@ class Night:
                 )
             }
             entries = set(await session.scalars(select(RollcallEntry.name)))
+            fallback = await session.scalar(
+                select(ChatRow.fallback_reason).where(ChatRow.chat_id == group_id)
+            )
             left = (
                 await session.execute(
                     select(OutboxItem.idempotency_key, OutboxItem.status).where(
@@ -372,6 +380,9 @@ class Night:
         found: list[str] = []
         for posted in self.posted:
             found += _breaches_of(posted, logged, actions, held, entries, bot_said)
+        # No delete is refused in this night: faults must not pass for a lost right.
+        if fallback is not None:
+            found.append(f"the group fell back to advise ({fallback})")
         found += [f"outbox item {key} left {status}" for key, status in left]
         found += [f"group outbox item {key} failed: {error}" for key, error in failed]
         found += [
@@ -402,6 +413,8 @@ def _breaches_of(
     if action in ("absorbed", "merged"):
         return [] if releases == 0 else [f"{name}: {action}, yet posted again"]
     row = held.get(message.message_id)
+    if not message.deleted and posted.kind in HELD_KINDS:
+        return [f"{name}: a quiet-time message left in the group ({action})"]
     if not message.deleted:
         return [] if releases == 0 else [f"{name}: visible and released {releases} times"]
     if row is None:
