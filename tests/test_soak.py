@@ -83,6 +83,7 @@ HELD_KINDS = frozenset({"notice", "photo", "hostile"})
 """What the night's traffic posts that quiet hours hold (urgent ones pass, within the quota)."""
 
 _CONNECTION: list[FaultKind] = ["429", "500", "502", "timeout", "drop"]
+_LOST: list[FaultKind] = ["lost"] * 5
 # Every method the bot calls fails these ways; an answer lost after the call was performed
 # only where a retry can tell (a delete hears "not found", an edit "not modified"): a lost
 # sendMessage is sent again, the outbox's one documented window for a duplicate.
@@ -90,8 +91,8 @@ FAULT_KINDS: dict[str, list[FaultKind]] = {
     "*": _CONNECTION,
     "sendMessage": [*_CONNECTION, "403"],
     # A lost delete is the fault most likely to be misread: it weighs as much as the others.
-    "deleteMessage": [*_CONNECTION, *["lost"] * 5],
-    "deleteMessages": [*_CONNECTION, *["lost"] * 5],
+    "deleteMessage": [*_CONNECTION, *_LOST],
+    "deleteMessages": [*_CONNECTION, *_LOST],
     "editMessageText": [*_CONNECTION, "lost"],
 }
 
