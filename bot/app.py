@@ -30,7 +30,12 @@ from bot.features.duplicates.switch import duplicates_change
 from bot.features.holding.feature import Holding
 from bot.features.holding.release import DELETE_KIND as HELD_DELETE_KIND
 from bot.features.holding.release import Releases
-from bot.features.notices.tell import GROUP_KIND, Notices, schedule_group_notice_delete
+from bot.features.notices.tell import (
+    GROUP_KIND,
+    PRIVATE_KIND,
+    Notices,
+    schedule_group_notice_delete,
+)
 from bot.features.onboarding.rights import Onboarding
 from bot.features.policy.commands import PARSERS, PolicyCommands
 from bot.features.reminders.feature import Reminders
@@ -183,10 +188,15 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
             await schedule_group_notice_delete(session, settled, clock.now())
             await session.commit()
 
+    async def private_notice_settled(settled: Settled) -> None:
+        await notices.on_private_settled(settled)
+        outbox.wake()  # the group notice said instead of a refused private one
+
     results.route(POST_KIND, live.on_result)
     results.route(EDIT_KIND, live.on_result)
     results.route(HELD_DELETE_KIND, holding.on_delete_settled)
     results.route(GROUP_KIND, group_notice_posted)
+    results.route(PRIVATE_KIND, private_notice_settled)
     results.route(CSV_KIND, partial(on_csv_settled, sessions))
     for kind in REPORT_KINDS:
         results.route(kind, reports.on_settled)
