@@ -76,13 +76,15 @@ async def test_photo_poll_and_forward_are_stored_and_re_posted_in_their_order(
     assert digest.text is not None
     lines = digest.text.splitlines()[1:]
     assert lines == [
-        "23:10 李明:[图片] 现场照片:河堤加固",
+        "23:10 李明:[图片]",
         "23:10 王芳:[投票] 周五活动时间?",
         "23:10 王芳:(转发自 李明) 防汛值班表已更新",
     ]
     assert photo.media is not None and photo_again.media == photo.media
     assert photo_again.caption == "23:10 李明:现场照片:河堤加固"
     assert photo_again.caption_entities == [{"type": "bold", "offset": 9, "length": 4}]
+    shown = [m.text or m.caption or "" for m in (digest, photo_again, poll_again)]
+    assert sum(t.count("现场照片:河堤加固") for t in shown) == 1, "the caption once"
     assert poll_again.poll is not None
     assert [o["text"] for o in poll_again.poll["options"]] == ["上午", "下午"]
     assert all(m.disable_notification for m in (digest, photo_again, poll_again))

@@ -113,13 +113,27 @@ class Acks:
     ) -> None:
         """A message that demands replies gets the button and tally instead."""
         message = decided.message
+        await self.attach(
+            session, message.chat.id, message.message_id, message.sender_id, attach.instant_reply
+        )
+
+    async def attach(
+        self,
+        session: AsyncSession,
+        chat_id: int,
+        message_id: int,
+        requester_id: int | None,
+        instant_reply: bool,
+    ) -> None:
+        """The message in the group that carries a demand (its own, or the digest page that
+        released it) gets the button and tally; acknowledgements replying to it are counted."""
         await self.open_request(
             session,
-            chat_id=message.chat.id,
-            message_id=message.message_id,
-            requester_id=message.sender_id,
-            total=await recent_total(session, message.chat.id),
-            instant_reply=attach.instant_reply,
+            chat_id=chat_id,
+            message_id=message_id,
+            requester_id=requester_id,
+            total=await recent_total(session, chat_id),
+            instant_reply=instant_reply,
         )
 
     async def open_request(

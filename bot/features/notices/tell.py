@@ -178,19 +178,7 @@ class Notices:
         if key is None:
             return
         chat_id = decided.message.chat.id
-        admins = await session.scalars(
-            select(User)
-            .join(Member, Member.user_id == User.user_id)
-            .where(
-                Member.chat_id == chat_id,
-                Member.is_admin.is_(True),
-                Member.status.in_(ADMIN_STATUSES),
-                User.can_dm.is_(True),
-                User.is_bot.is_(False),
-            )
-            .order_by(User.user_id)
-        )
-        for admin in admins.all():
+        for admin in await reachable_admins(session, chat_id):
             lang = language_for(admin.language_code, decided.policy.language)
             notice = Outgoing(
                 PRIVATE_KIND,
@@ -271,6 +259,23 @@ class Notices:
             part=message_key,
         )
         await enqueue(session, notice, not_before=now)
+
+
+async def reachable_admins(session: AsyncSession, chat_id: int) -> list[User]:
+    """The group's admins the bot knows of and may write to privately."""
+    admins = await session.scalars(
+        select(User)
+        .join(Member, Member.user_id == User.user_id)
+        .where(
+            Member.chat_id == chat_id,
+            Member.is_admin.is_(True),
+            Member.status.in_(ADMIN_STATUSES),
+            User.can_dm.is_(True),
+            User.is_bot.is_(False),
+        )
+        .order_by(User.user_id)
+    )
+    return list(admins.all())
 
 
 def _key_of(settled: Settled) -> str:
