@@ -143,9 +143,7 @@ class HoldingRules:
             notices = (Tell(Audience.SENDER, hold_key, params),)
         return Claim(Fate.HELD, log, (Hold(release_at, released_as(situation)), *notices))
 
-    def _plain_ack(
-        self, situation: Situation, state: HoldingState, release_at: datetime
-    ) -> Claim:
+    def _plain_ack(self, situation: Situation, state: HoldingState, release_at: datetime) -> Claim:
         """An acknowledgement the acknowledgement rules did not take. Of a message that stays
         in the group it stays too, as it would in work time: held, it would be posted again in
         the morning. Of a held message, or of nothing, it is held (removed) and left out of the

@@ -4,9 +4,10 @@ the digest, and a release that survives the bot being removed from the group hal
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.platform.i18n import text
@@ -87,7 +88,9 @@ async def test_night_acknowledgements_are_counted_or_kept_and_never_posted_in_th
     zhou = await started_bot(harness, "周九")
     group = await joined_group(harness, members=[wang, sun, zhou])
     harness.clock.set(WED_NIGHT)
-    urgent = world.send(wang, group, "【紧急】明早六点前各村上报转移人数，因台风今晚登陆，收到请回复")
+    urgent = world.send(
+        wang, group, "【紧急】明早六点前各村上报转移人数，因台风今晚登陆，收到请回复"
+    )
     await drained(harness)
     assert not urgent.deleted
     tally = reply_of(harness, urgent)
@@ -127,7 +130,7 @@ async def test_night_acknowledgements_are_counted_or_kept_and_never_posted_in_th
 
 
 async def test_the_bot_removed_mid_release_posts_the_rest_when_it_is_back(
-    harness: BotHarness,
+    harness: BotHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world = harness.world
     stop_alarm_clock(harness)
@@ -146,7 +149,7 @@ async def test_the_bot_removed_mid_release_posts_the_rest_when_it_is_back(
     send_message = harness.server.methods.handler("sendMessage")
     assert send_message is not None
 
-    def removing(params: dict[str, Any]) -> Any:
+    def removing(params: Mapping[str, Any]) -> Any:
         if params.get("chat_id") == group.id and len(pages) == 3:
             world.set_bot_status(group, "kicked", by=owner)
         answer = send_message(params)
@@ -154,9 +157,10 @@ async def test_the_bot_removed_mid_release_posts_the_rest_when_it_is_back(
             pages.append(group.messages[answer["message_id"]])
         return answer
 
-    handler: Callable[[str], Any] = harness.server.methods.handler
-    harness.server.methods.handler = lambda method: (  # type: ignore[method-assign]
-        removing if method == "sendMessage" else handler(method)
+    methods = harness.server.methods
+    handler = methods.handler
+    monkeypatch.setattr(
+        methods, "handler", lambda method: removing if method == "sendMessage" else handler(method)
     )
     before = len(world.sent_by_bot(group))
     await at(harness, THU_MORNING)
@@ -168,15 +172,13 @@ async def test_the_bot_removed_mid_release_posts_the_rest_when_it_is_back(
     assert sorted(f"23:10 李明:{row.payload['text']}" for row in released) == sorted(posted)
     waiting = [row for row in rows if row.status == "held"]
     assert len(waiting) == len(bodies) - len(released) > 0
-    pending = text(
-        "release.pending_admins", "zh-Hans", group="青石镇工作群", count=len(waiting)
-    )
+    pending = text("release.pending_admins", "zh-Hans", group="青石镇工作群", count=len(waiting))
     await harness.until(lambda: pending in private_texts(harness, admin))
 
     await at(harness, THU_MORNING.replace(minute=1))
     assert len(world.sent_by_bot(group)) == before + 3, "nothing while the bot is out"
 
-    harness.server.methods.handler = handler  # type: ignore[method-assign]
+    monkeypatch.undo()
     world.set_bot_status(group, "administrator", by=owner)
     await drained(harness)
     late = [m for m in world.sent_by_bot(group)[before + 3 :] if (m.text or "").startswith("🌅")]
