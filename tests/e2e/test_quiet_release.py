@@ -192,3 +192,25 @@ async def test_the_bot_removed_mid_release_posts_the_rest_when_it_is_back(
     assert sorted(posted) == sorted(f"23:10 李明:{body}" for body in bodies), "each once"
     assert all(row.status == "released" for row in await held_rows(harness, group))
     assert bot_texts(harness, group)
+
+
+async def test_a_held_photo_that_demands_replies_gets_its_button_on_the_photo(
+    harness: BotHarness,
+) -> None:
+    world = harness.world
+    stop_alarm_clock(harness)
+    wang = await started_bot(harness, "王主任")
+    zhang = await started_bot(harness, "张三")
+    group = await joined_group(harness, members=[wang, zhang])
+    harness.clock.set(WED_NIGHT)
+    world.send(wang, group, media="photo", caption="防汛物资清单模板，请各村填写，收到请回复")
+    await drained(harness)
+    before = len(world.sent_by_bot(group))
+    await at(harness, THU_MORNING)
+    digest, photo, tally = world.sent_by_bot(group)[before:]
+    assert photo.media is not None and tally.reply_to_message_id == photo.message_id
+    assert "收到请回复" not in (digest.text or ""), "the caption is on the photo alone"
+    reply = world.send(zhang, group, "收到", reply_to=photo)
+    await drained(harness)
+    assert reply.deleted
+    assert (await acknowledged(harness))[photo.message_id] == 1
