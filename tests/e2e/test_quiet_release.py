@@ -54,28 +54,34 @@ async def test_a_demand_held_overnight_comes_back_with_its_button_and_absorbs_th
     stop_alarm_clock(harness)
     wang = await started_bot(harness, "王主任")
     people = [await started_bot(harness, name) for name in ("张三", "李四", "赵五", "钱六")]
-    group = await joined_group(harness, members=[wang, *people])
+    early = await started_bot(harness, "孙七")
+    group = await joined_group(harness, members=[wang, *people, early])
     harness.clock.set(WED_NIGHT)
     world.send(people[0], group, "明天上午九点在村委会开会")
     demand = world.send(wang, group, DEMAND)
     await drained(harness)
     assert demand.deleted
+    # One answered at once, before the demand was taken down: held too, and it counts.
+    at_night = world.send(early, group, "收到", reply_to=demand)
+    await drained(harness)
+    assert at_night.deleted
 
     before = len(world.sent_by_bot(group))
     await at(harness, THU_MORNING)
     digest, tally = world.sent_by_bot(group)[before:]
-    assert DEMAND in (digest.text or "")
+    assert DEMAND in (digest.text or "") and "孙七" not in (digest.text or "")
     assert tally.reply_to_message_id == digest.message_id
+    assert (await acknowledged(harness))[digest.message_id] == 1
     assert tally.callback_data[0].startswith("ack:")
 
     to_digest = [world.send(p, group, "收到", reply_to=digest) for p in people[:2]]
     to_tally = world.send(people[2], group, "收到", reply_to=tally)
     await drained(harness)
     assert all(m.deleted for m in (*to_digest, to_tally)), "absorbed, not left in the group"
-    assert (await acknowledged(harness))[digest.message_id] == 3
+    assert (await acknowledged(harness))[digest.message_id] == 4
     world.press(people[3], tally)
     await drained(harness)
-    assert (await acknowledged(harness))[digest.message_id] == 4
+    assert (await acknowledged(harness))[digest.message_id] == 5
 
 
 async def test_night_acknowledgements_are_counted_or_kept_and_never_posted_in_the_morning(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -124,9 +125,11 @@ class Acks:
         message_id: int,
         requester_id: int | None,
         instant_reply: bool,
+        acknowledged: Sequence[tuple[int, int]] = (),
     ) -> None:
         """The message in the group that carries a demand (its own, or the digest page that
-        released it) gets the button and tally; acknowledgements replying to it are counted."""
+        released it) gets the button and tally; acknowledgements replying to it are counted,
+        and so are the `acknowledged` (user id, message id) given already (held overnight)."""
         await self.open_request(
             session,
             chat_id=chat_id,
@@ -134,6 +137,7 @@ class Acks:
             requester_id=requester_id,
             total=await recent_total(session, chat_id),
             instant_reply=instant_reply,
+            acknowledged=acknowledged,
         )
 
     async def open_request(
@@ -145,8 +149,10 @@ class Acks:
         requester_id: int | None,
         total: int | None,
         instant_reply: bool,
+        acknowledged: Sequence[tuple[int, int]] = (),
     ) -> None:
-        """Store a request and post its tally, once per message."""
+        """Store a request and post its tally, once per message; `acknowledged`: (user id,
+        message id) of acknowledgements it has already."""
         now = self._base.clock.now()
         policy = await self._base.policy(session, chat_id)
         request_id = await create_request(
@@ -160,6 +166,9 @@ class Acks:
             now=now,
         )
         if request_id is not None:
+            for user_id, acked_by in acknowledged:
+                if user_id != requester_id:
+                    await record_ack(session, request_id, user_id, now, AckVia.MESSAGE, acked_by)
             await self._live.post(
                 session,
                 kind=TALLY_KIND,

@@ -377,9 +377,12 @@ def _gave_up(settled: Settled) -> bool:
     return GAVE_UP in settled.reason
 
 
-OpenButton = Callable[[AsyncSession, int, int, int | None, bool], Awaitable[None]]
+OpenButton = Callable[
+    [AsyncSession, int, int, int | None, bool, Sequence[tuple[int, int]]], Awaitable[None]
+]
 """Gives a posted message (chat id, message id) the acknowledgement button and tally of a
-demand by the requester (user id), noting an instant-reply demand; in the caller's session."""
+demand by the requester (user id), noting an instant-reply demand, with the acknowledgements
+(user id, message id) it has already; in the caller's session."""
 
 
 class Releases:
@@ -531,9 +534,28 @@ class Releases:
         if page.ack_for is None or page.message_id is None:
             return
         demand = await session.get(HeldMessage, page.ack_for)
-        requester = demand.sender_id if demand is not None else None
+        if demand is None:
+            return
+        # Acknowledgements of the demand held with it were left out of the digest: they count.
+        answers = await session.execute(
+            select(HeldMessage.sender_id, HeldMessage.message_id, HeldMessage.payload).where(
+                HeldMessage.chat_id == page.chat_id,
+                HeldMessage.status == HeldStatus.OMITTED.value,
+                HeldMessage.message_id > demand.message_id,
+            )
+        )
+        acknowledged = [
+            (sender, message_id)
+            for sender, message_id, payload in answers
+            if sender is not None and payload.get("reply_to") == demand.message_id
+        ]
         await self._open_button(
-            session, page.chat_id, page.message_id, requester, page.instant_reply
+            session,
+            page.chat_id,
+            page.message_id,
+            demand.sender_id,
+            page.instant_reply,
+            acknowledged,
         )
 
     async def on_bot_membership(self, change: MemberChange) -> None:
