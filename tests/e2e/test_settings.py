@@ -49,7 +49,9 @@ class Scene:
 
     async def state(self, key: str, *, by: User | None = None) -> str:
         """Press a setting's state button."""
-        return await self.press(self.buttons(text(f"settings.row.{key}", ZH))[1]["callback_data"], by=by)
+        return await self.press(
+            self.buttons(text(f"settings.row.{key}", ZH))[1]["callback_data"], by=by
+        )
 
     async def choose(self, key: str, option: str) -> str:
         """Open a setting's view and press one of its options."""
@@ -155,3 +157,246 @@ async def test_quiet_hours_preset_is_stored_audited_told_and_obeyed(harness: Bot
     message = harness.world.send(scene.li, scene.group, "明天交材料")
     await drained(harness)
     assert not message.deleted, "21:30 is work time now"
+
+
+# ---- each setting through its buttons ---------------------------------------------------------
+
+
+async def test_custom_quiet_hours_refuse_bad_input_and_take_a_good_one(harness: BotHarness) -> None:
+    scene = await settings_scene(harness)
+    reply = await scene.type_value("quiet_hours", "25:00-08:00", custom=True)
+    assert reply == text("quiet.invalid", ZH, value="25:00-08:00")
+    private = harness.world.private_chat(scene.admin)
+    for value, expected in (
+        ("08:00-20:00 20:00-08:00", text("policy.error.whole_day", ZH)),
+        ("22:30-07:00", text("settings.saved", ZH)),
+    ):
+        harness.world.send(scene.admin, private, value)
+        await drained(harness)
+        assert expected in bot_texts(harness, private)[-2:]
+    assert (await scene.policy()).quiet_windows[0].start.hour == 22
+    assert len(await scene.audits()) == 1, "nothing saved from the bad entries"
+    assert scene.buttons(label("quiet_hours"))[1]["text"] == "22:30-07:00 ▸", "a fresh menu"
+
+
+async def test_rest_days_toggle_per_weekday(harness: BotHarness) -> None:
+    scene = await settings_scene(harness)
+    await scene.state("rest_days")
+    saturday = scene.buttons("周六")
+    assert saturday[0]["text"] == "✅ 周六"
+    await scene.press(saturday[0]["callback_data"])
+    assert scene.buttons("周六")[0]["text"] == "周六", "the view stays open, unticked"
+    assert (await scene.policy()).rest_days == frozenset({6})
+    harness.clock.set(shanghai(2026, 11, 21, 10))  # Saturday
+    message = harness.world.send(scene.li, scene.group, "周六加班的同志请到三楼")
+    await drained(harness)
+    assert not message.deleted
+
+
+async def test_holiday_calendar_none_makes_new_year_a_workday(harness: BotHarness) -> None:
+    scene = await settings_scene(harness)
+    await scene.choose("holidays", text("policy.calendar.none", ZH))
+    assert (await scene.policy()).holiday_calendar == "none"
+    harness.clock.set(shanghai(2027, 1, 1, 10))  # a Friday, New Year's Day
+    message = harness.world.send(scene.li, scene.group, "元旦值班安排")
+    await drained(harness)
+    assert not message.deleted
+
+
+async def test_an_extra_rest_date_is_quiet_and_one_in_the_past_is_refused(
+    harness: BotHarness,
+) -> None:
+    scene = await settings_scene(harness)
+    reply = await scene.type_value("extra_rest_dates", "2026-11-01")
+    assert reply == text("policy.error.past_date", ZH, value="2026-11-01")
+    private = harness.world.private_chat(scene.admin)
+    harness.world.send(scene.admin, private, "2026-11-19")
+    await drained(harness)
+    assert (await scene.policy()).extra_rest_dates == {shanghai(2026, 11, 19, 0).date()}
+    harness.clock.set(shanghai(2026, 11, 19, 10))  # Thursday, now a rest day
+    message = harness.world.send(scene.li, scene.group, "明天交材料")
+    await drained(harness)
+    assert message.deleted, "held"
+
+
+async def test_an_extra_workday_is_work_time(harness: BotHarness) -> None:
+    scene = await settings_scene(harness)
+    await scene.type_value("extra_workdays", "2026-11-21")
+    harness.clock.set(shanghai(2026, 11, 21, 10))  # Saturday, now worked
+    message = harness.world.send(scene.li, scene.group, "周六加班的同志请到三楼")
+    await drained(harness)
+    assert not message.deleted
+
+
+async def test_mode_off_leaves_the_next_night_message_alone(harness: BotHarness) -> None:
+    scene = await settings_scene(harness)
+    await scene.choose("mode", text("policy.mode.off", ZH))
+    message = scene.night_message(scene.li)
+    await drained(harness)
+    assert not message.deleted
+
+
+async def test_urgent_quota_steps_and_refuses_minus_one(harness: BotHarness) -> None:
+    scene = await settings_scene(harness)
+    minus = scene.buttons(label("urgent_quota"))[1]["callback_data"]
+    for _ in range(3):
+        assert await scene.press(minus) == text("settings.saved", ZH)
+    assert (await scene.policy()).urgent_quota_per_week == 0
+    assert await scene.press(minus) == text("policy.error.quota", ZH, value="-1")
+    assert (await scene.policy()).urgent_quota_per_week == 0, "nothing saved"
+    assert len(await scene.audits()) == 3
+    message = scene.night_message(scene.li, "【紧急】今晚暴雨预警,请各村做好转移准备")
+    await drained(harness)
+    assert message.deleted, "no urgent message left this week: held"
+
+
+async def test_new_urgent_markers_pass_an_urgent_message(harness: BotHarness) -> None:
+    scene = await settings_scene(harness)
+    await scene.type_value("urgent_markers", "#急 【紧急】")
+    assert (await scene.policy()).urgent_markers == ("#急", "【紧急】")
+    message = scene.night_message(scene.li, "#急 今晚暴雨预警,请各村做好转移准备")
+    await drained(harness)
+    assert not message.deleted
+
+
+async def test_admins_exempt_lets_the_admins_night_message_pass(harness: BotHarness) -> None:
+    scene = await settings_scene(harness)
+    await scene.state("admins_exempt")
+    assert scene.buttons(label("admins_exempt"))[1]["text"] == text("settings.on", ZH)
+    message = scene.night_message(scene.admin)
+    await drained(harness)
+    assert not message.deleted
+
+
+async def test_an_exempt_member_named_by_username_passes(harness: BotHarness) -> None:
+    scene = await settings_scene(harness)
+    reply = await scene.type_value("exempt_users", "@nobody")
+    assert reply == text("settings.bad_user", ZH, value="@nobody")
+    private = harness.world.private_chat(scene.admin)
+    harness.world.send(scene.admin, private, "@liming")
+    await drained(harness)
+    assert (await scene.policy()).exempt_user_ids == {scene.li.id}
+    message = scene.night_message(scene.li)
+    await drained(harness)
+    assert not message.deleted
+
+
+async def test_a_shorter_ack_window_limits_the_next_request(harness: BotHarness) -> None:
+    scene = await settings_scene(harness)
+    await scene.press(scene.buttons(label("ack_window"))[1]["callback_data"])
+    assert (await scene.policy()).ack_window_minutes == 12 * 60
+    harness.world.send(scene.admin, scene.group, "请各村今天下班前报送名单,收到请回复")
+    await drained(harness)
+    async with harness.services.sessions() as session:
+        (request,) = await session.scalars(select(AckRequest))
+    assert request.expires_at - request.created_at == timedelta(hours=12)
+
+
+async def test_stray_acks_digest_times_and_duplicates_are_stored(harness: BotHarness) -> None:
+    scene = await settings_scene(harness)
+    await scene.state("stray_acks")
+    await scene.choose("digest_times", "08:30 14:30")
+    await scene.state("duplicates")
+    policy = await scene.policy()
+    assert policy.absorb_stray_acks and not policy.duplicates
+    assert [f"{t:%H:%M}" for t in policy.digest_times] == ["08:30", "14:30"]
+    assert [a.action for a in await scene.audits()] == [
+        "settings.stray_acks",
+        "settings.digest_times",
+        "settings.duplicates",
+    ]
+
+
+async def test_the_group_language_changes_what_the_group_reads(harness: BotHarness) -> None:
+    scene = await settings_scene(harness)
+    await scene.choose("language", text("language.en", ZH))
+    told = bot_texts(harness, scene.group)[-1]
+    assert told.startswith("⚙️ 王书记 changed a setting: Group language")
+    scene.li.language_code = None  # a reader whose language Telegram does not say
+    harness.world.send(scene.li, scene.group, "/policy")
+    await drained(harness)
+    policy = bot_texts(harness, scene.group)[-1]
+    assert policy.startswith(text("policy.header", "en", group="青石镇工作群"))
+
+
+# ---- who may press ---------------------------------------------------------------------------
+
+
+async def test_a_demoted_admins_stale_menu_changes_nothing(harness: BotHarness) -> None:
+    scene = await settings_scene(harness)
+    harness.world.set_member_status(scene.group, scene.admin, "member")
+    await drained(harness)
+    toast = await scene.state("mode")
+    assert toast == text("settings.not_admin", ZH)
+    minus = scene.buttons(label("urgent_quota"))[1]["callback_data"]
+    assert await scene.press(minus) == text("settings.not_admin", ZH)
+    private = harness.world.private_chat(scene.admin)
+    await scene.press(scene.buttons(label("quiet_hours"))[1]["callback_data"])
+    assert await scene.policy() == harness.settings.defaults
+    assert await scene.audits() == []
+    harness.world.send(scene.admin, scene.group, "/settings")
+    await drained(harness)
+    assert bot_texts(harness, scene.group)[-1] == text("admin.only", ZH, command="/settings")
+    assert len(bot_texts(harness, private)) == 2, "the /start answer and the first menu only"
+
+
+async def test_forged_callback_data_changes_nothing(harness: BotHarness) -> None:
+    scene = await settings_scene(harness)
+    other = await started_bot(harness, "赵主任")
+    harness.world.set_member_status(scene.group, other, "administrator")
+    await drained(harness)
+    minus = scene.buttons(label("urgent_quota"))[1]["callback_data"]
+    # Another admin pressing this admin's menu, a row that does not exist, a menu that does not
+    # exist, and data of no shape at all.
+    number = int(minus.split(":")[1])
+    stale = text("settings.stale", ZH)
+    assert await scene.press(minus, by=other, check=False) == stale
+    assert await scene.press(f"set:{number - 7 * 100 + 99 * 100}", check=False) == stale
+    assert await scene.press(f"set:{number + 10**12}", check=False) == stale
+    assert await scene.press("set:12", check=False) == stale
+    assert await scene.press("set:-5", check=False) == ""
+    assert await scene.policy() == harness.settings.defaults
+    assert await scene.audits() == []
+
+
+async def test_an_admin_who_never_started_the_bot_gets_a_start_link(harness: BotHarness) -> None:
+    world = harness.world
+    admin = world.add_user("王书记")
+    group = await joined_group(harness, admins=[admin])
+    world.send(admin, group, "/settings")
+    await drained(harness)
+    reply = world.sent_by_bot(group)[-1]
+    assert reply.text == text("settings.start_first", ZH)
+    (button,) = (reply.reply_markup or {})["inline_keyboard"][0]
+    payload = button["url"].split("?start=")[1]
+    assert payload == f"settings{group.id}"
+    private = world.private_chat(admin)
+    world.send(admin, private, f"/start {payload}")
+    await drained(harness)
+    menu = world.sent_by_bot(private)[-1]
+    assert menu.text == text("settings.header", ZH, group="青石镇工作群")
+    assert bot_texts(harness, private)[0] == text("settings.opened", ZH)
+    stranger = world.add_user("路人")
+    world.send(stranger, world.private_chat(stranger), f"/start {payload}")
+    await drained(harness)
+    assert bot_texts(harness, world.private_chat(stranger)) == [text("settings.not_admin", ZH)]
+
+
+async def test_groups_lists_the_groups_one_administers_and_opens_their_menu(
+    harness: BotHarness,
+) -> None:
+    scene = await settings_scene(harness)
+    world = harness.world
+    private = world.private_chat(scene.admin)
+    world.send(scene.admin, private, "/groups")
+    await drained(harness)
+    listing = world.sent_by_bot(private)[-1]
+    assert listing.text == text("settings.groups", ZH)
+    (row,) = (listing.reply_markup or {})["inline_keyboard"]
+    assert row[0]["text"] == "青石镇工作群"
+    world.press(scene.admin, listing, row[0]["callback_data"])
+    await drained(harness)
+    assert listing.text == text("settings.header", ZH, group="青石镇工作群")
+    world.send(scene.li, world.private_chat(scene.li), "/groups")
+    await drained(harness)
+    assert bot_texts(harness, world.private_chat(scene.li))[-1] == text("settings.no_groups", ZH)
