@@ -50,6 +50,7 @@ from bot.features.rollcalls.feature import (
     Rollcalls,
     on_csv_settled,
 )
+from bot.features.settings.links import SettingsLink
 from bot.features.settings.menu import BUTTON as SETTINGS_BUTTON
 from bot.features.settings.menu import SettingsMenus
 from bot.features.supervision.commands import PICK_BUTTON, REPORT_KINDS, Reports
@@ -154,7 +155,8 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     acks = Acks(base, live, gateway, admins)
     rollcalls = Rollcalls(base, live, admins)
     reminders = Reminders(base)
-    onboarding = Onboarding(base, gateway)
+    link = SettingsLink(catalogs, lambda: application.bot.username)
+    onboarding = Onboarding(base, gateway, link.button)
     # A group's new quiet hours or rest days re-plan what it holds.
     policy = PolicyCommands(
         base,
@@ -164,7 +166,7 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         followers=(holding.replan,),
     )
     duplicates = Duplicates(base, gateway, admins, settings.duplicates)
-    menus = SettingsMenus(base, admins, policy, lambda: application.bot.username, outbox.wake)
+    menus = SettingsMenus(base, admins, policy, link, outbox.wake)
     basics = Basics(base)
     weekly = WeeklyReports(base, settings.supervisors, outbox.wake)
     reports = Reports(base, admins, settings.supervisors, weekly, outbox.wake)

@@ -13,7 +13,7 @@ from bot.platform.i18n import text
 from bot.platform.storage.models import AckRequest, AdminAudit
 from policies.group_policy import GroupPolicy
 from tests.e2e.harness import BotHarness, shanghai
-from tests.e2e.scenes import WED_NIGHT, at, bot_texts, drained, joined_group, started_bot
+from tests.e2e.scenes import WED_NIGHT, bot_texts, drained, joined_group, started_bot
 from testserver.world import CallbackPress, Chat, ChatMessage, User
 
 ZH = "zh-Hans"
@@ -400,3 +400,26 @@ async def test_groups_lists_the_groups_one_administers_and_opens_their_menu(
     world.send(scene.li, world.private_chat(scene.li), "/groups")
     await drained(harness)
     assert bot_texts(harness, world.private_chat(scene.li))[-1] == text("settings.no_groups", ZH)
+
+
+async def test_the_intro_carries_the_settings_button_and_the_rights_checklist(
+    harness: BotHarness,
+) -> None:
+    group = await joined_group(harness, rights=("can_invite_users",))
+    intro = harness.world.sent_by_bot(group)[0]
+    assert intro.text is not None
+    checklist = text(
+        "rights.checklist",
+        ZH,
+        rights="\n".join(
+            [
+                text("rights.check.granted", ZH, right=text("rights.name.admin", ZH)),
+                text("rights.check.missing", ZH, right=text("rights.name.can_delete_messages", ZH)),
+                text("rights.check.granted", ZH, right=text("rights.name.read_all_messages", ZH)),
+            ]
+        ),
+    )
+    assert intro.text.endswith(checklist)
+    (button,) = (intro.reply_markup or {})["inline_keyboard"][0]
+    assert button["text"] == text("settings.button", ZH)
+    assert button["url"].endswith(f"?start=settings{group.id}")

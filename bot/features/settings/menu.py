@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.policy.commands import PolicyCommands, problems_text
+from bot.features.settings.links import SettingsLink
 from bot.features.settings.rows import ROWS, Row, rows_by_code
 from bot.platform.admins import Admins
 from bot.platform.essentials import Essentials
@@ -50,7 +51,7 @@ LINK_KIND = "settings/link"  # the start link, in the group, for an admin the bo
 CHANGED_KIND = "settings/changed"  # what changed, told to the group (subject: the audit row)
 GROUPS_KIND = "settings/groups"  # /groups' answer
 START_PAYLOAD = re.compile(r"settings(-?[1-9][0-9]{0,17})")
-"""/start settings-1001234567890: the deep link that opens a group's settings."""
+"""/start settings-1001234567890: the deep link (SettingsLink) that opens a group's settings."""
 MENU_ROW = 0
 """Row code 0 is the menu itself: STATE on it opens the menu (from /groups)."""
 TOAST_LIMIT = 200
@@ -63,28 +64,18 @@ class SettingsMenus:
         base: Essentials,
         admins: Admins,
         policy: PolicyCommands,
-        bot_username: Callable[[], str],
+        link: SettingsLink,
         wake: Callable[[], None],
         rows: Sequence[Row] = ROWS,
     ) -> None:
         self._base = base
         self._admins = admins
         self._policy = policy
-        self._bot_username = bot_username
+        self._settings_link = link
         self._wake = wake
         self._rows = tuple(rows)
         self._by_code = rows_by_code(rows)
         self._by_key = {row.key: row for row in rows}
-
-    # ---- links and buttons others show ------------------------------------------------------
-
-    def start_link(self, chat_id: int) -> str:
-        """The deep link that opens the group's settings in a private chat with the bot."""
-        return f"https://t.me/{self._bot_username()}?start=settings{chat_id}"
-
-    def settings_button(self, chat_id: int, lang: str) -> JSONObject:
-        """The "⚙️ Settings" button a group message carries (the onboarding message)."""
-        return {"text": self._base.text("settings.button", lang), "url": self.start_link(chat_id)}
 
     # ---- commands ----------------------------------------------------------------------------
 
@@ -403,7 +394,7 @@ class SettingsMenus:
                     "message_id": message.message_id,
                     "allow_sending_without_reply": True,
                 },
-                "reply_markup": {"inline_keyboard": [[self.settings_button(chat_id, lang)]]},
+                "reply_markup": {"inline_keyboard": [[self._settings_link.button(chat_id, lang)]]},
             },
             subject_id=message.message_id,
         )
