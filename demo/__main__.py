@@ -9,6 +9,7 @@ import json
 import signal
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
@@ -16,6 +17,7 @@ from demo.clock import DemoClock
 from demo.script import START, Cast, Evening
 from demo.stage import Stage, staged
 from demo.transcript import Transcript
+from testserver.world import ChatMessage
 
 DEFAULT_PORT = 8081
 SPOKEN = "请各位明天下午三点前上报巡查记录，收到请回复"
@@ -46,11 +48,13 @@ async def demo(args: argparse.Namespace, database_url: str, out: TextIO) -> None
     clock = DemoClock(START)
     async with staged(database_url, clock, host=args.host, port=args.port) as stage:
         transcript = Transcript(stage.world, out)
-        cast = await Evening(stage, transcript).play()
+        evening = Evening(stage, transcript)
+        cast = await evening.play()
         if args.script_only:
             return
         clock.run()
-        print(how_to_go_on(stage, cast), file=out, flush=True)
+        assert evening.tally is not None, "the script has a tally"
+        print(how_to_go_on(stage, cast, evening.tally), file=out, flush=True)
         await _watch(transcript)
 
 
@@ -68,14 +72,13 @@ async def _watch(transcript: Transcript) -> None:
             continue
 
 
-def how_to_go_on(stage: Stage, cast: Cast) -> str:
+def how_to_go_on(stage: Stage, cast: Cast, tally: ChatMessage) -> str:
     server = stage.server
     control = server.control_url
     people = ", ".join(f"{p.first_name} {p.id}" for p in cast.people)
     groups = ", ".join(f"{g.title} {g.id}" for g in cast.groups)
     li, town, village = cast.li, cast.town, cast.village
     speak = {"user_id": li.id, "chat_id": town.id, "text": SPOKEN}
-    tally = stage.world.sent_by_bot(village)[1]
     press = {"user_id": cast.director.id, "chat_id": village.id, "message_id": tally.message_id}
     return f"""
 ══ Your turn 轮到你了 ══
@@ -99,7 +102,7 @@ def how_to_go_on(stage: Stage, cast: Cast) -> str:
 """
 
 
-def _curl(control: str, endpoint: str, body: dict[str, object]) -> str:
+def _curl(control: str, endpoint: str, body: Mapping[str, object]) -> str:
     return f"curl -s {control}/{endpoint} -d '{json.dumps(body, ensure_ascii=False)}'"
 
 

@@ -65,6 +65,8 @@ class Evening:
         self.stage = stage
         self.world = stage.world
         self.transcript = transcript
+        self.tally: ChatMessage | None = None
+        """The tally under 王书记's request, once posted."""
 
     async def play(self) -> Cast:
         cast = await self.setting_up()
@@ -140,7 +142,7 @@ class Evening:
             "王书记 presses 📋 名单: who has and has not acknowledged comes privately, never in",
             "the group. 王书记点“名单”：谁已确认、谁未确认，私下发给他，不在群里公布。",
         )
-        tally = self.reply_to(notice)
+        tally = self.tally = self.reply_to(notice)
         self.world.press(cast.secretary, tally, tally.callback_data[-1])
         await self.settle()
 
