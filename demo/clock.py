@@ -34,14 +34,7 @@ class DemoClock:
         if self._since is not None:
             self._since = self._monotonic()
 
-    def advance(self, delta: timedelta) -> None:
-        self.set(self.now() + delta)
-
     def run(self) -> None:
         """From now on, move with real time."""
         self._at = self.now()
         self._since = self._monotonic()
-
-    @property
-    def running(self) -> bool:
-        return self._since is not None

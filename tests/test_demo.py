@@ -6,12 +6,14 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.platform.i18n import text
-from demo.script import CADRES, HELD, URGENT
+from demo.clock import DemoClock
+from demo.script import CADRES, HELD, START, URGENT
 
 ROOT = Path(__file__).resolve().parents[1]
 # A safety net so that a demo which hangs fails the test; never a measure.
@@ -117,3 +119,17 @@ def test_the_scripted_evening_shows_what_each_member_sees(transcript: list[str])
     inbox = listing(morning, "Received privately from the bot")
     assert [line.split(":")[0] for line in inbox[:-1]] == ["王书记", "李主任", "李娜"]
     assert inbox[-1].startswith("nothing: 马镇长、张伟、赵强、")
+
+
+def test_the_demo_clock_stands_still_until_it_runs_then_keeps_real_time_from_there() -> None:
+    seconds = [100.0]
+    clock = DemoClock(START, monotonic=lambda: seconds[0])
+    seconds[0] += 30
+    assert clock.now() == START
+    clock.set(START + timedelta(hours=14))
+    clock.run()
+    seconds[0] += 90
+    assert clock.now() == START + timedelta(hours=14, seconds=90)
+    clock.set(START)
+    seconds[0] += 5
+    assert clock.now() == START + timedelta(seconds=5)
