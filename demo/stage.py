@@ -9,6 +9,7 @@ server over HTTP, as it would reach Telegram.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -57,7 +58,7 @@ class Stage:
             while True:
                 await self._until(lambda: not self.world.queued_updates)
                 self.services.outbox.wake()
-                await self._until_stored(self._nothing_due)
+                await self._until(self._nothing_due)
                 if not self.world.queued_updates:
                     return
 
@@ -77,14 +78,19 @@ class Stage:
             )
         return not unsent and not unposted
 
-    async def _until(self, condition: Callable[[], bool]) -> None:
-        # The server's queue and the bot's outbox run on their own: poll them.
-        while not condition():
-            self._check_serving()
-            await asyncio.sleep(POLL_S)
+    async def started(self) -> None:
+        """Return once the bot polls the server."""
+        async with asyncio.timeout(PATIENCE_S):
+            await self._until(lambda: any(r.method == "getUpdates" for r in self.server.requests))
 
-    async def _until_stored(self, condition: Callable[[], Awaitable[bool]]) -> None:
-        while not await condition():
+    async def _until(self, condition: Callable[[], bool | Awaitable[bool]]) -> None:
+        # The server's queue and the bot's outbox run on their own: poll them.
+        while True:
+            met = condition()
+            if inspect.isawaitable(met):
+                met = await met
+            if met:
+                return
             self._check_serving()
             await asyncio.sleep(POLL_S)
 
@@ -117,8 +123,7 @@ async def staged(
             server, application, clock, asyncio.create_task(serve(application, settings, stop))
         )
         try:
-            async with asyncio.timeout(PATIENCE_S):
-                await stage._until(lambda: any(r.method == "getUpdates" for r in server.requests))
+            await stage.started()
             yield stage
         finally:
             stop.set()
@@ -128,9 +133,5 @@ async def staged(
 
 
 def _quiet_logs() -> None:
-    """Only what goes wrong, on stderr: the transcript is the demo's output. (The bot's alarm
-    clock is PTB's JobQueue on real time; the exact times it is armed with are demo times,
-    which it reports as missed, harmlessly: the script rings the alarm itself, and later the
-    JobQueue's one-minute ring does.)"""
+    """Only what goes wrong, on stderr: the transcript is the demo's output."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.ERROR)
