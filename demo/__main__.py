@@ -10,6 +10,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -21,6 +22,7 @@ from testserver.world import ChatMessage
 
 DEFAULT_PORT = 8081
 SPOKEN = "请各位明天下午三点前上报巡查记录，收到请回复"
+NIGHT = "2026-11-19T22:30:00+08:00"
 WATCH_S = 0.25  # how often the running demo writes down what happened
 
 
@@ -53,6 +55,12 @@ async def demo(args: argparse.Namespace, database_url: str, out: TextIO) -> None
         if args.script_only:
             return
         clock.run()
+
+        def move_clock(instant: datetime) -> None:
+            stage.move_clock(instant)
+            transcript.heading(instant, "the clock moved 时间调整")
+
+        stage.server.set_clock = move_clock
         assert evening.tally is not None, "the script has a tally"
         print(how_to_go_on(stage, cast, evening.tally), file=out, flush=True)
         await _watch(transcript)
@@ -95,6 +103,8 @@ def how_to_go_on(stage: Stage, cast: Cast, tally: ChatMessage) -> str:
   Press a button as 李主任: ✅ 收到 under 王书记's request (the first button; "data" picks
   another, as listed in the message's reply_markup):
     {_curl(control, "press", press)}
+  Move the clock (forward only), e.g. to tonight's quiet hours, then to tomorrow's work start:
+    {_curl(control, "clock", {"now": NIGHT})}
   What a group shows, and what the bot sent to someone privately:
     curl -s '{control}/messages?chat_id={village.id}'
     curl -s '{control}/sent?chat_id={li.id}'

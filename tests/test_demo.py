@@ -3,12 +3,16 @@ real bot, and its transcript shows what each member saw and received privately."
 
 from __future__ import annotations
 
+import queue
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.platform.i18n import text
@@ -133,3 +137,58 @@ def test_the_demo_clock_stands_still_until_it_runs_then_keeps_real_time_from_the
     clock.set(START)
     seconds[0] += 5
     assert clock.now() == START + timedelta(seconds=5)
+
+
+class RunningDemo:
+    """`python -m demo` left running: its output read line by line as it comes."""
+
+    def __init__(self, database_url: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "demo", "--port", "0", "--database", database_url],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        control = self.expect(lambda line: line.startswith("  Control API: "))[-1]
+        self.control = httpx.Client(base_url=control.split()[2], timeout=PATIENCE_S)
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.put(line.rstrip("\n"))
+
+    def expect(self, wanted: Callable[[str], bool]) -> list[str]:
+        """The lines written up to the first one `wanted` picks."""
+        lines: list[str] = []
+        while not lines or not wanted(lines[-1]):
+            lines.append(self._lines.get(timeout=PATIENCE_S))
+        return lines
+
+    def post(self, endpoint: str, **body: object) -> httpx.Response:
+        return self.control.post(endpoint, json=body)
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(PATIENCE_S)
+
+
+def test_after_the_script_people_type_on_and_move_the_clock(db_url: str) -> None:
+    demo = RunningDemo(db_url)
+    try:
+        demo.expect(lambda line: "written below as it happens" in line)
+        assert demo.post("clock", now="2026-11-19T22:30:00+08:00").is_success
+        assert demo.post("clock", now="2026-11-19T08:00:00+08:00").status_code == 400
+        said = demo.post("send", user_id=1002, chat_id=-1001000000001, text="明早八点半开碰头会")
+        held = demo.expect(lambda line: line.startswith("        │ ") and "明天 08:00" in line)
+        removed = (
+            f"removes from {VILLAGE} 李主任: 「明早八点半开碰头会」 (#{said.json()['message_id']})"
+        )
+        assert f"        ✂ the bot {removed}" in held
+        assert demo.post("clock", now="2026-11-20T08:00:00+08:00").is_success
+        digest = demo.expect(lambda line: "明早八点半开碰头会" in line)
+        assert digest[-1].startswith("        │ 22:30 李主任:")
+        assert f"        │ {zh('release.header', count=1)}" in digest
+    finally:
+        assert demo.stop() == 0
