@@ -83,6 +83,11 @@ async def test_a_demand_held_overnight_comes_back_with_its_button_and_absorbs_th
     await drained(harness)
     assert (await acknowledged(harness))[digest.message_id] == 5
 
+    world.press(wang, tally, tally.callback_data[1])
+    await drained(harness)
+    header = text("ack.roster.header", "zh-Hans", title=DEMAND)
+    assert any(t.startswith(header) for t in private_texts(harness, wang)), "named as asked"
+
 
 async def test_night_acknowledgements_are_counted_or_kept_and_never_posted_in_the_morning(
     harness: BotHarness,
