@@ -24,9 +24,20 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 SERIAL = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+# Release items queued before this revision name a held message, not a page; their messages
+# were marked released when queued. They are still sent, under a kind no result handler hears,
+# so none is taken for the page that happens to have the same id.
+QUEUED_BEFORE = ("release/page", "release/edit")
+SUFFIX = "-0007"
 
 
 def upgrade() -> None:
+    outbox = sa.table("outbox", sa.column("kind", sa.String), sa.column("status", sa.String))
+    op.execute(
+        outbox.update()
+        .where(outbox.c.kind.in_(QUEUED_BEFORE), outbox.c.status.in_(("pending", "claimed")))
+        .values(kind=outbox.c.kind + SUFFIX)
+    )
     op.create_table(
         "release_pages",
         sa.Column("id", SERIAL, autoincrement=True, nullable=False),
@@ -55,6 +66,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    outbox = sa.table("outbox", sa.column("kind", sa.String))
+    for kind in QUEUED_BEFORE:
+        op.execute(outbox.update().where(outbox.c.kind == kind + SUFFIX).values(kind=kind))
     op.drop_table("notice_fallbacks")
     with op.batch_alter_table("held_messages") as batch:
         batch.drop_index(batch.f("ix_held_messages_page_id"))
