@@ -10,7 +10,14 @@ import asyncio
 import logging
 from functools import partial
 
-from telegram import BotCommand
+from telegram import (
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeDefault,
+)
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes, JobQueue
 
@@ -30,8 +37,13 @@ from bot.features.duplicates.feature import DIFFERENT_BUTTON, SAME_BUTTON, Dupli
 from bot.features.duplicates.switch import duplicates_change
 from bot.features.holding.feature import Holding
 from bot.features.holding.release import DELETE_KIND as HELD_DELETE_KIND
-from bot.features.holding.release import Releases
-from bot.features.notices.tell import GROUP_KIND, Notices, schedule_group_notice_delete
+from bot.features.holding.release import EDIT_RELEASE_KIND, PAGE_KIND, Releases
+from bot.features.notices.tell import (
+    GROUP_KIND,
+    PRIVATE_KIND,
+    Notices,
+    schedule_group_notice_delete,
+)
 from bot.features.onboarding.rights import Onboarding
 from bot.features.policy.commands import PARSERS, PolicyCommands
 from bot.features.reminders.feature import Reminders
@@ -44,6 +56,9 @@ from bot.features.rollcalls.feature import (
     Rollcalls,
     on_csv_settled,
 )
+from bot.features.settings.links import SettingsLink
+from bot.features.settings.menu import BUTTON as SETTINGS_BUTTON
+from bot.features.settings.menu import SettingsMenus
 from bot.features.supervision.commands import PICK_BUTTON, REPORT_KINDS, Reports
 from bot.features.supervision.requests import CSV_BUTTON, HTML_BUTTON
 from bot.features.supervision.retention import retention
@@ -53,7 +68,7 @@ from bot.platform.clock import Clock
 from bot.platform.daily import Daily
 from bot.platform.essentials import Essentials
 from bot.platform.i18n import catalogs as bundled_catalogs
-from bot.platform.inputs import Command
+from bot.platform.inputs import Command, MemberChange
 from bot.platform.leadership import Gate
 from bot.platform.live import EDIT_KIND, POST_KIND, LiveMessages
 from bot.platform.outbox.items import ResultRouter, Settled
@@ -71,9 +86,10 @@ from policies.message import ChatMessage
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member", "chat_member")
-MENU_COMMANDS = (
-    "start",
-    "help",
+PRIVATE_COMMANDS = ("start", "help", "groups", "report")
+MEMBER_COMMANDS = ("help", "policy")
+ADMIN_COMMANDS = (
+    "settings",
     "policy",
     "quiet",
     "restdays",
@@ -81,6 +97,15 @@ MENU_COMMANDS = (
     "duplicates",
     "ack",
     "report",
+    "help",
+)
+# The command menu each kind of chat shows: members and admins of groups, private chats (and
+# the default, for any other chat).
+MENU_SCOPES: tuple[tuple[BotCommandScope, tuple[str, ...]], ...] = (
+    (BotCommandScopeDefault(), PRIVATE_COMMANDS),
+    (BotCommandScopeAllPrivateChats(), PRIVATE_COMMANDS),
+    (BotCommandScopeAllGroupChats(), MEMBER_COMMANDS),
+    (BotCommandScopeAllChatAdministrators(), ADMIN_COMMANDS),
 )
 # Telegram's command menus are per ISO 639-1 code, so Traditional Chinese readers get the default.
 MENU_LANGUAGES = {None: "zh-Hans", "en": "en"}
@@ -131,12 +156,13 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     # ---- the features ----
     base = Essentials(sessions, clock, catalogs, defaults)
     notices = Notices(base)
-    releases = Releases(base)
-    holding = Holding(base, notices, releases)
     acks = Acks(base, live, gateway, admins)
+    releases = Releases(base, gateway, acks.attach)
+    holding = Holding(base, notices, releases)
     rollcalls = Rollcalls(base, live, admins)
     reminders = Reminders(base)
-    onboarding = Onboarding(base, gateway)
+    link = SettingsLink(catalogs, lambda: application.bot.username)
+    onboarding = Onboarding(base, gateway, link.button)
     # A group's new quiet hours or rest days re-plan what it holds.
     policy = PolicyCommands(
         base,
@@ -146,6 +172,7 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         followers=(holding.replan,),
     )
     duplicates = Duplicates(base, gateway, admins, settings.duplicates)
+    menus = SettingsMenus(base, admins, policy, link, outbox.wake)
     basics = Basics(base)
     weekly = WeeklyReports(base, settings.supervisors, outbox.wake)
     reports = Reports(base, admins, settings.supervisors, weekly, outbox.wake)
@@ -184,10 +211,21 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
             await schedule_group_notice_delete(session, settled, clock.now())
             await session.commit()
 
+    async def private_notice_settled(settled: Settled) -> None:
+        await notices.on_private_settled(settled)
+        outbox.wake()  # the group notice said instead of a refused private one
+
+    async def release_posted(settled: Settled) -> None:
+        await releases.on_posted(settled)
+        await show_live()  # a released demand's tally
+
     results.route(POST_KIND, live.on_result)
     results.route(EDIT_KIND, live.on_result)
     results.route(HELD_DELETE_KIND, holding.on_delete_settled)
     results.route(GROUP_KIND, group_notice_posted)
+    results.route(PRIVATE_KIND, private_notice_settled)
+    results.route(PAGE_KIND, release_posted)
+    results.route(EDIT_RELEASE_KIND, release_posted)
     results.route(CSV_KIND, partial(on_csv_settled, sessions))
     for kind in REPORT_KINDS:
         results.route(kind, reports.on_settled)
@@ -221,16 +259,35 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         await intake.receive([arrival])
 
     async def note(message: ChatMessage) -> str | None:
-        reply = await rollcalls.on_private_text(message)
+        """A private text: a value a settings menu asked for, or a note for a roll-call."""
+        reply = await menus.on_private_text(message)
+        if reply is None:
+            reply = await rollcalls.on_private_text(message)
         await show_live()
         return reply
 
     # ---- the handlers ----
     add = application.add_handler
-    add(routes.member_changes(onboarding.on_bot_membership, own=True), group=MEMBERSHIP)
+
+    async def bot_membership(change: MemberChange) -> None:
+        """The bot's rights are read first; then what it holds follows it out and back in."""
+        await onboarding.on_bot_membership(change)
+        await releases.on_bot_membership(change)
+        outbox.wake()
+
+    add(routes.member_changes(bot_membership, own=True), group=MEMBERSHIP)
     add(routes.member_changes(onboarding.on_member_change, own=False), group=MEMBERSHIP)
     add(routes.any_group_message(onboarding.on_group_message), group=MEMBERSHIP)
-    add(routes.command("start", basics.start), group=COMMANDS)
+
+    async def start(command: Command) -> str | None:
+        """/start: the welcome, or (from a settings link) the group's settings menu."""
+        welcome = await basics.start(command)
+        opened = await menus.open_from_start(command)
+        return welcome if opened is None else opened
+
+    add(routes.command("start", start), group=COMMANDS)
+    add(routes.command("settings", menus.on_settings, groups_only=True), group=COMMANDS)
+    add(routes.command("groups", menus.on_groups, private_only=True), group=COMMANDS)
     add(routes.command("help", basics.help), group=COMMANDS)
     add(routes.command("policy", policy.show_policy, groups_only=True), group=COMMANDS)
 
@@ -254,6 +311,7 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         CSV_BUTTON: reports.on_csv,
         SAME_BUTTON: duplicates.on_same,
         DIFFERENT_BUTTON: duplicates.on_different,
+        SETTINGS_BUTTON: menus.on_press,
     }
     add(routes.buttons(button_routes, after=show_live), group=COMMANDS)
     add(routes.group_messages(arrived), group=MESSAGES)
@@ -265,7 +323,8 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         application, intake, sessions, clock, onboarding.on_group_message
     )
     application.bot_data.menus = [
-        (code, [BotCommand(c, catalogs.text(f"command.{c}", lang)) for c in MENU_COMMANDS])
+        (scope, code, [BotCommand(c, catalogs.text(f"command.{c}", lang)) for c in commands])
+        for scope, commands in MENU_SCOPES
         for code, lang in MENU_LANGUAGES.items()
     ]
     return application
@@ -280,9 +339,11 @@ async def start_services(application: JianfuApplication) -> None:
         await session.commit()
     if released:
         log.info("outbox: took over %d items an earlier leader had claimed", released)
-    for language_code, commands in application.bot_data.menus:
+    for scope, language_code, commands in application.bot_data.menus:
         try:
-            await application.bot.set_my_commands(commands, language_code=language_code)
+            await application.bot.set_my_commands(
+                commands, scope=scope, language_code=language_code
+            )
         except InvalidToken:
             raise
         except TelegramError as error:

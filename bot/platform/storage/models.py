@@ -38,7 +38,9 @@ from bot.platform.storage.types import (
 
 class HeldStatus(StrEnum):
     HELD = "held"
+    RELEASING = "releasing"  # on a release page not yet delivered
     RELEASED = "released"
+    OMITTED = "omitted"  # a bare acknowledgement of nothing, left out of the digest
     CANCELLED = "cancelled"
 
 
@@ -200,6 +202,24 @@ class HeldMessage(Base):
     )
     delete_error: Mapped[str | None] = mapped_column(StoredText())
     released_at: Mapped[datetime | None]
+    page_id: Mapped[int | None] = mapped_column(SERIAL_ID_TYPE, index=True)  # while releasing
+    # When a release of it could not be delivered because the bot was not in the group.
+    release_failed_at: Mapped[datetime | None]
+
+
+class ReleasePage(Base):
+    """One call of a release (a digest page, a re-sent photo …): the held messages it carries
+    are released when it is delivered; `ack_for` is the demand it gets the button for."""
+
+    __tablename__ = "release_pages"
+
+    id: Mapped[SerialId]
+    chat_id: Mapped[TelegramId]
+    created_at: Mapped[datetime]
+    ack_for: Mapped[int | None] = mapped_column(SERIAL_ID_TYPE)
+    instant_reply: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    delivered_at: Mapped[datetime | None]
 
 
 class OutboxItem(Base):
@@ -399,6 +419,18 @@ class NoticeSent(Base):
     sent_at: Mapped[datetime]
 
 
+class NoticeFallback(Base):
+    """The group notice to post instead of a private one (by the private notice's outbox key),
+    when the person turns out not to be reachable."""
+
+    __tablename__ = "notice_fallbacks"
+
+    key: Mapped[str] = mapped_column(StoredString(200), primary_key=True)
+    chat_id: Mapped[TelegramId]
+    payload: Mapped[JsonObject]
+    created_at: Mapped[datetime]
+
+
 class ReportRequest(Base):
     """A report someone asked for: which group (or all of the reader's scope), which days, and
     where its buttons are shown. Buttons name only the row; every press is checked again."""
@@ -549,3 +581,22 @@ class LearnedAlias(Base):
         SERIAL_ID_TYPE, ForeignKey("duplicate_matches.id", ondelete="SET NULL")
     )
     learned_at: Mapped[datetime]
+
+
+class SettingsMenu(Base):
+    """A group's settings menu, opened privately for one of its admins: the menu's buttons
+    name only this row (and the admin is asked again at every press), so forged data or a
+    stale menu changes nothing the presser may not change. `awaiting` is the setting whose
+    new value the admin was asked to type."""
+
+    __tablename__ = "settings_menus"
+    __table_args__ = (Index(None, "user_id", "updated_at"),)
+
+    id: Mapped[SerialId]
+    chat_id: Mapped[TelegramId]  # the group
+    user_id: Mapped[TelegramId]  # the admin it was opened for
+    view: Mapped[str] = mapped_column(StoredString(24), default="", server_default="")
+    awaiting: Mapped[str | None] = mapped_column(StoredString(24))
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
