@@ -73,7 +73,7 @@ CHAIN = f"{TOPIC}\n1. 张伟\n2. 李娜"
 HOSTILE = (
     "明天\x00交材料",
     "\u202e料材交天明\u202c 请查收",
-    "收\u200b到\u200d\ufeff 的表格",
+    "通\u200b知\u200d\ufeff:明天开会",
     "'; DROP TABLE message_log; --",
     "%s %(x)s {0} \\u0000",
     "Z\u0351\u0352a\u0354lgo" * 40,

@@ -21,7 +21,7 @@ HOSTILE = {
     "nul-only": "\x00",
     "bidi": "\u202e料材交天明\u202c 请查收",
     "isolates": "\u2066通知\u2069\u2067عربي\u2069",
-    "zero-width": "收\u200b到\u200d\ufeff",
+    "zero-width": "通\u200b知\u200d\ufeff:明天开会",
     "control": "第一行\r\n第二行\x07\x1b[31m红\x1b[0m",
     "combining": "Z\u0351\u0352\u0353a\u0354\u0355lgo" * 50,
     "emoji-zwj": "👨\u200d👩\u200d👧\u200d👦🏳️\u200d🌈" * 20,
