@@ -25,6 +25,10 @@ from bot.edge.updates import UpdateStream
 from bot.features.acks.feature import ACK_BUTTON, ROSTER_BUTTON, Acks
 from bot.features.acks.store import TALLY_KIND
 from bot.features.basics.start import Basics
+from bot.features.digests.feature import PERSONAL_KIND as DIGEST_KIND
+from bot.features.digests.feature import Digests, digest_change
+from bot.features.digests.wording import ACK_BUTTON as DIGEST_ACK_BUTTON
+from bot.features.digests.wording import JOIN_BUTTON as DIGEST_JOIN_BUTTON
 from bot.features.duplicates.feature import DIFFERENT_BUTTON, SAME_BUTTON, Duplicates
 from bot.features.duplicates.switch import duplicates_change
 from bot.features.holding.feature import Holding
@@ -78,6 +82,7 @@ MENU_COMMANDS = (
     "restdays",
     "mode",
     "duplicates",
+    "digest",
     "ack",
     "report",
 )
@@ -141,9 +146,10 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         base,
         admins,
         onboarding,
-        {**PARSERS, "duplicates": duplicates_change},
+        {**PARSERS, "duplicates": duplicates_change, "digest": digest_change},
         followers=(holding.replan,),
     )
+    digests = Digests(base, notices, releases, acks, rollcalls, outbox.wake)
     duplicates = Duplicates(base, gateway, admins, settings.duplicates)
     basics = Basics(base)
     weekly = WeeklyReports(base, settings.supervisors, outbox.wake)
@@ -152,12 +158,13 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     updates_kept = Daily(clock, partial(forget_processed_before, sessions))
 
     # Claims rank in this order: a plain acknowledgement or a chain's repost is absorbed
-    # before quiet hours would hold it.
+    # before quiet hours would hold it; quiet hours hold before a batch group's digest would.
     pipeline = Pipeline(
         (
             acks.feature(),
             rollcalls.feature(),
             holding.feature(),
+            digests.feature(),
             reminders.feature(),
             duplicates.feature(),
             Feature("notices", None, no_state, {Tell: notices.apply}),
@@ -188,6 +195,7 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     results.route(HELD_DELETE_KIND, holding.on_delete_settled)
     results.route(GROUP_KIND, group_notice_posted)
     results.route(CSV_KIND, partial(on_csv_settled, sessions))
+    results.route(DIGEST_KIND, digests.on_settled)
     for kind in REPORT_KINDS:
         results.route(kind, reports.on_settled)
 
@@ -198,8 +206,11 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         sessions,
         outbox,
         live,
+        # A group digest due with the release of held messages takes them in: it goes first.
         ticks=(
+            digests.group_tick,
             releases.release_due,
+            digests.personal_tick,
             live.tick,
             duplicates.run_due,
             weekly.tick,
@@ -220,6 +231,8 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         await intake.receive([arrival])
 
     async def note(message: ChatMessage) -> str | None:
+        if message.sender is not None:
+            await digests.resume(message.sender)
         reply = await rollcalls.on_private_text(message)
         await show_live()
         return reply
@@ -229,7 +242,13 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     add(routes.member_changes(onboarding.on_bot_membership, own=True), group=MEMBERSHIP)
     add(routes.member_changes(onboarding.on_member_change, own=False), group=MEMBERSHIP)
     add(routes.any_group_message(onboarding.on_group_message), group=MEMBERSHIP)
-    add(routes.command("start", basics.start), group=COMMANDS)
+
+    async def start(command: Command) -> str | None:
+        if command.message.sender is not None:
+            await digests.resume(command.message.sender)
+        return await basics.start(command)
+
+    add(routes.command("start", start), group=COMMANDS)
     add(routes.command("help", basics.help), group=COMMANDS)
     add(routes.command("policy", policy.show_policy, groups_only=True), group=COMMANDS)
 
@@ -240,6 +259,8 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
 
     for name in policy.commands:
         add(routes.command(name, change_policy, groups_only=True), group=COMMANDS)
+    # /digest in a group is the admins' (above); in a private chat it is the personal digest.
+    add(routes.command("digest", digests.on_private_command), group=COMMANDS)
     add(routes.command("ack", acks.on_ack_command, groups_only=True), group=COMMANDS)
     add(routes.command("report", reports.on_report), group=COMMANDS)
     button_routes = {
@@ -253,6 +274,8 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         CSV_BUTTON: reports.on_csv,
         SAME_BUTTON: duplicates.on_same,
         DIFFERENT_BUTTON: duplicates.on_different,
+        DIGEST_ACK_BUTTON: digests.on_ack,
+        DIGEST_JOIN_BUTTON: digests.on_join,
     }
     add(routes.buttons(button_routes, after=show_live), group=COMMANDS)
     add(routes.group_messages(arrived), group=MESSAGES)

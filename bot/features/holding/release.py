@@ -98,15 +98,20 @@ def compose_release(
     released_at: datetime,
     *,
     digest: bool = True,
+    preface: Sequence[Formatted] = (),
+    header: str = "release",
 ) -> list[Call]:
     """The calls that post `held` (in the order given): digest pages, then media and polls.
 
     A digest page is at most TEXT_LIMIT long and never cuts an item, unless one item alone
     is too long for a page. Without `digest` (one message released early) there is no header.
+    `preface`: lines listed before the held messages, under `header`'s family of headers (the
+    group digest, when it is due with the release: one message, not two).
     """
     items = [_item(catalogs, lang, zone, chat_id, row, released_at) for row in held]
     if digest:
-        calls = _pages(catalogs, lang, chat_id, [item.line for item in items])
+        lines = [*preface, *(item.line for item in items)]
+        calls = _pages(catalogs, lang, chat_id, lines, header)
     else:
         calls = [
             _send_text(chat_id, piece)
@@ -192,9 +197,11 @@ def _send_text(chat_id: int, text: Formatted) -> Call:
     )
 
 
-def _pages(catalogs: Catalogs, lang: str, chat_id: int, lines: list[Formatted]) -> list[Call]:
+def _pages(
+    catalogs: Catalogs, lang: str, chat_id: int, lines: list[Formatted], header: str
+) -> list[Call]:
     count = len(lines)
-    widest = catalogs.text("release.header_part", lang, count=count, part=count, parts=count)
+    widest = catalogs.text(f"{header}.header_part", lang, count=count, part=count, parts=count)
     room = TEXT_LIMIT - utf16_len(widest) - 1
     pages: list[list[Formatted]] = [[]]
     used = 0
@@ -207,12 +214,12 @@ def _pages(catalogs: Catalogs, lang: str, chat_id: int, lines: list[Formatted]) 
     calls = []
     for number, page in enumerate(pages, start=1):
         if len(pages) == 1:
-            header = catalogs.text("release.header", lang, count=count)
+            title = catalogs.text(f"{header}.header", lang, count=count)
         else:
-            header = catalogs.text(
-                "release.header_part", lang, count=count, part=number, parts=len(pages)
+            title = catalogs.text(
+                f"{header}.header_part", lang, count=count, part=number, parts=len(pages)
             )
-        text = Formatted(header)
+        text = Formatted(title)
         for line in page:
             text += Formatted("\n") + line
         calls.append(_send_text(chat_id, text))
@@ -294,15 +301,29 @@ class Releases:
     ) -> None:
         self._base = base
 
-    async def release_chat(self, session: AsyncSession, chat_id: int) -> int:
-        """Release the chat's due held messages as one digest; the number released."""
+    async def release_chat(
+        self,
+        session: AsyncSession,
+        chat_id: int,
+        preface: Sequence[Formatted] = (),
+        header: str = "release",
+    ) -> int:
+        """Release the chat's due held messages as one digest (after `preface`'s lines, under
+        `header`: see compose_release); the number released."""
         now = self._base.clock.now()
         held = await _claim(session, chat_id, now)
         if not held:
             return 0
         policy = await self._base.policy(session, chat_id)
         calls = compose_release(
-            self._base.catalogs, policy.language, policy.timezone, chat_id, held, now
+            self._base.catalogs,
+            policy.language,
+            policy.timezone,
+            chat_id,
+            held,
+            now,
+            preface=preface,
+            header=header,
         )
         await _enqueue(session, calls, PAGE_KIND, held[0].id, chat_id, now)
         await _record_deletes(session, held)

@@ -36,7 +36,9 @@ class Change:
     policy: GroupPolicy | None
     refusal: str = ""
     params: dict[str, str] = dataclasses.field(default_factory=dict)
-    confirmation: str = ""  # the reply once stored, for a command that words its own
+    confirmation: str = (
+        ""  # the reply once stored (with `params`), for a command that words its own
+    )
 
 
 Parser = Callable[[GroupPolicy, Sequence[str]], Change]
@@ -163,7 +165,7 @@ class PolicyCommands:
                 )
             )
         if change.confirmation:
-            return catalogs.text(change.confirmation, lang)
+            return catalogs.text(change.confirmation, lang, **change.params)
         return await self._confirmation(session, chat_id, name, new, lang)
 
     async def _confirmation(

@@ -545,3 +545,39 @@ class LearnedAlias(Base):
         SERIAL_ID_TYPE, ForeignKey("duplicate_matches.id", ondelete="SET NULL")
     )
     learned_at: Mapped[datetime]
+
+
+class DigestSubscription(Base):
+    """An official who asked for a personal digest (/digest on in private)."""
+
+    __tablename__ = "digest_subscriptions"
+
+    user_id: Mapped[TelegramKey]
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    times: Mapped[JsonList | None]  # "HH:MM" local times; None: the default digest times
+    chats: Mapped[JsonList | None]  # the chosen group ids; None: every group of theirs
+    language: Mapped[str] = mapped_column(String(8))
+    paused_at: Mapped[datetime | None]  # they blocked the bot; cleared when they write again
+    changed_at: Mapped[datetime]
+
+
+class PersonalDigest(Base):
+    """One personal digest of one recipient for one slot: the key that sends it once."""
+
+    __tablename__ = "personal_digests"
+
+    user_id: Mapped[TelegramKey]
+    slot: Mapped[datetime] = mapped_column(primary_key=True)
+    items: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class GroupDigest(Base):
+    """One group digest (recap or batch) of one group for one slot: sent once."""
+
+    __tablename__ = "group_digests"
+
+    chat_id: Mapped[TelegramKey]
+    slot: Mapped[datetime] = mapped_column(primary_key=True)
+    items: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
