@@ -5,7 +5,7 @@ times (none: the default digest times), from which groups (none: all of theirs),
 language, and since when it is paused because the person blocked the bot. personal_digests
 holds one row per (recipient, slot) and group_digests one per (group, slot): inserted in the
 transaction that queues the digest, so a restart, a retry or a second instance sends nothing
-twice.
+twice; covered_to is the last message_log id it covered, where the next one starts.
 
 Revision ID: 0007
 Revises: 0006
@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("slot", sa.DateTime(timezone=True), nullable=False),
         sa.Column("items", sa.Integer(), nullable=False),
+        sa.Column("covered_to", sa.BigInteger(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("user_id", "slot", name=op.f("pk_personal_digests")),
     )
@@ -48,6 +49,7 @@ def upgrade() -> None:
         sa.Column("chat_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("slot", sa.DateTime(timezone=True), nullable=False),
         sa.Column("items", sa.Integer(), nullable=False),
+        sa.Column("covered_to", sa.BigInteger(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("chat_id", "slot", name=op.f("pk_group_digests")),
     )

@@ -94,12 +94,18 @@ class DigestItem:
 @dataclass(frozen=True, slots=True)
 class Recipient:
     """One official as a digest reads them: the groups (they are in now and chose), what they
-    already did, and since when information is new to them."""
+    already did, and where information is new to them: after the message log row their last
+    digest covered (`after`), or for a first digest, posted after `since`."""
 
     user_id: int
     chats: frozenset[int]
     done: frozenset[tuple[ItemKind, int]]
     since: datetime
+    after: int | None = None
+
+    def is_new(self, item: DigestItem) -> bool:
+        """Information not in an earlier digest (a notice's subject is its log row)."""
+        return item.subject_id > self.after if self.after is not None else item.sent_at > self.since
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +179,7 @@ def compose_personal(
                 continue
             if item.needs_action:
                 grouped.setdefault(buckets.of(item.deadline), []).append(item)
-            elif item.sent_at > recipient.since:
+            elif recipient.is_new(item):
                 info.append(item)
     action = tuple(
         (
@@ -223,10 +229,8 @@ def next_slot(policy: GroupPolicy, now: datetime) -> datetime | None:
     return found[0] if found else None
 
 
-def recap_since(policy: GroupPolicy, slot: datetime, last_sent: datetime | None) -> datetime:
-    """Where a group recap starts: the last digest sent, else the slot before this one."""
-    if last_sent is not None:
-        return last_sent
+def recap_since(policy: GroupPolicy, slot: datetime) -> datetime:
+    """Where a group's first recap starts: the slot before this one (a day back, if none)."""
     return latest_slot(policy, slot - timedelta(seconds=1)) or slot - FIRST_DIGEST_LOOKBACK
 
 

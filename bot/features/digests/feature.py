@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.features.acks.feature import Acks
 from bot.features.digests.store import (
     GroupFacts,
+    LastDigest,
+    covered_to,
     done_by,
     is_present_member,
     last_group,
@@ -79,6 +81,16 @@ from policies.message import Person
 
 log = logging.getLogger(__name__)
 
+
+@dataclasses.dataclass(frozen=True)
+class Composition:
+    """Due personal digests in the order they are sent, with what their pages name."""
+
+    ordered: list[tuple[Composed, DigestSubscription, datetime]]
+    groups: dict[int, GroupFacts]
+    upto: int | None  # the last message_log id they cover
+
+
 PERSONAL_KIND = "digest/personal"  # subject: the slot (Unix seconds); part: page number
 GROUP_KIND = "digest/group"  # subject: the slot (Unix seconds); part: page number
 GROUP_HEADER = "digest.group"  # the family of the group digest's headers
@@ -99,7 +111,7 @@ def digest_change(policy: GroupPolicy, args: Sequence[str]) -> Change:
         digest_times=policy.digest_times if times is None else times,
     )
     shown = " ".join(f"{at:%H:%M}" for at in new.digest_times)
-    return Change(new, confirmation=f"digest.group.set_{new.digest}", params={"times": shown})
+    return Change(new, confirmation=f"digest.group.set.{new.digest}", params={"times": shown})
 
 
 class Digests:
@@ -326,7 +338,8 @@ class Digests:
             policy = calendars.get(times)
             if policy is None:
                 policy = calendars[times] = with_times(base.defaults, times)
-            slot = due_slot(policy, now, sent.get(row.user_id), row.changed_at)
+            last = sent.get(row.user_id)
+            slot = due_slot(policy, now, last.slot if last else None, row.changed_at)
             if slot is not None:
                 due.append((row, slot))
         if due:
@@ -337,50 +350,56 @@ class Digests:
     async def compose(
         self,
         due: Sequence[tuple[DigestSubscription, datetime]],
-        sent: dict[int, datetime],
+        sent: dict[int, LastDigest],
         now: datetime,
-    ) -> tuple[list[tuple[Composed, DigestSubscription, datetime]], dict[int, GroupFacts]]:
+    ) -> Composition:
         """Each due subscriber's digest, in the order they are sent (earliest deadlines first)."""
         async with self._base.sessions() as session:
             groups = await self._facts(session, await present_groups(session))
             users = [row.user_id for row, _ in due]
             member_of = await memberships(session, users, groups)
-            recipients = {}
+            recipients: dict[int, tuple[DigestSubscription, datetime, Recipient]] = {}
             for row, slot in due:
                 chats = member_of[row.user_id]
                 if row.chats:
                     chats = chats & frozenset(row.chats)
-                since = sent.get(row.user_id) or slot - FIRST_DIGEST_LOOKBACK
-                recipients[row.user_id] = (row, slot, chats, since)
-            wanted = {c for _, _, chats, _ in recipients.values() for c in chats}
-            oldest = min((since for *_, since in recipients.values()), default=now)
+                last = sent.get(row.user_id)
+                since = last.slot if last else slot - FIRST_DIGEST_LOOKBACK
+                after = last.covered_to if last else None
+                recipients[row.user_id] = (
+                    row,
+                    slot,
+                    Recipient(row.user_id, chats, frozenset(), since, after),
+                )
+            wanted = {c for _, _, r in recipients.values() for c in r.chats}
+            oldest = min((r.since for _, _, r in recipients.values()), default=now)
+            upto = await covered_to(session)
             items = await open_items(session, {c: groups[c] for c in wanted}, since=oldest, now=now)
             done = await done_by(session, users, (i for found in items.values() for i in found))
         buckets = Buckets(now, self._base.defaults.timezone)
-        composed = {
-            user_id: compose_personal(
-                Recipient(user_id, chats, done[user_id], since), items, buckets
-            )
-            for user_id, (_, _, chats, since) in recipients.items()
-        }
-        return [
-            (digest, recipients[digest.user_id][0], recipients[digest.user_id][1])
-            for digest in fanout_order(composed.values())
-        ], groups
+        composed = [
+            compose_personal(dataclasses.replace(r, done=done[user_id]), items, buckets)
+            for user_id, (_, _, r) in recipients.items()
+        ]
+        ordered = [(digest, *recipients[digest.user_id][:2]) for digest in fanout_order(composed)]
+        return Composition(ordered, groups, upto)
 
     async def fan_out(
         self,
         due: Sequence[tuple[DigestSubscription, datetime]],
-        sent: dict[int, datetime],
+        sent: dict[int, LastDigest],
         now: datetime,
     ) -> int:
         """Queue the due digests, earliest deadlines first; the number queued."""
-        ordered, groups = await self.compose(due, sent, now)
+        composition = await self.compose(due, sent, now)
+        ordered = composition.ordered
         queued = 0
         for start in range(0, len(ordered), FAN_OUT_CHUNK):
             async with self._base.sessions() as session:
                 for digest, row, slot in ordered[start : start + FAN_OUT_CHUNK]:
-                    queued += await self._queue_personal(session, digest, row, slot, groups, now)
+                    queued += await self._queue_personal(
+                        session, digest, row, slot, composition, now
+                    )
                 await session.commit()
             self._wake()
         return queued
@@ -391,18 +410,24 @@ class Digests:
         digest: Composed,
         row: DigestSubscription,
         slot: datetime,
-        groups: dict[int, GroupFacts],
+        composition: Composition,
         now: datetime,
     ) -> int:
         added = await insert_ignore(
             session,
             PersonalDigest,
-            {"user_id": row.user_id, "slot": slot, "items": digest.count, "created_at": now},
+            {
+                "user_id": row.user_id,
+                "slot": slot,
+                "items": digest.count,
+                "covered_to": composition.upto,
+                "created_at": now,
+            },
             keys=["user_id", "slot"],
         )
         if not added or not digest.count:
             return 0
-        pages = self._wording.personal_pages(row.language, digest, groups, now)
+        pages = self._wording.personal_pages(row.language, digest, composition.groups, now)
         for number, page in enumerate(pages):
             item = Outgoing(
                 PERSONAL_KIND,
@@ -432,10 +457,11 @@ class Digests:
             policy = policies[chat_id]
             if policy.digest is DigestMode.OFF:
                 continue
-            slot = due_slot(policy, now, sent.get(chat_id), chat.joined_at)
+            last = sent.get(chat_id)
+            slot = due_slot(policy, now, last.slot if last else None, chat.joined_at)
             if slot is not None:
                 async with base.sessions() as session:
-                    await self._group_digest(session, chat, policy, slot, sent.get(chat_id), now)
+                    await self._group_digest(session, chat, policy, slot, last, now)
                     await session.commit()
                 self._wake()
             at = next_slot(policy, now)
@@ -449,15 +475,23 @@ class Digests:
         chat: Chat,
         policy: GroupPolicy,
         slot: datetime,
-        last_sent: datetime | None,
+        last: LastDigest | None,
         now: datetime,
     ) -> None:
         group = GroupFacts(chat.chat_id, chat.title or "", chat.type, policy.timezone)
-        items = await recap_rows(session, group, recap_since(policy, slot, last_sent), now)
+        upto = await covered_to(session, chat.chat_id)
+        since = recap_since(policy, slot)
+        items = await recap_rows(session, group, since, last.covered_to if last else None, upto)
         added = await insert_ignore(
             session,
             GroupDigest,
-            {"chat_id": chat.chat_id, "slot": slot, "items": len(items), "created_at": now},
+            {
+                "chat_id": chat.chat_id,
+                "slot": slot,
+                "items": len(items),
+                "covered_to": upto,
+                "created_at": now,
+            },
             keys=["chat_id", "slot"],
         )
         if not added:

@@ -140,18 +140,28 @@ async def open_items(
     return items
 
 
+async def covered_to(session: AsyncSession, chat_id: int | None = None) -> int | None:
+    """The latest message_log id (of one chat, or of all): where a digest composed now ends."""
+    statement = select(func.max(MessageLog.id))
+    if chat_id is not None:
+        statement = statement.where(MessageLog.chat_id == chat_id)
+    found: int | None = await session.scalar(statement)
+    return found
+
+
 async def recap_rows(
-    session: AsyncSession, group: GroupFacts, since: datetime, until: datetime
+    session: AsyncSession, group: GroupFacts, since: datetime, after: int | None, upto: int | None
 ) -> list[DigestItem]:
-    """What a group recap lists: messages posted (not held) in (since, until] that need
-    attention, in the order they were posted."""
+    """What a group recap lists: messages posted (not held) after the last digest's log id
+    `after` (the first digest: after `since`) up to `upto`, that need attention, in order."""
+    start = MessageLog.sent_at > since if after is None else MessageLog.id > after
     rows = await session.execute(
         select(MessageLog, User.first_name, User.last_name)
         .outerjoin(User, User.user_id == MessageLog.sender_id)
         .where(
             MessageLog.chat_id == group.chat_id,
-            MessageLog.sent_at > since,
-            MessageLog.sent_at <= until,
+            start,
+            MessageLog.id <= (upto or 0),
             MessageLog.action.not_in((*_NOT_LISTED, "held")),
         )
         .order_by(MessageLog.sent_at, MessageLog.message_id)
@@ -221,20 +231,32 @@ async def done_by(
     return {user_id: frozenset(found.get(user_id, ())) for user_id in users}
 
 
-async def last_personal(session: AsyncSession) -> dict[int, datetime]:
-    rows = await session.execute(
-        select(PersonalDigest.user_id, func.max(PersonalDigest.slot)).group_by(
-            PersonalDigest.user_id
-        )
-    )
-    return {user_id: slot for user_id, slot in rows}
+@dataclass(frozen=True, slots=True)
+class LastDigest:
+    """The latest digest sent to someone: its slot, and where what it covered ends."""
+
+    slot: datetime
+    covered_to: int | None  # the last message_log id it covered
 
 
-async def last_group(session: AsyncSession) -> dict[int, datetime]:
+async def last_personal(session: AsyncSession) -> dict[int, LastDigest]:
     rows = await session.execute(
-        select(GroupDigest.chat_id, func.max(GroupDigest.slot)).group_by(GroupDigest.chat_id)
+        select(
+            PersonalDigest.user_id,
+            func.max(PersonalDigest.slot),
+            func.max(PersonalDigest.covered_to),
+        ).group_by(PersonalDigest.user_id)
     )
-    return {chat_id: slot for chat_id, slot in rows}
+    return {user_id: LastDigest(slot, at) for user_id, slot, at in rows}
+
+
+async def last_group(session: AsyncSession) -> dict[int, LastDigest]:
+    rows = await session.execute(
+        select(
+            GroupDigest.chat_id, func.max(GroupDigest.slot), func.max(GroupDigest.covered_to)
+        ).group_by(GroupDigest.chat_id)
+    )
+    return {chat_id: LastDigest(slot, at) for chat_id, slot, at in rows}
 
 
 async def is_present_member(session: AsyncSession, chat_id: int, user_id: int) -> bool:

@@ -569,6 +569,7 @@ class PersonalDigest(Base):
     user_id: Mapped[TelegramKey]
     slot: Mapped[datetime] = mapped_column(primary_key=True)
     items: Mapped[int] = mapped_column(Integer)
+    covered_to: Mapped[int | None] = mapped_column(BigInteger)  # the last message_log id covered
     created_at: Mapped[datetime]
 
 
@@ -580,4 +581,5 @@ class GroupDigest(Base):
     chat_id: Mapped[TelegramKey]
     slot: Mapped[datetime] = mapped_column(primary_key=True)
     items: Mapped[int] = mapped_column(Integer)
+    covered_to: Mapped[int | None] = mapped_column(BigInteger)  # the last message_log id covered
     created_at: Mapped[datetime]
