@@ -291,3 +291,34 @@ async def _admin_command(office: Office, group: Chat, body: str) -> str:
     message = office.harness.world.send(office.admin, group, body)
     await drained(office.harness)
     return reply_of(office.harness, message).text or ""
+
+
+async def test_a_restart_during_fan_out_sends_every_digest_exactly_once(
+    harness: BotHarness,
+) -> None:
+    world = harness.world
+    office = await Office(harness, ["河东村两委群"]).ready()
+    (east,) = office.groups
+    officials = [world.add_user(f"村干部{i:02d}", started=True) for i in range(12)]
+    for person in officials:
+        world.set_member_status(east, person, "member")
+        world.send(person, world.private_chat(person), "/digest on")
+    await drained(harness)
+    await _admin_command(office, east, "/digest off")  # only personal digests are sent
+    await office.post(east, LATER)
+    # Telegram holds the first six digests without delivering them when the bot goes down.
+    harness.server.inject_fault("sendMessage", "timeout", 6, hold=3600)
+
+    harness.clock.set(THU_DIGEST)
+    await harness.tick()
+    await harness.until(lambda: sum(bool(personal_digests(harness, p)) for p in officials) == 6)
+    async with restarted(harness) as again:
+        stop_alarm_clock(again)
+        await again.tick()  # the same slot again: already queued, nothing more
+        await drained(again)
+        await again.tick()
+        await drained(again)
+        assert [len(personal_digests(again, person)) for person in officials] == [1] * 12
+        async with again.services.sessions() as session:
+            rows = (await session.scalars(select(PersonalDigest.user_id))).all()
+        assert sorted(rows) == sorted(p.id for p in officials)
