@@ -13,7 +13,7 @@ from bot.features.duplicates.wording import message_link
 from bot.features.holding.release import Formatted
 from bot.platform.i18n import Catalogs
 from bot.platform.policy_text import when_text
-from bot.platform.text_limits import TEXT_LIMIT
+from bot.platform.text_limits import TEXT_LIMIT, utf16_len
 from policies.features.digests import DigestItem, ItemKind, PersonalDigest, pages
 
 ACK_BUTTON = "dack"
@@ -41,9 +41,31 @@ class Page:
         return payload
 
 
+_Parts = tuple[Formatted, Formatted]
+_CACHED_LINES = 200_000
+
+
+def joined(lines: Sequence[Formatted]) -> Formatted:
+    """The lines one under another, their entities moved with them (in one pass)."""
+    texts: list[str] = []
+    entities: list[dict[str, Any]] = []
+    offset = 0
+    for number, line in enumerate(lines):
+        if number:
+            texts.append("\n")
+            offset += 1
+        texts.append(line.text)
+        entities += ({**e, "offset": e["offset"] + offset} for e in line.entities)
+        offset += line.length
+    return Formatted("".join(texts), tuple(entities))
+
+
 class DigestWording:
     def __init__(self, catalogs: Catalogs) -> None:
         self._catalogs = catalogs
+        # The same item is a line in many people's digests: worded once per fan-out.
+        self._lines: dict[tuple[str, DigestItem, GroupFacts, datetime, bool], _Parts] = {}
+        self._labels: dict[tuple[str, str, int], str] = {}
 
     def line(
         self,
@@ -57,6 +79,22 @@ class DigestWording:
     ) -> Formatted:
         """One item: [number.] [urgent] [group] sender: summary (deadline); the summary links to
         the original message where Telegram has links (supergroups)."""
+        key = (lang, item, group, now, with_group)
+        parts = self._lines.get(key)
+        if parts is None:
+            if len(self._lines) >= _CACHED_LINES:
+                self._lines.clear()
+            parts = self._lines[key] = self._parts(lang, item, group, now, with_group)
+        before, after = parts  # nothing before the number is formatted
+        prefix = before.text + ("" if number is None else str(number))
+        shift = utf16_len(prefix)
+        moved = tuple({**e, "offset": e["offset"] + shift} for e in after.entities)
+        return Formatted(prefix + after.text, moved)
+
+    def _parts(
+        self, lang: str, item: DigestItem, group: GroupFacts, now: datetime, with_group: bool
+    ) -> _Parts:
+        """The line before and after its number."""
         text = self._catalogs.text
         deadline = (
             text(
@@ -70,30 +108,21 @@ class DigestWording:
         template = text(
             "digest.line.personal" if with_group else "digest.line.group",
             lang,
-            number=number if number is not None else "",
+            number="\x01",
             urgent=text("digest.urgent", lang) if item.urgent else "",
             group=group.title,
             sender=item.sender,
             summary="\x00",
             deadline=deadline,
         )
-        before, _, after = template.partition("\x00")
-        summary = item.summary or text("digest.no_text", lang)
+        head, _, tail = template.partition("\x00")
+        summary = Formatted(item.summary or text("digest.no_text", lang))
         link = message_link(item.chat_id, group.type, item.message_id)
-        shown = Formatted(before) + Formatted(summary)
         if link is not None:
-            shown = Formatted(before) + Formatted(
-                summary,
-                (
-                    {
-                        "type": "text_link",
-                        "offset": 0,
-                        "length": Formatted(summary).length,
-                        "url": link,
-                    },
-                ),
-            )
-        return shown + Formatted(after)
+            entity = {"type": "text_link", "offset": 0, "length": summary.length, "url": link}
+            summary = Formatted(summary.text, (entity,))
+        before_number, _, after_number = head.partition("\x01")
+        return Formatted(before_number), Formatted(after_number) + summary + Formatted(tail)
 
     def recap_lines(
         self, lang: str, items: Sequence[DigestItem], group: GroupFacts, now: datetime
@@ -141,12 +170,13 @@ class DigestWording:
                 header = text(
                     "digest.personal.header_part", lang, count=count, part=index, parts=len(cut)
                 )
-            body = Formatted(header)
+            shown = [Formatted(header)]
             buttons: list[dict[str, str]] = []
             for line, button in (rows[i] for i in span):
-                body += Formatted("\n") + line
+                shown.append(line)
                 if button is not None and len(buttons) < BUTTONS_PER_PAGE:
                     buttons.append(button)
+            body = joined(shown)
             found.append(Page(body, tuple(buttons)))
         return found
 
@@ -157,4 +187,8 @@ class DigestWording:
             label, data = "digest.button.join", f"{JOIN_BUTTON}:{item.subject_id}"
         else:
             return None
-        return {"text": self._catalogs.text(label, lang, number=number), "callback_data": data}
+        key = (lang, label, number)
+        shown = self._labels.get(key)
+        if shown is None:
+            shown = self._labels[key] = self._catalogs.text(label, lang, number=number)
+        return {"text": shown, "callback_data": data}
