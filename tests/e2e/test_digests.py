@@ -322,3 +322,12 @@ async def test_a_restart_during_fan_out_sends_every_digest_exactly_once(
         async with again.services.sessions() as session:
             rows = (await session.scalars(select(PersonalDigest.user_id))).all()
         assert sorted(rows) == sorted(p.id for p in officials)
+
+
+async def test_the_private_command_says_when_the_years_holidays_are_unknown(
+    harness: BotHarness,
+) -> None:
+    office = await Office(harness, ["河东村两委群"]).ready()
+    harness.clock.set(shanghai(2027, 1, 6, 10))
+    status = await office.private(office.li, "/digest on")
+    assert text("digest.calendar_unknown", "zh-Hans", year=2027) in status.split("\n")
