@@ -216,7 +216,13 @@ def due_slot(
     """The slot a digest is due for now, or None: the latest slot at or before `now`, when no
     digest was sent for it or later and it is not before `not_before` (a subscription, a
     group joined). Slots missed while the bot was down give this one, not one each."""
-    slot = latest_slot(policy, now)
+    return slot_due(latest_slot(policy, now), last_sent, not_before)
+
+
+def slot_due(
+    slot: datetime | None, last_sent: datetime | None, not_before: datetime | None
+) -> datetime | None:
+    """due_slot with the latest slot known (the same for everyone with the same times)."""
     if slot is None or (last_sent is not None and slot <= last_sent):
         return None
     if not_before is not None and slot < not_before:

@@ -67,9 +67,11 @@ from policies.features.digests import (
     compose_personal,
     due_slot,
     fanout_order,
+    latest_slot,
     next_slot,
     parse_personal,
     recap_since,
+    slot_due,
     with_times,
 )
 from policies.features.digests import (
@@ -331,20 +333,21 @@ class Digests:
                 )
             )
             sent = await last_personal(session)
-        calendars: dict[tuple[str, ...], GroupPolicy] = {}
+        calendars: dict[tuple[str, ...], tuple[GroupPolicy, datetime | None]] = {}
         due: list[tuple[DigestSubscription, datetime]] = []
         for row in subscriptions:
             times = tuple(row.times or ())
-            policy = calendars.get(times)
-            if policy is None:
-                policy = calendars[times] = with_times(base.defaults, times)
+            known = calendars.get(times)
+            if known is None:
+                policy = with_times(base.defaults, times)
+                known = calendars[times] = (policy, latest_slot(policy, now))
             last = sent.get(row.user_id)
-            slot = due_slot(policy, now, last.slot if last else None, row.changed_at)
+            slot = slot_due(known[1], last.slot if last else None, row.changed_at)
             if slot is not None:
                 due.append((row, slot))
         if due:
             await self.fan_out(due, sent, now)
-        upcoming = [at for p in calendars.values() if (at := next_slot(p, now)) is not None]
+        upcoming = [at for p, _ in calendars.values() if (at := next_slot(p, now)) is not None]
         return min(upcoming, default=None)
 
     async def compose(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pytz
-from sqlalchemy import and_, func, select, true
+from sqlalchemy import and_, func, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.acks.store import PRESENT_STATUSES
@@ -118,25 +118,37 @@ async def open_items(
             )
             for chat_id, message_id, subject_id in rows:
                 subjects.setdefault((chat_id, message_id), (kind, subject_id))
-    items: dict[int, list[DigestItem]] = defaultdict(list)
-    oldest = min(since, window)
+    listed = select(MessageLog, User.first_name, User.last_name).outerjoin(
+        User, User.user_id == MessageLog.sender_id
+    )
+    found: dict[tuple[int, int], DigestItem] = {}
+    # The requests' own messages, however old within the window …
+    pairs = sorted(subjects)
+    for start in range(0, len(pairs), _CHUNK):
+        some = pairs[start : start + _CHUNK]
+        requests = await session.execute(
+            listed.where(tuple_(MessageLog.chat_id, MessageLog.message_id).in_(some))
+        )
+        for log, first, last in requests:
+            key = (log.chat_id, log.message_id)
+            found[key] = _item(log, subjects[key], _name(first, last), groups)
+    # … and the notices since `since`.
     for ids in _chunks(chats):
         logged = await session.execute(
-            select(MessageLog, User.first_name, User.last_name)
-            .outerjoin(User, User.user_id == MessageLog.sender_id)
-            .where(
+            listed.where(
                 MessageLog.chat_id.in_(ids),
-                MessageLog.sent_at > oldest,
+                MessageLog.sent_at > since,
                 MessageLog.action.not_in(_NOT_LISTED),
             )
         )
         for log, first, last in logged:
-            subject = subjects.get((log.chat_id, log.message_id))
-            if subject is None:
-                if log.sent_at <= since or Label.NOTICE not in log.labels:
-                    continue
-                subject = (ItemKind.NOTICE, log.id)
-            items[log.chat_id].append(_item(log, subject, _name(first, last), groups))
+            key = (log.chat_id, log.message_id)
+            if key not in found and Label.NOTICE in log.labels:
+                notice = (ItemKind.NOTICE, log.id)
+                found[key] = _item(log, notice, _name(first, last), groups)
+    items: dict[int, list[DigestItem]] = defaultdict(list)
+    for item in found.values():
+        items[item.chat_id].append(item)
     return items
 
 
