@@ -246,6 +246,9 @@ async def test_batch_holds_a_work_time_notice_until_the_digest_in_one_message(
     demand = await office.post(east, OVERDUE)
     assert notice.message_id in harness.world.deleted_ids(east)
     assert demand.message_id not in harness.world.deleted_ids(east)
+    # The sender hears when it will be posted (in the group: they have not started the bot).
+    told = text("digest.batched_group", "zh-Hans", name="王主任", release_at="今天 16:00")
+    assert told in bot_texts(harness, east)
 
     await at(harness, shanghai(2026, 11, 18, 16))
 
