@@ -35,6 +35,7 @@ from policies.labels import Label
 GROUP_TYPES = ("group", "supergroup")
 # What is not worth a line: absorbed acknowledgements and merged reposts.
 _NOT_LISTED = ("absorbed", "merged")
+_INFORMATION = frozenset({Label.NOTICE, Label.DATA_REQUEST})
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +133,7 @@ async def open_items(
         for log, first, last in requests:
             key = (log.chat_id, log.message_id)
             found[key] = _item(log, subjects[key], _name(first, last), groups)
-    # … and the notices since `since`.
+    # … and the notices since `since`, for information.
     for ids in _chunks(chats):
         logged = await session.execute(
             listed.where(
@@ -143,7 +144,8 @@ async def open_items(
         )
         for log, first, last in logged:
             key = (log.chat_id, log.message_id)
-            if key not in found and Label.NOTICE in log.labels:
+            # A data request not stored (a group with duplicates off) is still worth knowing.
+            if key not in found and _INFORMATION.intersection(log.labels):
                 notice = (ItemKind.NOTICE, log.id)
                 found[key] = _item(log, notice, _name(first, last), groups)
     items: dict[int, list[DigestItem]] = defaultdict(list)
