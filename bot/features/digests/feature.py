@@ -168,14 +168,14 @@ class Digests:
             groups = await self._groups_of(session, person.id)
             row = await session.get(DigestSubscription, person.id)
             if choice != PersonalChoice():
-                refusal = self._apply(row, choice, groups, person.id, lang, now)
-                if isinstance(refusal, str):
-                    return refusal
+                changed = self._apply(row, choice, groups, person.id, lang, now)
+                if isinstance(changed, str):
+                    return changed
                 if row is None:
-                    row = refusal
-                    session.add(row)
-            elif row is not None and row.paused_at is not None:
-                row.paused_at = None
+                    session.add(changed)
+                row = changed
+            elif row is not None:
+                row.paused_at = None  # they wrote to the bot again
             reply = self._status(row, groups, lang, now)
             await session.commit()
         return reply
@@ -195,8 +195,8 @@ class Digests:
                 user_id=user_id, enabled=False, times=None, chats=None, language=lang
             )
         if choice.groups is not None:
-            if any(number > len(groups) for number in choice.groups):
-                bad = next(n for n in choice.groups if n > len(groups))
+            bad = next((n for n in choice.groups if n > len(groups)), None)
+            if bad is not None:
                 return self._base.text("digest.groups.invalid", lang, value=bad)
             row.chats = [groups[n - 1].chat_id for n in choice.groups] or None
         if choice.times is not None:
@@ -204,7 +204,7 @@ class Digests:
             if next_slot(with_times(self._base.defaults, times), now) is None:
                 return self._base.text("digest.never_due", lang, times=" ".join(times))
             row.times = times
-        if choice.enabled is not None and choice.enabled != row.enabled:
+        if choice.enabled is not None:
             row.enabled = choice.enabled
         row.language, row.paused_at, row.changed_at = lang, None, now
         return row
