@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck format bench migrate catalogs clean
+.PHONY: run demo test lint typecheck format bench migrate catalogs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml
 # The token is checked before the database file is created or migrated.
 run: $(STAMP)
 	exec $(BIN)/jianfu run --migrate
+
+# No Telegram account needed: the test server and the bot, a scripted evening, then your turn.
+demo: $(STAMP)
+	exec $(BIN)/python -m demo
 
 migrate: $(STAMP)
 	$(BIN)/jianfu migrate

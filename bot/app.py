@@ -10,7 +10,14 @@ import asyncio
 import logging
 from functools import partial
 
-from telegram import BotCommand
+from telegram import (
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeDefault,
+)
 from telegram.ext import ApplicationBuilder, ContextTypes, JobQueue
 
 from bot.edge import routes
@@ -47,6 +54,9 @@ from bot.features.rollcalls.feature import (
     Rollcalls,
     on_csv_settled,
 )
+from bot.features.settings.links import SettingsLink
+from bot.features.settings.menu import BUTTON as SETTINGS_BUTTON
+from bot.features.settings.menu import SettingsMenus
 from bot.features.supervision.commands import PICK_BUTTON, REPORT_KINDS, Reports
 from bot.features.supervision.requests import CSV_BUTTON, HTML_BUTTON
 from bot.features.supervision.retention import retention
@@ -74,9 +84,10 @@ from policies.message import ChatMessage
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member", "chat_member")
-MENU_COMMANDS = (
-    "start",
-    "help",
+PRIVATE_COMMANDS = ("start", "help", "digest", "groups", "report")
+MEMBER_COMMANDS = ("help", "policy")
+ADMIN_COMMANDS = (
+    "settings",
     "policy",
     "quiet",
     "restdays",
@@ -85,6 +96,15 @@ MENU_COMMANDS = (
     "digest",
     "ack",
     "report",
+    "help",
+)
+# The command menu each kind of chat shows: members and admins of groups, private chats (and
+# the default, for any other chat).
+MENU_SCOPES: tuple[tuple[BotCommandScope, tuple[str, ...]], ...] = (
+    (BotCommandScopeDefault(), PRIVATE_COMMANDS),
+    (BotCommandScopeAllPrivateChats(), PRIVATE_COMMANDS),
+    (BotCommandScopeAllGroupChats(), MEMBER_COMMANDS),
+    (BotCommandScopeAllChatAdministrators(), ADMIN_COMMANDS),
 )
 # Telegram's command menus are per ISO 639-1 code, so Traditional Chinese readers get the default.
 MENU_LANGUAGES = {None: "zh-Hans", "en": "en"}
@@ -140,7 +160,8 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     acks = Acks(base, live, gateway, admins)
     rollcalls = Rollcalls(base, live, admins)
     reminders = Reminders(base)
-    onboarding = Onboarding(base, gateway)
+    link = SettingsLink(catalogs, lambda: application.bot.username)
+    onboarding = Onboarding(base, gateway, link.button)
     # A group's new quiet hours or rest days re-plan what it holds.
     policy = PolicyCommands(
         base,
@@ -151,6 +172,7 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     )
     digests = Digests(base, notices, releases, acks, rollcalls, outbox.wake)
     duplicates = Duplicates(base, gateway, admins, settings.duplicates)
+    menus = SettingsMenus(base, admins, policy, link, outbox.wake)
     basics = Basics(base)
     weekly = WeeklyReports(base, settings.supervisors, outbox.wake)
     reports = Reports(base, admins, settings.supervisors, weekly, outbox.wake)
@@ -231,9 +253,13 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         await intake.receive([arrival])
 
     async def note(message: ChatMessage) -> str | None:
+        """A private text: a value a settings menu asked for, or a note for a roll-call (and
+        a paused digest resumes: they write to the bot again)."""
         if message.sender is not None:
             await digests.resume(message.sender)
-        reply = await rollcalls.on_private_text(message)
+        reply = await menus.on_private_text(message)
+        if reply is None:
+            reply = await rollcalls.on_private_text(message)
         await show_live()
         return reply
 
@@ -244,11 +270,17 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     add(routes.any_group_message(onboarding.on_group_message), group=MEMBERSHIP)
 
     async def start(command: Command) -> str | None:
+        """/start: the welcome, or (from a settings link) the group's settings menu; a paused
+        digest resumes."""
         if command.message.sender is not None:
             await digests.resume(command.message.sender)
-        return await basics.start(command)
+        welcome = await basics.start(command)
+        opened = await menus.open_from_start(command)
+        return welcome if opened is None else opened
 
     add(routes.command("start", start), group=COMMANDS)
+    add(routes.command("settings", menus.on_settings, groups_only=True), group=COMMANDS)
+    add(routes.command("groups", menus.on_groups, private_only=True), group=COMMANDS)
     add(routes.command("help", basics.help), group=COMMANDS)
     add(routes.command("policy", policy.show_policy, groups_only=True), group=COMMANDS)
 
@@ -260,7 +292,7 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     for name in policy.commands:
         add(routes.command(name, change_policy, groups_only=True), group=COMMANDS)
     # /digest in a group is the admins' (above); in a private chat it is the personal digest.
-    add(routes.command("digest", digests.on_private_command), group=COMMANDS)
+    add(routes.command("digest", digests.on_private_command, private_only=True), group=COMMANDS)
     add(routes.command("ack", acks.on_ack_command, groups_only=True), group=COMMANDS)
     add(routes.command("report", reports.on_report), group=COMMANDS)
     button_routes = {
@@ -276,6 +308,7 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         DIFFERENT_BUTTON: duplicates.on_different,
         DIGEST_ACK_BUTTON: digests.on_ack,
         DIGEST_JOIN_BUTTON: digests.on_join,
+        SETTINGS_BUTTON: menus.on_press,
     }
     add(routes.buttons(button_routes, after=show_live), group=COMMANDS)
     add(routes.group_messages(arrived), group=MESSAGES)
@@ -287,7 +320,8 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         application, intake, sessions, clock, onboarding.on_group_message
     )
     application.bot_data.menus = [
-        (code, [BotCommand(c, catalogs.text(f"command.{c}", lang)) for c in MENU_COMMANDS])
+        (scope, code, [BotCommand(c, catalogs.text(f"command.{c}", lang)) for c in commands])
+        for scope, commands in MENU_SCOPES
         for code, lang in MENU_LANGUAGES.items()
     ]
     return application
@@ -302,8 +336,8 @@ async def start_services(application: JianfuApplication) -> None:
         await session.commit()
     if released:
         log.info("outbox: took over %d items an earlier leader had claimed", released)
-    for language_code, commands in application.bot_data.menus:
-        await application.bot.set_my_commands(commands, language_code=language_code)
+    for scope, language_code, commands in application.bot_data.menus:
+        await application.bot.set_my_commands(commands, scope=scope, language_code=language_code)
     services.background.append(asyncio.create_task(services.outbox.run_forever()))
     application.bot_data.alarm.start()
 

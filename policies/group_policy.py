@@ -190,3 +190,15 @@ def policy_problems(policy: GroupPolicy) -> list[PolicyProblem]:
     if quiet_windows_cover_day(policy.quiet_windows):
         problems.append(PolicyProblem("quiet_windows", "policy.error.whole_day"))
     return problems
+
+
+def change_problems(before: GroupPolicy, after: GroupPolicy, today: date) -> list[PolicyProblem]:
+    """What is wrong with changing `before` into `after` on `today` (the group's local date):
+    the new policy's problems, and an extra rest day or workday added that is already past."""
+    problems = policy_problems(after)
+    for name in ("extra_rest_dates", "extra_workdays"):
+        added: frozenset[date] = getattr(after, name) - getattr(before, name)
+        past = sorted(day for day in added if day < today)
+        if past:
+            problems.append(PolicyProblem(name, "policy.error.past_date", {"value": str(past[0])}))
+    return problems

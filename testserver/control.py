@@ -1,9 +1,10 @@
 """A thin JSON control API over the world, for a bot running in another process.
 
 POST (JSON body) /control/users, /control/groups, /control/send, /control/send_many,
-/control/edit, /control/press, /control/bot_status, /control/member_status, /control/fault;
+/control/edit, /control/press, /control/bot_status, /control/member_status, /control/fault,
+/control/clock (only on a server given a clock setter);
 GET /control/sent?chat_id=, /control/messages?chat_id=, /control/requests[?method=],
-/control/violations.
+/control/violations, /control/clock.
 Errors answer 400 {"error": "..."}.
 """
 
@@ -14,6 +15,7 @@ import inspect
 import json
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tornado.web import RequestHandler
@@ -171,6 +173,21 @@ class _Control:
             with_param=args.get("with_param"),
         )
         return {"method": fault.method, "kind": fault.kind, "remaining": fault.remaining}
+
+    def get_clock(self, args: JSON) -> JSON:
+        return {"now": self.world.clock().astimezone(UTC).isoformat()}
+
+    def post_clock(self, args: JSON) -> JSON:
+        """Move the clock to `now` (ISO 8601 with its UTC offset)."""
+        if self.server.set_clock is None:
+            raise ControlError(
+                "this server's clock cannot be set: it runs on the clock it was given"
+            )
+        instant = datetime.fromisoformat(str(args["now"]))
+        if instant.tzinfo is None:
+            raise ControlError(f"now {args['now']} has no UTC offset; add one, e.g. +08:00")
+        self.server.set_clock(instant)
+        return self.get_clock(args)
 
     def get_sent(self, args: JSON) -> list[JSON]:
         chat = self.chat(args["chat_id"]) if "chat_id" in args else None

@@ -68,6 +68,7 @@ class BotApiServer:
         spec: BotApiSpec | None = None,
         spec_path: Path | None = None,
         clock: Callable[[], datetime] | None = None,
+        set_clock: Callable[[datetime], None] | None = None,
         limits: LimitSettings | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         check_responses: bool = False,
@@ -80,6 +81,8 @@ class BotApiServer:
         self.token = token
         self.spec = spec or BotApiSpec.load(spec_path)
         self.world = World(User(int(bot_id), bot_name, is_bot=True, username=bot_username), clock)
+        self.set_clock = set_clock
+        """Moves `clock` (POST /control/clock), when the one who gave the clock allows it."""
         self.methods = BotMethods(self.world)
         self.limiter = RateLimiter(limits, monotonic)
         self.faults = Faults()

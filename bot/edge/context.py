@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from telegram import BotCommand
+from telegram import BotCommand, BotCommandScope
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.platform.services import Services
@@ -20,7 +20,8 @@ class BotData:
     services: Services
     alarm: Alarm
     stream: UpdateStream
-    menus: list[tuple[str | None, list[BotCommand]]]  # the command menu per language code
+    menus: list[tuple[BotCommandScope, str | None, list[BotCommand]]]
+    """The command menu per scope and language code."""
 
 
 class JianfuContext(CallbackContext[ExtBot[int], dict[Any, Any], dict[Any, Any], BotData]):

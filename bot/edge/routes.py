@@ -34,8 +34,11 @@ Handler = BaseHandler[Update, JianfuContext, None]
 _BUTTON_DATA = re.compile(r"([a-z]{1,8}):([1-9][0-9]{0,17})")
 
 
-def command(name: str, on_command: OnCommand, *, groups_only: bool = False) -> Handler:
-    """/name (in groups only, when so) answered with what `on_command` returns."""
+def command(
+    name: str, on_command: OnCommand, *, groups_only: bool = False, private_only: bool = False
+) -> Handler:
+    """/name (in groups only, or in private chats only, when so) answered with what
+    `on_command` returns."""
 
     async def answer(update: Update, context: JianfuContext) -> None:
         message = update.effective_message
@@ -46,7 +49,13 @@ def command(name: str, on_command: OnCommand, *, groups_only: bool = False) -> H
         if reply is not None:
             await message.reply_text(reply)
 
-    chats = filters.ChatType.GROUPS if groups_only else filters.ALL
+    chats = (
+        filters.ChatType.GROUPS
+        if groups_only
+        else filters.ChatType.PRIVATE
+        if private_only
+        else filters.ALL
+    )
     return CommandHandler(name, answer, filters=chats)
 
 

@@ -51,13 +51,17 @@ def reason_text(
     return catalogs.text("hold.reason.quiet_hours", lang, window=windows_text(policy))
 
 
+def calendar_text(catalogs: Catalogs, lang: str, code: str) -> str:
+    """A holiday calendar's name: China's with 调休, none, or a country's code."""
+    if code in ("cn", "none"):
+        return catalogs.text(f"policy.calendar.{code}", lang)
+    return catalogs.text("policy.calendar.country", lang, code=code)
+
+
 def rule_lines(catalogs: Catalogs, lang: str, policy: GroupPolicy) -> list[str]:
     """The effective rules, one line each."""
     text = catalogs.text
-    if policy.holiday_calendar in ("cn", "none"):
-        calendar = text(f"policy.calendar.{policy.holiday_calendar}", lang)
-    else:
-        calendar = text("policy.calendar.country", lang, code=policy.holiday_calendar)
+    calendar = calendar_text(catalogs, lang, policy.holiday_calendar)
     return [
         text("policy.line.timezone", lang, timezone=policy.timezone),
         text("policy.line.quiet_hours", lang, windows=windows_text(policy))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 from telegram import Bot
 from telegram.error import NetworkError
 
+from bot.platform.clock import ManualClock
 from testserver import BotApiServer
 
 
@@ -87,3 +89,25 @@ async def test_many_messages_in_one_request_and_the_deletes_naming_them(
         "send_many", json={"chat_id": group["id"], "user_ids": [], "texts": ["x"]}
     )
     assert nobody.status_code == 400 and "user_ids is empty" in nobody.json()["error"]
+
+
+async def test_the_clock_is_read_and_set_only_when_the_server_was_given_a_setter(
+    server: BotApiServer, control: httpx.AsyncClient
+) -> None:
+    now = (await control.get("clock")).json()
+    assert now == {"now": "2026-03-02T09:00:00+00:00"}
+    refused = await control.post("clock", json={"now": "2026-03-02T22:30:00+08:00"})
+    assert refused.status_code == 400
+    assert "cannot be set" in refused.json()["error"]
+
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    async with (
+        BotApiServer(clock=clock.now, set_clock=clock.set) as settable,
+        httpx.AsyncClient(base_url=settable.control_url + "/") as http,
+    ):
+        moved = await http.post("clock", json={"now": "2026-03-02T22:30:00+08:00"})
+        assert moved.json() == {"now": "2026-03-02T14:30:00+00:00"}
+        assert clock.now() == datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
+        naive = await http.post("clock", json={"now": "2026-03-02T22:30:00"})
+        assert naive.status_code == 400
+        assert "UTC offset" in naive.json()["error"]

@@ -8,7 +8,7 @@ once which right to grant; regaining it is announced too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +17,7 @@ from bot.platform.essentials import Essentials
 from bot.platform.gateway import Gateway, Membership
 from bot.platform.i18n import Catalogs
 from bot.platform.inputs import MemberChange
-from bot.platform.outbox.items import Outgoing
+from bot.platform.outbox.items import JSONObject, Outgoing
 from bot.platform.outbox.store import enqueue
 from bot.platform.policy_text import joined, rule_lines
 from bot.platform.roster import record_chat, record_member, record_user
@@ -29,6 +29,8 @@ FALLBACK_MISSING_RIGHTS = "missing_rights"
 INTRO_KIND = "onboarding/intro"
 RIGHTS_KIND = "onboarding/rights"
 _GONE = frozenset({"left", "kicked"})
+RIGHT_NAMES = ("admin", "can_delete_messages", "read_all_messages")
+"""What the bot needs in a group, most basic first (their catalog names: rights.name.*)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +42,8 @@ class Rights:
     @property
     def missing(self) -> list[str]:
         """The catalog names (rights.name.*) of what the bot still needs, most basic first."""
-        needed = [("admin", self.is_admin), ("can_delete_messages", self.can_delete)]
-        needed.append(("read_all_messages", self.sees_all))
-        return [name for name, granted in needed if not granted]
+        granted = (self.is_admin, self.can_delete, self.sees_all)
+        return [name for name, has in zip(RIGHT_NAMES, granted, strict=True) if not has]
 
 
 def rights_of(member: Membership, reads_all_messages: bool) -> Rights:
@@ -57,14 +58,30 @@ def rights_text(catalogs: Catalogs, lang: str, missing: Sequence[str]) -> str:
     return joined(catalogs, lang, [catalogs.text(f"rights.name.{name}", lang) for name in missing])
 
 
+def rights_checklist(catalogs: Catalogs, lang: str, rights: Rights) -> str:
+    """Each right the bot needs, ticked when it has it."""
+    lines = [
+        catalogs.text(
+            "rights.check.missing" if name in rights.missing else "rights.check.granted",
+            lang,
+            right=catalogs.text(f"rights.name.{name}", lang),
+        )
+        for name in RIGHT_NAMES
+    ]
+    return catalogs.text("rights.checklist", lang, rights="\n".join(lines))
+
+
 class Onboarding:
     def __init__(
         self,
         base: Essentials,
         gateway: Gateway,
+        settings_button: Callable[[int, str], JSONObject] | None = None,
     ) -> None:
+        """`settings_button`: the button (chat id, language) the intro carries to the settings."""
         self._base = base
         self._gateway = gateway
+        self._settings_button = settings_button
         # Groups seen speaking by this process: a group unknown to the store is checked once.
         self._seen: set[int] = set()
 
@@ -92,7 +109,7 @@ class Onboarding:
                 await record_user(session, admin, now)
                 await record_member(session, chat.id, admin.id, status, now)
             if joined_now:
-                await self._say(session, chat.id, INTRO_KIND, event, "intro")
+                await self._say(session, chat.id, INTRO_KIND, event, "intro", rights=rights)
             if missing and (joined_now or not was_missing):
                 await self._say(session, chat.id, RIGHTS_KIND, event, "missing", missing)
             elif not missing and was_missing:
@@ -107,9 +124,11 @@ class Onboarding:
         event: str,
         what: str,
         missing: Sequence[str] = (),
+        rights: Rights | None = None,
     ) -> None:
         policy = await self._base.policy(session, chat_id)
         lang, catalogs = policy.language, self._base.catalogs
+        payload: JSONObject = {"chat_id": chat_id, "disable_notification": True}
         if what == "intro":
             text = catalogs.text(
                 "intro.group",
@@ -117,19 +136,18 @@ class Onboarding:
                 policy="\n".join(rule_lines(catalogs, lang, policy)),
                 marker=policy.urgent_markers[0] if policy.urgent_markers else "",
             )
+            if rights is not None:
+                text += "\n\n" + rights_checklist(catalogs, lang, rights)
+            if self._settings_button is not None:
+                button = self._settings_button(chat_id, lang)
+                payload["reply_markup"] = {"inline_keyboard": [[button]]}
         elif what == "missing":
             text = catalogs.text(
                 "rights.missing", lang, rights=rights_text(catalogs, lang, missing)
             )
         else:
             text = catalogs.text("rights.restored", lang)
-        notice = Outgoing(
-            kind,
-            chat_id,
-            "sendMessage",
-            {"chat_id": chat_id, "text": text, "disable_notification": True},
-            part=event,
-        )
+        notice = Outgoing(kind, chat_id, "sendMessage", {**payload, "text": text}, part=event)
         await enqueue(session, notice, not_before=self._base.clock.now())
 
     async def on_bot_membership(self, change: MemberChange) -> None:

@@ -7,13 +7,14 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 
+import pytz
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.onboarding.rights import Onboarding, Rights, rights_text
 from bot.platform.admins import Admins
 from bot.platform.essentials import Essentials
 from bot.platform.group_policies import save_group_policy
-from bot.platform.i18n import language_for
+from bot.platform.i18n import Catalogs, language_for
 from bot.platform.inputs import Command
 from bot.platform.policy_text import policy_report, weekdays_text, windows_text
 from bot.platform.storage.models import AdminAudit, Chat
@@ -21,9 +22,10 @@ from bot.platform.storage.policy_codec import policy_to_json
 from policies.group_policy import (
     GroupPolicy,
     Mode,
+    PolicyProblem,
+    change_problems,
     parse_quiet_window,
     parse_weekdays,
-    policy_problems,
 )
 
 _NO_REST_DAYS = frozenset({"none", "无", "-"})
@@ -39,6 +41,20 @@ class Change:
     confirmation: str = (
         ""  # the reply once stored (with `params`), for a command that words its own
     )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Stored:
+    """A policy change stored: the fields it changed (none: it changed nothing) and its audit
+    row's id."""
+
+    changed: tuple[str, ...]
+    audit_id: int | None
+
+
+def problems_text(catalogs: Catalogs, lang: str, problems: Sequence[PolicyProblem]) -> str:
+    """What is wrong with a policy, one line each, in the reader's language."""
+    return "\n".join(catalogs.text(p.key, lang, **p.params) for p in problems)
 
 
 Parser = Callable[[GroupPolicy, Sequence[str]], Change]
@@ -143,30 +159,49 @@ class PolicyCommands:
         if change.policy is None:
             return catalogs.text(change.refusal, lang, **change.params)
         new = change.policy
-        problems = policy_problems(new)
-        if problems:
-            return "\n".join(catalogs.text(p.key, lang, **p.params) for p in problems)
-        now = self._base.clock.now()
         by = None if message.is_anonymous_admin or message.sender is None else message.sender.id
-        await save_group_policy(session, chat_id, new, self._base.defaults, by=by, now=now)
-        before, after = policy_to_json(policy), policy_to_json(new)
-        changed = sorted(k for k in after if after[k] != before[k])
-        if changed:
-            for follow in self._followers:
-                await follow(session, chat_id, new, now)
-            session.add(
-                AdminAudit(
-                    chat_id=chat_id,
-                    user_id=by,
-                    action=name,
-                    old={k: before[k] for k in changed},
-                    new={k: after[k] for k in changed},
-                    at=now,
-                )
-            )
+        stored = await self.store(session, chat_id, policy, new, by=by, action=name)
+        if isinstance(stored, list):
+            return problems_text(catalogs, lang, stored)
         if change.confirmation:
             return catalogs.text(change.confirmation, lang, **change.params)
         return await self._confirmation(session, chat_id, name, new, lang)
+
+    async def store(
+        self,
+        session: AsyncSession,
+        chat_id: int,
+        before: GroupPolicy,
+        after: GroupPolicy,
+        *,
+        by: int | None,
+        action: str,
+    ) -> Stored | list[PolicyProblem]:
+        """A group's new policy validated, stored, followed (held messages re-planned …) and
+        audited as `action` by `by`, in the caller's transaction; or what is wrong with it."""
+        now = self._base.clock.now()
+        today = now.astimezone(pytz.timezone(before.timezone)).date()
+        problems = change_problems(before, after, today)
+        if problems:
+            return problems
+        await save_group_policy(session, chat_id, after, self._base.defaults, by=by, now=now)
+        old, new = policy_to_json(before), policy_to_json(after)
+        changed = tuple(sorted(k for k in new if new[k] != old[k]))
+        if not changed:
+            return Stored(changed, None)
+        for follow in self._followers:
+            await follow(session, chat_id, after, now)
+        audit = AdminAudit(
+            chat_id=chat_id,
+            user_id=by,
+            action=action,
+            old={k: old[k] for k in changed},
+            new={k: new[k] for k in changed},
+            at=now,
+        )
+        session.add(audit)
+        await session.flush()
+        return Stored(changed, audit.id)
 
     async def _confirmation(
         self, session: AsyncSession, chat_id: int, name: str, new: GroupPolicy, lang: str

@@ -583,3 +583,22 @@ class GroupDigest(Base):
     items: Mapped[int] = mapped_column(Integer)
     covered_to: Mapped[int | None] = mapped_column(BigInteger)  # the last message_log id covered
     created_at: Mapped[datetime]
+
+
+class SettingsMenu(Base):
+    """A group's settings menu, opened privately for one of its admins: the menu's buttons
+    name only this row (and the admin is asked again at every press), so forged data or a
+    stale menu changes nothing the presser may not change. `awaiting` is the setting whose
+    new value the admin was asked to type."""
+
+    __tablename__ = "settings_menus"
+    __table_args__ = (Index(None, "user_id", "updated_at"),)
+
+    id: Mapped[SerialId]
+    chat_id: Mapped[TelegramId]  # the group
+    user_id: Mapped[TelegramId]  # the admin it was opened for
+    view: Mapped[str] = mapped_column(String(24), default="", server_default="")
+    awaiting: Mapped[str | None] = mapped_column(String(24))
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
