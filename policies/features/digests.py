@@ -18,7 +18,7 @@ from enum import IntEnum, StrEnum
 
 import pytz
 
-from policies.calendar import next_digest_times
+from policies.calendar import next_digest_times, quiet_status
 from policies.decide import Claim, Effect, Fate, LogAction, Outcome, Situation
 from policies.features.holding import Hold, is_exempt
 from policies.features.notices import Audience, period_key, tell_once
@@ -215,8 +215,22 @@ def due_slot(
 ) -> datetime | None:
     """The slot a digest is due for now, or None: the latest slot at or before `now`, when no
     digest was sent for it or later and it is not before `not_before` (a subscription, a
-    group joined). Slots missed while the bot was down give this one, not one each."""
-    return slot_due(latest_slot(policy, now), last_sent, not_before)
+    group joined). Slots missed while the bot was down give this one, not one each, in work
+    time on the slot's own day: a bot back at night, or the next morning, sends nothing until
+    the next slot, whose digest covers what the missed ones would have (nothing is lost)."""
+    return slot_due(current_slot(policy, now), last_sent, not_before)
+
+
+def current_slot(policy: GroupPolicy, now: datetime) -> datetime | None:
+    """The latest slot, when a digest for it may go out now (work time, the same local day);
+    else None."""
+    if quiet_status(policy, now).quiet:
+        return None
+    slot = latest_slot(policy, now)
+    zone = pytz.timezone(policy.timezone)
+    if slot is None or slot.astimezone(zone).date() != now.astimezone(zone).date():
+        return None
+    return slot
 
 
 def slot_due(

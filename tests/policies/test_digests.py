@@ -166,3 +166,13 @@ def test_personal_setting_words() -> None:
 def test_a_slot_lands_on_the_wall_time_of_the_day() -> None:
     slot = latest_slot(POLICY, local(2026, 11, 18, 8, 30) + timedelta(seconds=1))
     assert slot == local(2026, 11, 18, 8, 30)
+
+
+def test_a_bot_back_at_night_sends_no_catch_up_until_work_time() -> None:
+    # Down from Wednesday morning until Thursday 22:30 (quiet hours): nothing now …
+    assert due_slot(POLICY, local(2026, 11, 19, 22, 30), local(2026, 11, 18, 8, 30), None) is None
+    # … nor at Friday 08:00, the next morning: Friday 08:30 is the next digest, the missed ones
+    # folded into it.
+    assert due_slot(POLICY, local(2026, 11, 20, 8), local(2026, 11, 18, 8, 30), None) is None
+    friday = local(2026, 11, 20, 8, 30)
+    assert due_slot(POLICY, friday, local(2026, 11, 18, 8, 30), None) == friday

@@ -65,9 +65,9 @@ from policies.features.digests import (
     Recipient,
     batch_release,
     compose_personal,
+    current_slot,
     due_slot,
     fanout_order,
-    latest_slot,
     next_slot,
     parse_personal,
     recap_since,
@@ -340,7 +340,7 @@ class Digests:
             known = calendars.get(times)
             if known is None:
                 policy = with_times(base.defaults, times)
-                known = calendars[times] = (policy, latest_slot(policy, now))
+                known = calendars[times] = (policy, current_slot(policy, now))
             last = sent.get(row.user_id)
             slot = slot_due(known[1], last.slot if last else None, row.changed_at)
             if slot is not None:
