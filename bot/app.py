@@ -40,8 +40,13 @@ from bot.features.duplicates.feature import DIFFERENT_BUTTON, SAME_BUTTON, Dupli
 from bot.features.duplicates.switch import duplicates_change
 from bot.features.holding.feature import Holding
 from bot.features.holding.release import DELETE_KIND as HELD_DELETE_KIND
-from bot.features.holding.release import Releases
-from bot.features.notices.tell import GROUP_KIND, Notices, schedule_group_notice_delete
+from bot.features.holding.release import EDIT_RELEASE_KIND, PAGE_KIND, Releases
+from bot.features.notices.tell import (
+    GROUP_KIND,
+    PRIVATE_KIND,
+    Notices,
+    schedule_group_notice_delete,
+)
 from bot.features.onboarding.rights import Onboarding
 from bot.features.policy.commands import PARSERS, PolicyCommands
 from bot.features.reminders.feature import Reminders
@@ -66,7 +71,7 @@ from bot.platform.clock import Clock
 from bot.platform.daily import Daily
 from bot.platform.essentials import Essentials
 from bot.platform.i18n import catalogs as bundled_catalogs
-from bot.platform.inputs import Command
+from bot.platform.inputs import Command, MemberChange
 from bot.platform.leadership import Gate
 from bot.platform.live import EDIT_KIND, POST_KIND, LiveMessages
 from bot.platform.outbox.items import ResultRouter, Settled
@@ -155,9 +160,9 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     # ---- the features ----
     base = Essentials(sessions, clock, catalogs, defaults)
     notices = Notices(base)
-    releases = Releases(base)
-    holding = Holding(base, notices, releases)
     acks = Acks(base, live, gateway, admins)
+    releases = Releases(base, gateway, acks.attach)
+    holding = Holding(base, notices, releases)
     rollcalls = Rollcalls(base, live, admins)
     reminders = Reminders(base)
     link = SettingsLink(catalogs, lambda: application.bot.username)
@@ -212,10 +217,21 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
             await schedule_group_notice_delete(session, settled, clock.now())
             await session.commit()
 
+    async def private_notice_settled(settled: Settled) -> None:
+        await notices.on_private_settled(settled)
+        outbox.wake()  # the group notice said instead of a refused private one
+
+    async def release_posted(settled: Settled) -> None:
+        await releases.on_posted(settled)
+        await show_live()  # a released demand's tally
+
     results.route(POST_KIND, live.on_result)
     results.route(EDIT_KIND, live.on_result)
     results.route(HELD_DELETE_KIND, holding.on_delete_settled)
     results.route(GROUP_KIND, group_notice_posted)
+    results.route(PRIVATE_KIND, private_notice_settled)
+    results.route(PAGE_KIND, release_posted)
+    results.route(EDIT_RELEASE_KIND, release_posted)
     results.route(CSV_KIND, partial(on_csv_settled, sessions))
     results.route(DIGEST_KIND, digests.on_settled)
     for kind in REPORT_KINDS:
@@ -265,7 +281,14 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
 
     # ---- the handlers ----
     add = application.add_handler
-    add(routes.member_changes(onboarding.on_bot_membership, own=True), group=MEMBERSHIP)
+
+    async def bot_membership(change: MemberChange) -> None:
+        """The bot's rights are read first; then what it holds follows it out and back in."""
+        await onboarding.on_bot_membership(change)
+        await releases.on_bot_membership(change)
+        outbox.wake()
+
+    add(routes.member_changes(bot_membership, own=True), group=MEMBERSHIP)
     add(routes.member_changes(onboarding.on_member_change, own=False), group=MEMBERSHIP)
     add(routes.any_group_message(onboarding.on_group_message), group=MEMBERSHIP)
 

@@ -27,9 +27,10 @@ def held(number: int, kind: str = "text", **payload: Any) -> HeldMessage:
 
 
 def compose(rows: list[HeldMessage], *, digest: bool = True) -> list[Any]:
-    return compose_release(
+    posts = compose_release(
         catalogs(), "zh-Hans", "Asia/Shanghai", CHAT, rows, RELEASED, digest=digest
     )
+    return [post.call for post in posts]
 
 
 def test_one_page_has_the_header_and_each_item_with_its_entities_moved() -> None:
@@ -67,7 +68,7 @@ def test_only_an_item_longer_than_a_page_is_cut_and_its_entities_follow() -> Non
     assert sum(e["length"] for e in pieces) == 200
 
 
-def test_media_follow_the_digest_with_file_id_and_the_labelled_caption() -> None:
+def test_media_follow_the_digest_with_file_id_and_their_caption_only_on_the_file() -> None:
     photo = held(
         1,
         "photo",
@@ -89,8 +90,8 @@ def test_media_follow_the_digest_with_file_id_and_the_labelled_caption() -> None
     )
     digest, photo_call, sticker_call, poll_call = compose([photo, sticker, poll])
     assert digest.payload["text"].split("\n")[1:] == [
-        "23:01 李明:[图片] 河堤",
-        "23:02 李明:[表情] ",
+        "23:01 李明:[图片]",  # its caption is on the photo: said once
+        "23:02 李明:[表情]",
         "23:03 李明:[投票] 时间?",
     ]
     assert photo_call.method == "sendPhoto" and photo_call.payload["photo"] == "photo-1"

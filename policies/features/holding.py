@@ -20,15 +20,27 @@ ONCE_PER_PERIOD = frozenset({HOLD_NOTICE, ADVISE_NOTICE})
 
 
 @dataclass(frozen=True, slots=True)
+class Released:
+    """How a held message is posted again."""
+
+    button: bool = False  # it demands replies: it gets the acknowledgement button and tally
+    instant_reply: bool = False  # within minutes (秒回): the request records it
+    left_out: bool = False  # a plain acknowledgement of nothing posted again: not re-posted
+
+
+@dataclass(frozen=True, slots=True)
 class Hold(Effect):
-    """Store the message, remove it from the group, post it again at `release_at`."""
+    """Store the message, remove it from the group, post it again at `release_at` as `how`."""
 
     release_at: datetime
+    how: Released = Released()
 
 
 @dataclass(frozen=True, slots=True)
 class ReleaseEdited(Effect):
     """An edit gave a held message a marker and a reason: post it now, as it reads now."""
+
+    how: Released = Released()
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +48,22 @@ class HoldingState:
     urgent_uses_this_week: int = 0  # the sender's urgent passes in this group since Monday
     message_is_held: bool = False  # for edits: the edited message is held right now
     told_this_period: frozenset[str] = frozenset()  # ONCE_PER_PERIOD keys the sender heard
+    replied_is_held: bool = False  # for a plain acknowledgement: what it replies to is held
+
+
+def released_as(situation: Situation) -> Released:
+    """How the message is posted again when held now: a demand with its button."""
+    classification = situation.classification
+    return Released(
+        button=classification.has(Label.DEMAND_REPLY),
+        instant_reply=classification.instant_reply,
+    )
+
+
+def is_plain_ack(situation: Situation) -> bool:
+    """A bare acknowledgement (收到, 1, 👍) and nothing more: no file, link or poll with it."""
+    message = situation.message
+    return situation.classification.has(Label.ACK) and not message.carries_content
 
 
 def urgent_week_start(policy: GroupPolicy, now: datetime) -> datetime:
@@ -99,6 +127,8 @@ class HoldingRules:
             else:
                 return Claim(Fate.KEPT, LogAction.URGENT_PASSED)
         release_at = release_time(situation)
+        if situation.enforcing and is_plain_ack(situation):
+            return self._plain_ack(situation, state, release_at)
         period, told = period_key(release_at), state.told_this_period
         params = _reason_params(situation.quiet)
         params["release_at"] = period  # the period's key is the time it ends: release_at's
@@ -111,7 +141,17 @@ class HoldingRules:
         else:
             # A refusal of an urgent marker is told every time: each one is a new attempt.
             notices = (Tell(Audience.SENDER, hold_key, params),)
-        return Claim(Fate.HELD, log, (Hold(release_at), *notices))
+        return Claim(Fate.HELD, log, (Hold(release_at, released_as(situation)), *notices))
+
+    def _plain_ack(self, situation: Situation, state: HoldingState, release_at: datetime) -> Claim:
+        """An acknowledgement the acknowledgement rules did not take. Of a message that stays
+        in the group it stays too, as it would in work time: held, it would be posted again in
+        the morning. Of a held message, or of nothing, it is held (removed) and left out of the
+        digest, which says how many it left out; its sender is not told it will be posted."""
+        reply = situation.message.reply_to
+        if reply is not None and not state.replied_is_held:
+            return Claim(Fate.KEPT, LogAction.PASSED)
+        return Claim(Fate.HELD, LogAction.HELD, (Hold(release_at, Released(left_out=True)),))
 
     def _edit(self, situation: Situation, state: HoldingState) -> Claim | None:
         """Edits never hold anything; adding a marker and a reason to a held message releases it."""
@@ -119,7 +159,9 @@ class HoldingRules:
             return None
         if state.urgent_uses_this_week >= situation.policy.urgent_quota_per_week:
             return None
-        return Claim(Fate.RELEASED, LogAction.RELEASED_BY_EDIT, (ReleaseEdited(),))
+        return Claim(
+            Fate.RELEASED, LogAction.RELEASED_BY_EDIT, (ReleaseEdited(released_as(situation)),)
+        )
 
     def react(
         self, situation: Situation, state: HoldingState, outcome: Outcome

@@ -10,9 +10,17 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from bot.features.holding.release import EDIT_RELEASE_KIND, PAGE_KIND
 from bot.platform.storage.known import forget_chat
 from bot.platform.storage.models import Chat as ChatRow
-from bot.platform.storage.models import HeldMessage, LiveMessage, MessageLog
+from bot.platform.storage.models import (
+    HeldMessage,
+    HeldStatus,
+    LiveMessage,
+    MessageLog,
+    OutboxItem,
+    OutboxStatus,
+)
 from bot.platform.storage.upsert import upsert
 from tests.e2e.harness import SETTLE_TIMEOUT, BotHarness, shanghai
 from testserver.world import DEFAULT_BOT_RIGHTS, CallbackPress, Chat, ChatMessage, User
@@ -113,10 +121,30 @@ async def restarted(
 
 
 async def drained(harness: BotHarness) -> None:
-    """Every update handled and everything due sent."""
+    """Every update handled, everything due sent, and each release page's result handled."""
     await harness.settle()
     harness.services.outbox.wake()
     await harness.outbox_idle()
+    async with asyncio.timeout(SETTLE_TIMEOUT):
+        while await _release_unsettled(harness):  # noqa: ASYNC110 - the outbox's result routes
+            await asyncio.sleep(0.005)
+    await harness.outbox_idle()
+
+
+async def _release_unsettled(harness: BotHarness) -> bool:
+    """A held message still releasing whose page the outbox is done with."""
+    async with harness.services.sessions() as session:
+        found = await session.scalar(
+            select(HeldMessage.id)
+            .join(OutboxItem, OutboxItem.subject_id == HeldMessage.page_id)
+            .where(
+                HeldMessage.status == HeldStatus.RELEASING.value,
+                OutboxItem.kind.in_((PAGE_KIND, EDIT_RELEASE_KIND)),
+                OutboxItem.status.in_((OutboxStatus.SENT.value, OutboxStatus.FAILED.value)),
+            )
+            .limit(1)
+        )
+    return found is not None
 
 
 async def at(harness: BotHarness, when: datetime) -> None:

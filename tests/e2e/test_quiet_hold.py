@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.platform.i18n import text
+from bot.platform.storage.models import User
 from tests.e2e.harness import BotHarness, shanghai
 from tests.e2e.scenes import (
     THU_MORNING,
@@ -75,13 +76,15 @@ async def test_photo_poll_and_forward_are_stored_and_re_posted_in_their_order(
     assert digest.text is not None
     lines = digest.text.splitlines()[1:]
     assert lines == [
-        "23:10 李明:[图片] 现场照片:河堤加固",
+        "23:10 李明:[图片]",
         "23:10 王芳:[投票] 周五活动时间?",
         "23:10 王芳:(转发自 李明) 防汛值班表已更新",
     ]
     assert photo.media is not None and photo_again.media == photo.media
     assert photo_again.caption == "23:10 李明:现场照片:河堤加固"
     assert photo_again.caption_entities == [{"type": "bold", "offset": 9, "length": 4}]
+    shown = [m.text or m.caption or "" for m in (digest, photo_again, poll_again)]
+    assert sum(t.count("现场照片:河堤加固") for t in shown) == 1, "the caption once"
     assert poll_again.poll is not None
     assert [o["text"] for o in poll_again.poll["options"]] == ["上午", "下午"]
     assert all(m.disable_notification for m in (digest, photo_again, poll_again))
@@ -199,3 +202,42 @@ async def test_an_anonymous_admins_held_message_is_told_to_the_admins_privately(
     assert private_texts(harness, admin)[1:] == [told], "once a night, to each admin who can hear"
     assert len(private_texts(harness, li)) == 1, "only the answer to /start"
     assert world.sent_by_bot(world.private_chat(other_admin)) == []
+
+
+async def test_a_sender_who_blocked_the_bot_is_told_in_the_group_and_not_privately_again(
+    harness: BotHarness,
+) -> None:
+    world = harness.world
+    li, group = await member_in_group(harness)
+    # Blocked without the bot having heard of it yet: its private notice is refused with 403.
+    li.blocked = True
+    harness.clock.set(WED_NIGHT)
+    world.send(li, group, "明天上午九点在村委会开会,请各组长参加")
+    await drained(harness)
+    await harness.until(lambda: any("李明" in t for t in bot_texts(harness, group)))
+    await drained(harness)
+    group_notice = text(
+        "hold.notice_group",
+        "zh-Hans",
+        name="李明",
+        reason=text("hold.reason.quiet_hours", "zh-Hans", window="21:00-08:00"),
+        release_at="明天 08:00",
+    )
+    (notice,) = [m for m in world.sent_by_bot(group) if m.text == group_notice]
+    assert notice.disable_notification
+    async with harness.services.sessions() as session:
+        user = await session.get(User, li.id)
+        assert user is not None and not user.can_dm
+
+    # The next night it goes straight to the group: no private notice is tried first.
+    tried = len(harness.server.requests)
+    harness.clock.set(shanghai(2026, 11, 19, 22, 0))
+    world.send(li, group, "后天的会改到下午")
+    await drained(harness)
+    to_li = [
+        r
+        for r in harness.server.requests[tried:]
+        if r.method == "sendMessage" and r.params.get("chat_id") == li.id
+    ]
+    assert to_li == []
+    assert bot_texts(harness, group).count(group_notice) == 2

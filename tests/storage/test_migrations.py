@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -125,3 +127,51 @@ async def test_ensure_at_head_refuses_a_database_from_newer_code(engine: AsyncEn
         await connection.exec_driver_sql("UPDATE alembic_version SET version_num = 'ffff_future'")
     with pytest.raises(FatalError, match="ffff_future, which this code does not know"):
         await ensure_at_head(engine)
+
+
+async def outbox_kinds(engine: AsyncEngine) -> dict[str, str]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(text("SELECT idempotency_key, kind FROM outbox"))
+        return {key: kind for key, kind in rows}
+
+
+async def test_release_items_queued_before_pages_are_sent_but_heard_by_no_page(
+    db_url: str,
+) -> None:
+    """Before 0008 a release item named a held message; after it, a page: an item still on its
+    way must not be taken for the page that happens to have that id."""
+    engine = create_engine(db_url)
+    columns = (
+        "idempotency_key, kind, subject_id, part, chat_id, method, payload, status,"
+        " not_before, created_at"
+    )
+    row = "'{key}', '{kind}', 7, '', -100, 'sendMessage', '{{}}', '{status}', :at, :at"
+    try:
+        await upgrade(db_url, "0007")
+        async with engine.begin() as connection:
+            for key, kind, status in (
+                ("a", "release/page", "pending"),
+                ("b", "release/edit", "claimed"),
+                ("c", "release/page", "sent"),
+                ("d", "held/delete", "pending"),
+            ):
+                values = row.format(key=key, kind=kind, status=status)
+                await connection.execute(
+                    text(f"INSERT INTO outbox ({columns}) VALUES ({values})"),
+                    {"at": datetime(2026, 12, 1, tzinfo=UTC)},
+                )
+        await upgrade(db_url, "0008")
+        assert await outbox_kinds(engine) == {
+            "a": "release/page-0007",
+            "b": "release/edit-0007",
+            "c": "release/page",
+            "d": "held/delete",
+        }
+        await downgrade(db_url, "0007")
+        assert set((await outbox_kinds(engine)).values()) == {
+            "release/page",
+            "release/edit",
+            "held/delete",
+        }
+    finally:
+        await engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -114,13 +115,30 @@ class Acks:
     ) -> None:
         """A message that demands replies gets the button and tally instead."""
         message = decided.message
+        await self.attach(
+            session, message.chat.id, message.message_id, message.sender_id, attach.instant_reply
+        )
+
+    async def attach(
+        self,
+        session: AsyncSession,
+        chat_id: int,
+        message_id: int,
+        requester_id: int | None,
+        instant_reply: bool,
+        acknowledged: Sequence[tuple[int, int]] = (),
+    ) -> None:
+        """The message in the group that carries a demand (its own, or the digest page that
+        released it) gets the button and tally; acknowledgements replying to it are counted,
+        and so are the `acknowledged` (user id, message id) given already (held overnight)."""
         await self.open_request(
             session,
-            chat_id=message.chat.id,
-            message_id=message.message_id,
-            requester_id=message.sender_id,
-            total=await recent_total(session, message.chat.id),
-            instant_reply=attach.instant_reply,
+            chat_id=chat_id,
+            message_id=message_id,
+            requester_id=requester_id,
+            total=await recent_total(session, chat_id),
+            instant_reply=instant_reply,
+            acknowledged=acknowledged,
         )
 
     async def open_request(
@@ -132,8 +150,10 @@ class Acks:
         requester_id: int | None,
         total: int | None,
         instant_reply: bool,
+        acknowledged: Sequence[tuple[int, int]] = (),
     ) -> None:
-        """Store a request and post its tally, once per message."""
+        """Store a request and post its tally, once per message; `acknowledged`: (user id,
+        message id) of acknowledgements it has already."""
         now = self._base.clock.now()
         policy = await self._base.policy(session, chat_id)
         request_id = await create_request(
@@ -147,6 +167,9 @@ class Acks:
             now=now,
         )
         if request_id is not None:
+            for user_id, acked_by in acknowledged:
+                if user_id != requester_id:
+                    await record_ack(session, request_id, user_id, now, AckVia.MESSAGE, acked_by)
             await self._live.post(
                 session,
                 kind=TALLY_KIND,

@@ -11,9 +11,11 @@ from bot.platform.storage.models import (
     Acknowledgement,
     AckRequest,
     AckVia,
+    HeldMessage,
     LiveMessage,
     Member,
     MessageLog,
+    ReleasePage,
     User,
 )
 from bot.platform.storage.upsert import insert_ignore
@@ -220,13 +222,27 @@ async def present_people(session: AsyncSession, chat_id: int) -> list[User]:
 
 
 async def request_title(session: AsyncSession, request: AckRequest) -> str:
-    """The first line of the message that asked, shortened: how people recognise it."""
+    """The first line of the message that asked, shortened: how people recognise it. A demand
+    released in the morning asks through the digest page that carries it, so its text is the
+    held message's."""
     text = await session.scalar(
         select(MessageLog.text).where(
             MessageLog.chat_id == request.chat_id,
             MessageLog.message_id == request.request_message_id,
         )
     )
+    if text is None:
+        text = await session.scalar(
+            select(MessageLog.text)
+            .join(HeldMessage, HeldMessage.message_id == MessageLog.message_id)
+            .join(ReleasePage, ReleasePage.ack_for == HeldMessage.id)
+            .where(
+                MessageLog.chat_id == request.chat_id,
+                HeldMessage.chat_id == request.chat_id,
+                ReleasePage.chat_id == request.chat_id,
+                ReleasePage.message_id == request.request_message_id,
+            )
+        )
     first = (text or "").strip().split("\n", 1)[0]
     return first if len(first) <= TITLE_CHARS else f"{first[:TITLE_CHARS]}…"
 

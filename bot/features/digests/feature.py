@@ -507,7 +507,7 @@ class Digests:
             return
         if not lines:
             return
-        calls = compose_release(
+        posts = compose_release(
             self._base.catalogs,
             lang,
             policy.timezone,
@@ -515,14 +515,14 @@ class Digests:
             [],
             now,
             preface=lines,
-            header=GROUP_HEADER,
+            family=GROUP_HEADER,
         )
-        for number, call in enumerate(calls):
+        for number, post in enumerate(posts):
             item = Outgoing(
                 GROUP_KIND,
                 chat.chat_id,
-                call.method,
-                call.payload | {"link_preview_options": {"is_disabled": True}},
+                post.call.method,
+                post.call.payload | {"link_preview_options": {"is_disabled": True}},
                 subject_id=int(slot.timestamp()),
                 part=str(number),
             )

@@ -67,16 +67,23 @@ class Holding:
             else 0
         )
         held = message.is_edit and await is_held(session, chat_id, message.message_id)
+        reply = message.reply_to
+        replied_held = (
+            quiet
+            and reply is not None
+            and situation.classification.has(Label.ACK)
+            and await is_held(session, chat_id, reply.message_id)
+        )
         told: frozenset[str] = frozenset()
         if quiet and not message.is_edit and situation.mode is not Mode.OFF:
             period = period_key(release_time(situation))
             told = await self._notices.told(session, chat_id, sender_id, period)
-        return HoldingState(uses, held, told)
+        return HoldingState(uses, held, told, replied_held)
 
     async def hold(self, session: AsyncSession, hold: Hold, decided: Decided) -> None:
         """Store the message verbatim, delete it from the group, schedule its release."""
         message = decided.message
-        kind, payload = repost_content(message)
+        kind, payload = repost_content(message, hold.how)
         # A message is decided once (its update is recorded with the decision), so it is held
         # once: the row and its delete go with the batch's other inserts.
         insert_later(
@@ -112,7 +119,7 @@ class Holding:
         )
         if held is None:
             return
-        held.kind, held.payload = repost_content(message)
+        held.kind, held.payload = repost_content(message, effect.how)
         await self._releases.release_now(session, decided.policy, held)
 
     async def replan(

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from policies.features.holding import Released
 from policies.message import FILE_KINDS, ChatMessage, Entity, Person
 
+BUTTON = "button"  # {"instant_reply": bool}: posted again with the acknowledgement button
+LEFT_OUT = "left_out"  # true: a plain acknowledgement, not posted again
 
-def repost_content(message: ChatMessage) -> tuple[str, dict[str, Any]]:
-    """The message's kind and everything needed to post it again (Bot API vocabulary)."""
+
+def repost_content(message: ChatMessage, how: Released) -> tuple[str, dict[str, Any]]:
+    """The message's kind and everything needed to post it again (Bot API vocabulary), and
+    how it is to be posted."""
     payload: dict[str, Any] = {"sender": message.sender_name}
+    if how.button:
+        payload[BUTTON] = {"instant_reply": how.instant_reply}
+    if how.left_out:
+        payload[LEFT_OUT] = True
     if message.text is not None:
         payload["text"] = message.text
         payload["entities"] = [entity_json(e) for e in message.entities]

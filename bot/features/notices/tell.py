@@ -16,8 +16,10 @@ from bot.platform.outbox.items import Outgoing, Settled, delete_message
 from bot.platform.outbox.store import enqueue, enqueue_later
 from bot.platform.pipeline import Decided
 from bot.platform.policy_text import reason_text, when_text
+from bot.platform.roster import mark_unreachable
 from bot.platform.storage.after_commit import after_commit
-from bot.platform.storage.models import Chat, Member, NoticeSent, User
+from bot.platform.storage.deferred import insert_later
+from bot.platform.storage.models import Chat, Member, NoticeFallback, NoticeSent, User
 from bot.platform.storage.upsert import insert_ignore
 from policies.features.notices import Audience, Tell
 
@@ -27,6 +29,7 @@ GROUP_DELETE_KIND = "notice/group_delete"
 REPLY_KIND = "notice/reply"
 GROUP_MESSAGE_KIND = "notice/chat"  # a word to the whole group (rights, onboarding)
 GROUP_NOTICE_LIFETIME = timedelta(seconds=60)
+FORBIDDEN = "Forbidden"  # how a refusal by Telegram (403: blocked, kicked) is reported
 _IN_GROUP = {
     "advise.notice": "advise.notice_group",
     "rollcall.merged": "rollcall.merged_group",
@@ -97,6 +100,7 @@ class Notices:
             await self._reply_in_group(session, tell, decided)
 
     async def _tell_sender(self, session: AsyncSession, tell: Tell, decided: Decided) -> None:
+        """Privately, when the bot may write to the sender; otherwise in the group, briefly."""
         message, policy = decided.message, decided.policy
         if message.sender_chat is not None:
             await self._tell_admins(session, tell, decided)
@@ -108,29 +112,69 @@ class Notices:
             else None
         )
         chat_id = message.chat.id
-        if user is not None and user.can_dm:
-            lang = language_for(user.language_code, policy.language)
-            text = await self._text(session, decided, tell, tell.key, lang)
-            notice = Outgoing(
-                PRIVATE_KIND,
-                user.user_id,
-                "sendMessage",
-                {"chat_id": user.user_id, "text": text},
-                subject_id=message.message_id,
-                part=f"{chat_id}:{tell.key}",
-            )
-            enqueue_later(session, notice, not_before=decided.now)
+        in_group = await self._group_notice(session, tell, decided)
+        if user is None or not user.can_dm:
+            enqueue_later(session, in_group, not_before=decided.now)
             return
-        group_key = _IN_GROUP.get(tell.key, "hold.notice_group")
-        text = await self._text(session, decided, tell, group_key, policy.language)
+        lang = language_for(user.language_code, policy.language)
         notice = Outgoing(
-            GROUP_KIND,
-            chat_id,
+            PRIVATE_KIND,
+            user.user_id,
             "sendMessage",
-            {"chat_id": chat_id, "text": text, "disable_notification": True},
+            {
+                "chat_id": user.user_id,
+                "text": await self._text(session, decided, tell, tell.key, lang),
+            },
             subject_id=message.message_id,
+            part=f"{chat_id}:{tell.key}",
         )
         enqueue_later(session, notice, not_before=decided.now)
+        # Should the person turn out to have blocked the bot, the group notice is said instead.
+        insert_later(
+            session,
+            NoticeFallback,
+            {
+                "key": notice.key,
+                "chat_id": chat_id,
+                "payload": in_group.payload,
+                "created_at": decided.now,
+            },
+            keys=["key"],
+        )
+
+    async def _group_notice(self, session: AsyncSession, tell: Tell, decided: Decided) -> Outgoing:
+        """The short notice about the sender's message in the group, deleted after a while."""
+        message, policy = decided.message, decided.policy
+        group_key = _IN_GROUP.get(tell.key, "hold.notice_group")
+        text = await self._text(session, decided, tell, group_key, policy.language)
+        return Outgoing(
+            GROUP_KIND,
+            message.chat.id,
+            "sendMessage",
+            {"chat_id": message.chat.id, "text": text, "disable_notification": True},
+            subject_id=message.message_id,
+        )
+
+    async def on_private_settled(self, settled: Settled) -> None:
+        """A private notice ended: when it was refused (the person blocked the bot, or it
+        failed for good), they are marked unreachable and the group notice is posted instead."""
+        async with self._base.sessions() as session:
+            fallback = await session.get(NoticeFallback, _key_of(settled))
+            if not settled.sent:
+                if settled.reason.startswith(FORBIDDEN):
+                    await mark_unreachable(session, settled.chat_id)
+                if fallback is not None:
+                    notice = Outgoing(
+                        GROUP_KIND,
+                        fallback.chat_id,
+                        "sendMessage",
+                        fallback.payload,
+                        subject_id=settled.subject_id,
+                    )
+                    await enqueue(session, notice, not_before=self._base.clock.now())
+            if fallback is not None:
+                await session.delete(fallback)
+            await session.commit()
 
     async def _tell_admins(self, session: AsyncSession, tell: Tell, decided: Decided) -> None:
         """Privately to each admin of the group the bot may write to (those it knows of)."""
@@ -138,19 +182,7 @@ class Notices:
         if key is None:
             return
         chat_id = decided.message.chat.id
-        admins = await session.scalars(
-            select(User)
-            .join(Member, Member.user_id == User.user_id)
-            .where(
-                Member.chat_id == chat_id,
-                Member.is_admin.is_(True),
-                Member.status.in_(ADMIN_STATUSES),
-                User.can_dm.is_(True),
-                User.is_bot.is_(False),
-            )
-            .order_by(User.user_id)
-        )
-        for admin in admins.all():
+        for admin in await reachable_admins(session, chat_id):
             lang = language_for(admin.language_code, decided.policy.language)
             notice = Outgoing(
                 PRIVATE_KIND,
@@ -231,6 +263,27 @@ class Notices:
             part=message_key,
         )
         await enqueue(session, notice, not_before=now)
+
+
+async def reachable_admins(session: AsyncSession, chat_id: int) -> list[User]:
+    """The group's admins the bot knows of and may write to privately."""
+    admins = await session.scalars(
+        select(User)
+        .join(Member, Member.user_id == User.user_id)
+        .where(
+            Member.chat_id == chat_id,
+            Member.is_admin.is_(True),
+            Member.status.in_(ADMIN_STATUSES),
+            User.can_dm.is_(True),
+            User.is_bot.is_(False),
+        )
+        .order_by(User.user_id)
+    )
+    return list(admins.all())
+
+
+def _key_of(settled: Settled) -> str:
+    return Outgoing(settled.kind, settled.chat_id, "", {}, settled.subject_id, settled.part).key
 
 
 async def schedule_group_notice_delete(

@@ -26,7 +26,7 @@ async def empty_old_texts(session: AsyncSession, before: datetime) -> int:
     still_held = exists().where(
         HeldMessage.chat_id == MessageLog.chat_id,
         HeldMessage.message_id == MessageLog.message_id,
-        HeldMessage.status == HeldStatus.HELD.value,
+        HeldMessage.status.in_((HeldStatus.HELD.value, HeldStatus.RELEASING.value)),
     )
     batch = (
         select(MessageLog.id)

@@ -38,7 +38,9 @@ from bot.platform.storage.types import (
 
 class HeldStatus(StrEnum):
     HELD = "held"
+    RELEASING = "releasing"  # on a release page not yet delivered
     RELEASED = "released"
+    OMITTED = "omitted"  # a bare acknowledgement of nothing, left out of the digest
     CANCELLED = "cancelled"
 
 
@@ -198,6 +200,24 @@ class HeldMessage(Base):
     )
     delete_error: Mapped[str | None] = mapped_column(Text)
     released_at: Mapped[datetime | None]
+    page_id: Mapped[int | None] = mapped_column(SERIAL_ID_TYPE, index=True)  # while releasing
+    # When a release of it could not be delivered because the bot was not in the group.
+    release_failed_at: Mapped[datetime | None]
+
+
+class ReleasePage(Base):
+    """One call of a release (a digest page, a re-sent photo …): the held messages it carries
+    are released when it is delivered; `ack_for` is the demand it gets the button for."""
+
+    __tablename__ = "release_pages"
+
+    id: Mapped[SerialId]
+    chat_id: Mapped[TelegramId]
+    created_at: Mapped[datetime]
+    ack_for: Mapped[int | None] = mapped_column(SERIAL_ID_TYPE)
+    instant_reply: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    delivered_at: Mapped[datetime | None]
 
 
 class OutboxItem(Base):
@@ -393,6 +413,18 @@ class NoticeSent(Base):
     kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     period_key: Mapped[str] = mapped_column(String(40), primary_key=True)
     sent_at: Mapped[datetime]
+
+
+class NoticeFallback(Base):
+    """The group notice to post instead of a private one (by the private notice's outbox key),
+    when the person turns out not to be reachable."""
+
+    __tablename__ = "notice_fallbacks"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    chat_id: Mapped[TelegramId]
+    payload: Mapped[JsonObject]
+    created_at: Mapped[datetime]
 
 
 class ReportRequest(Base):

@@ -7,8 +7,8 @@ holds one row per (recipient, slot) and group_digests one per (group, slot): ins
 transaction that queues the digest, so a restart, a retry or a second instance sends nothing
 twice; covered_to is the last message_log id it covered, where the next one starts.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-01 15:00:00
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
-down_revision: str | Sequence[str] | None = "0007"
+revision: str = "0009"
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
