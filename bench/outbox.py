@@ -49,6 +49,16 @@ class Drained:
 
 async def drain_through(server: BotApiServer, chat_ids: list[int], messages: int) -> Drained:
     """Queue `messages` round-robin over `chat_ids`, then time one drain of the outbox."""
+    items = []
+    for n in range(messages):
+        chat_id = chat_ids[n % len(chat_ids)]
+        payload = {"chat_id": chat_id, "text": f"bench message {n}"}
+        items.append(Outgoing("bench", chat_id, "sendMessage", payload, subject_id=n))
+    return await drain_items(server, items)
+
+
+async def drain_items(server: BotApiServer, items: list[Outgoing]) -> Drained:
+    """Queue `items` in their order, then time one drain of the outbox."""
     with tempfile.TemporaryDirectory() as directory, serving(server):
         url = f"sqlite+aiosqlite:///{Path(directory) / 'outbox.db'}"
         await upgrade_to_head(url)
@@ -56,11 +66,7 @@ async def drain_through(server: BotApiServer, chat_ids: list[int], messages: int
         sessions = session_factory(engine)
         now = datetime.now(UTC)
         async with sessions() as session, session.begin():
-            for n in range(messages):
-                chat_id = chat_ids[n % len(chat_ids)]
-                text = f"bench message {n}"
-                payload = {"chat_id": chat_id, "text": text}
-                item = Outgoing("bench", chat_id, "sendMessage", payload, subject_id=n)
+            for item in items:
                 await enqueue(session, item, not_before=now)
         bot = ExtBot(
             server.token,

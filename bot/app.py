@@ -33,6 +33,10 @@ from bot.edge.updates import UpdateStream
 from bot.features.acks.feature import ACK_BUTTON, ROSTER_BUTTON, Acks
 from bot.features.acks.store import TALLY_KIND
 from bot.features.basics.start import Basics
+from bot.features.digests.feature import PERSONAL_KIND as DIGEST_KIND
+from bot.features.digests.feature import Digests, digest_change
+from bot.features.digests.wording import ACK_BUTTON as DIGEST_ACK_BUTTON
+from bot.features.digests.wording import JOIN_BUTTON as DIGEST_JOIN_BUTTON
 from bot.features.duplicates.feature import DIFFERENT_BUTTON, SAME_BUTTON, Duplicates
 from bot.features.duplicates.switch import duplicates_change
 from bot.features.holding.feature import Holding
@@ -86,7 +90,7 @@ from policies.message import ChatMessage
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member", "chat_member")
-PRIVATE_COMMANDS = ("start", "help", "groups", "report")
+PRIVATE_COMMANDS = ("start", "help", "digest", "groups", "report")
 MEMBER_COMMANDS = ("help", "policy")
 ADMIN_COMMANDS = (
     "settings",
@@ -95,6 +99,7 @@ ADMIN_COMMANDS = (
     "restdays",
     "mode",
     "duplicates",
+    "digest",
     "ack",
     "report",
     "help",
@@ -168,9 +173,10 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         base,
         admins,
         onboarding,
-        {**PARSERS, "duplicates": duplicates_change},
+        {**PARSERS, "duplicates": duplicates_change, "digest": digest_change},
         followers=(holding.replan,),
     )
+    digests = Digests(base, notices, releases, acks, rollcalls, outbox.wake)
     duplicates = Duplicates(base, gateway, admins, settings.duplicates)
     menus = SettingsMenus(base, admins, policy, link, outbox.wake)
     basics = Basics(base)
@@ -180,12 +186,13 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     updates_kept = Daily(clock, partial(forget_processed_before, sessions))
 
     # Claims rank in this order: a plain acknowledgement or a chain's repost is absorbed
-    # before quiet hours would hold it.
+    # before quiet hours would hold it; quiet hours hold before a batch group's digest would.
     pipeline = Pipeline(
         (
             acks.feature(),
             rollcalls.feature(),
             holding.feature(),
+            digests.feature(),
             reminders.feature(),
             duplicates.feature(),
             Feature("notices", None, no_state, {Tell: notices.apply}),
@@ -227,6 +234,7 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     results.route(PAGE_KIND, release_posted)
     results.route(EDIT_RELEASE_KIND, release_posted)
     results.route(CSV_KIND, partial(on_csv_settled, sessions))
+    results.route(DIGEST_KIND, digests.on_settled)
     for kind in REPORT_KINDS:
         results.route(kind, reports.on_settled)
 
@@ -237,8 +245,11 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         sessions,
         outbox,
         live,
+        # A group digest due with the release of held messages takes them in: it goes first.
         ticks=(
+            digests.group_tick,
             releases.release_due,
+            digests.personal_tick,
             live.tick,
             duplicates.run_due,
             weekly.tick,
@@ -259,7 +270,10 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         await intake.receive([arrival])
 
     async def note(message: ChatMessage) -> str | None:
-        """A private text: a value a settings menu asked for, or a note for a roll-call."""
+        """A private text: a value a settings menu asked for, or a note for a roll-call (and
+        a paused digest resumes: they write to the bot again)."""
+        if message.sender is not None:
+            await digests.resume(message.sender)
         reply = await menus.on_private_text(message)
         if reply is None:
             reply = await rollcalls.on_private_text(message)
@@ -280,7 +294,10 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
     add(routes.any_group_message(onboarding.on_group_message), group=MEMBERSHIP)
 
     async def start(command: Command) -> str | None:
-        """/start: the welcome, or (from a settings link) the group's settings menu."""
+        """/start: the welcome, or (from a settings link) the group's settings menu; a paused
+        digest resumes."""
+        if command.message.sender is not None:
+            await digests.resume(command.message.sender)
         welcome = await basics.start(command)
         opened = await menus.open_from_start(command)
         return welcome if opened is None else opened
@@ -298,6 +315,8 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
 
     for name in policy.commands:
         add(routes.command(name, change_policy, groups_only=True), group=COMMANDS)
+    # /digest in a group is the admins' (above); in a private chat it is the personal digest.
+    add(routes.command("digest", digests.on_private_command, private_only=True), group=COMMANDS)
     add(routes.command("ack", acks.on_ack_command, groups_only=True), group=COMMANDS)
     add(routes.command("report", reports.on_report), group=COMMANDS)
     button_routes = {
@@ -311,6 +330,8 @@ def build_application(settings: Settings, clock: Clock) -> JianfuApplication:
         CSV_BUTTON: reports.on_csv,
         SAME_BUTTON: duplicates.on_same,
         DIFFERENT_BUTTON: duplicates.on_different,
+        DIGEST_ACK_BUTTON: digests.on_ack,
+        DIGEST_JOIN_BUTTON: digests.on_join,
         SETTINGS_BUTTON: menus.on_press,
     }
     add(routes.buttons(button_routes, after=show_live), group=COMMANDS)

@@ -19,6 +19,15 @@ class Mode(StrEnum):
     OFF = "off"
 
 
+class DigestMode(StrEnum):
+    """What a group's digest times do: nothing, a recap of what needs attention, or that and
+    non-urgent notices of work time held until the digest."""
+
+    OFF = "off"
+    RECAP = "recap"
+    BATCH = "batch"
+
+
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_URGENT_MARKERS = (
     "【紧急】",
@@ -61,6 +70,7 @@ class GroupPolicy:
     ack_words: tuple[str, ...] = ()  # extra acknowledgement words beyond the built-in ones
     urgent_quota_per_week: int = 3
     digest_times: tuple[time, ...] = (time(8, 30),)
+    digest: DigestMode = DigestMode.RECAP
     mode: Mode = Mode.ENFORCE
     exempt_user_ids: frozenset[int] = frozenset()
     admins_exempt: bool = False
@@ -105,6 +115,40 @@ def parse_weekdays(names: list[str] | tuple[str, ...]) -> frozenset[int] | None:
         if n.strip().lower()[:3] in WEEKDAY_NAMES
     ]
     return frozenset(days) if len(days) == len(names) else None
+
+
+def parse_digest_times(words: list[str] | tuple[str, ...]) -> tuple[time, ...] | str:
+    """Distinct digest times in order from "HH:MM" words, or the first word that is not one."""
+    times = []
+    for word in words:
+        at = parse_hhmm(word)
+        if at is None:
+            return word
+        times.append(at)
+    return tuple(sorted(set(times)))
+
+
+def parse_digest_setting(
+    words: list[str] | tuple[str, ...],
+) -> tuple[DigestMode | None, tuple[time, ...] | None] | PolicyProblem:
+    """`off|recap|batch` and/or "HH:MM" times (/digest in a group): the mode and the times
+    given (None when not given), or what is wrong."""
+    if not words:
+        return PolicyProblem("digest", "digest.group.usage")
+    mode: DigestMode | None = None
+    rest = list(words)
+    try:
+        mode = DigestMode(rest[0].strip().lower())
+        rest = rest[1:]
+    except ValueError:
+        if parse_hhmm(rest[0]) is None:
+            return PolicyProblem("digest", "digest.group.invalid", {"value": rest[0]})
+    if not rest:
+        return mode, None
+    times = parse_digest_times(rest)
+    if isinstance(times, str):
+        return PolicyProblem("digest_times", "digest.invalid_time", {"value": times})
+    return mode, times
 
 
 def policy_problems(policy: GroupPolicy) -> list[PolicyProblem]:

@@ -78,6 +78,12 @@ def rule_lines(catalogs: Catalogs, lang: str, policy: GroupPolicy) -> list[str]:
             quota=policy.urgent_quota_per_week,
         ),
         text("policy.line.mode", lang, mode=text(f"policy.mode.{policy.mode}", lang)),
+        text(
+            "policy.line.digest",
+            lang,
+            mode=text(f"policy.digest.{policy.digest}", lang),
+            times=" ".join(f"{at:%H:%M}" for at in policy.digest_times),
+        ),
         text("duplicates.policy_on" if policy.duplicates else "duplicates.policy_off", lang),
     ]
 

@@ -602,6 +602,7 @@ def _defaults(table: _Table) -> GroupPolicy:
         digest_times=base.digest_times
         if digest_times is None
         else tuple(sorted(set(digest_times))),
+        digest=table.choice("digest", base.digest),
         mode=table.choice("mode", base.mode),
         exempt_user_ids=base.exempt_user_ids if exempt is None else _ints(exempt),
         admins_exempt=table.boolean("admins_exempt", base.admins_exempt),

@@ -65,7 +65,7 @@ async def test_command_menus_are_set_per_scope_and_language(harness: BotHarness)
     def commands(scope: str, language: str = "") -> list[str]:
         return [c["command"] for c in menus[(json.dumps({"type": scope}), language)]]
 
-    assert commands("all_private_chats") == ["start", "help", "groups", "report"]
+    assert commands("all_private_chats") == ["start", "help", "digest", "groups", "report"]
     assert commands("all_group_chats", "en") == ["help", "policy"]
     admin = commands("all_chat_administrators")
     assert admin[0] == "settings" and {"quiet", "mode", "ack"} <= set(admin)

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.platform.storage.policy_codec import policy_from_json, policy_to_json
-from policies.group_policy import GroupPolicy, Mode, QuietWindow
+from policies.group_policy import DigestMode, GroupPolicy, Mode, QuietWindow
 
 times = st.times().map(lambda t: t.replace(second=0, microsecond=0))
 windows = st.tuples(times, times).filter(lambda w: w[0] != w[1]).map(lambda w: QuietWindow(*w))
@@ -29,6 +29,7 @@ FIELD_STRATEGIES: dict[str, st.SearchStrategy[object]] = dict(
     urgent_quota_per_week=st.integers(0, 100),
     digest_times=st.lists(times, min_size=1, max_size=3).map(tuple),
     mode=st.sampled_from(Mode),
+    digest=st.sampled_from(DigestMode),
     exempt_user_ids=st.frozensets(st.integers(-(2**63), 2**63 - 1), max_size=4),
     admins_exempt=st.booleans(),
     absorb_stray_acks=st.booleans(),

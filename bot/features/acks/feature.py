@@ -45,6 +45,7 @@ from policies.features.acks import (
     CountAck,
     reads_acks,
 )
+from policies.message import Person
 
 DELETE_KIND = "ack/delete"  # an absorbed reply, or the /ack command that did its work
 ACK_BUTTON = "ack"
@@ -253,12 +254,17 @@ class Acks:
             if request is None:
                 return None
             await record_sender(session, press.chat, press.presser, now)
-            lang = await self._base.language(session, request.chat_id, press.presser)
-            if press.presser.id == request.requester_id:
-                await session.commit()
-                return self._base.text("ack.toast.own_request", lang)
-            added = await self._count(session, request.id, press.presser.id, AckVia.BUTTON)
+            toast = await self.acknowledge(session, request, press.presser)
             await session.commit()
+        return toast
+
+    async def acknowledge(self, session: AsyncSession, request: AckRequest, person: Person) -> str:
+        """`person` pressed 收到 for `request` (on its tally, or in their digest): counted once,
+        the tally touched; the toast. The caller commits."""
+        lang = await self._base.language(session, request.chat_id, person)
+        if person.id == request.requester_id:
+            return self._base.text("ack.toast.own_request", lang)
+        added = await self._count(session, request.id, person.id, AckVia.BUTTON)
         return self._base.text("ack.toast.recorded" if added else "ack.toast.already", lang)
 
     async def on_roster_button(self, press: Press, request_id: int) -> str | None:

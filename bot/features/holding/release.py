@@ -137,6 +137,8 @@ def compose_release(
     digest: bool = True,
     left_out: int = 0,
     late: bool = False,
+    preface: Sequence[Formatted] = (),
+    family: str = "release",
 ) -> list[Post]:
     """The calls that post `held` (in the order given): digest pages, then media and polls.
 
@@ -144,15 +146,17 @@ def compose_release(
     cuts an item, unless one item alone is too long for a page. Its first lines say why it is
     late (`late`: the bot was not in the group when it was due) and how many plain
     acknowledgements were `left_out`. Without `digest` (one message released early) there is
-    no header.
+    no header. `preface`: lines listed before the held messages, under the headers of `family`
+    (the group digest, when it is due with the release: one message, not two).
     """
     items = [_item(catalogs, lang, zone, chat_id, row, released_at) for row in held]
     if digest:
         notes = [catalogs.text("release.late", lang)] if late else []
         if left_out:
             notes.append(catalogs.text("release.left_out", lang, count=left_out))
-        lines = [_Line(Formatted(note)) for note in notes] + [item.line for item in items]
-        posts = _pages(catalogs, lang, chat_id, len(items), lines)
+        lines = [_Line(Formatted(note)) for note in notes] + [_Line(line) for line in preface]
+        lines += [item.line for item in items]
+        posts = _pages(catalogs, lang, chat_id, len(preface) + len(items), lines, family)
     else:
         posts = [
             post for item in items if item.media is None for post in _alone(chat_id, item.line)
@@ -247,9 +251,9 @@ def _send_text(chat_id: int, text: Formatted) -> Call:
 
 
 def _pages(
-    catalogs: Catalogs, lang: str, chat_id: int, count: int, lines: list[_Line]
+    catalogs: Catalogs, lang: str, chat_id: int, count: int, lines: list[_Line], family: str
 ) -> list[Post]:
-    widest = catalogs.text("release.header_part", lang, count=count, part=count, parts=count)
+    widest = catalogs.text(f"{family}.header_part", lang, count=count, part=count, parts=count)
     room = TEXT_LIMIT - utf16_len(widest) - 1
     pages: list[list[Formatted]] = [[]]
     carried: list[list[int]] = [[]]
@@ -273,10 +277,10 @@ def _pages(
     posts = []
     for number, page in enumerate(pages, start=1):
         if len(pages) == 1:
-            header = catalogs.text("release.header", lang, count=count)
+            header = catalogs.text(f"{family}.header", lang, count=count)
         else:
             header = catalogs.text(
-                "release.header_part", lang, count=count, part=number, parts=len(pages)
+                f"{family}.header_part", lang, count=count, part=number, parts=len(pages)
             )
         text = Formatted(header)
         for piece in page:
@@ -403,8 +407,15 @@ class Releases:
         self._gateway = gateway
         self._open_button = open_button
 
-    async def release_chat(self, session: AsyncSession, chat_id: int) -> int:
-        """Release the chat's due held messages as one digest; the number taken."""
+    async def release_chat(
+        self,
+        session: AsyncSession,
+        chat_id: int,
+        preface: Sequence[Formatted] = (),
+        family: str = "release",
+    ) -> int:
+        """Release the chat's due held messages as one digest (after `preface`'s lines, under
+        `family`'s headers: see compose_release); the number taken."""
         now = self._base.clock.now()
         if await _bot_away(session, chat_id):
             return 0
@@ -415,7 +426,7 @@ class Releases:
         for row in held:
             if row.payload.get(LEFT_OUT):
                 row.status, row.released_at = HeldStatus.OMITTED.value, now
-        if shown:
+        if shown or preface:
             policy = await self._base.policy(session, chat_id)
             posts = compose_release(
                 self._base.catalogs,
@@ -426,6 +437,8 @@ class Releases:
                 now,
                 left_out=len(held) - len(shown),
                 late=any(row.release_failed_at is not None for row in shown),
+                preface=preface,
+                family=family,
             )
             await _enqueue(session, posts, PAGE_KIND, shown, chat_id, now)
         await _record_deletes(session, held)

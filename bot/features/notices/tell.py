@@ -30,7 +30,11 @@ REPLY_KIND = "notice/reply"
 GROUP_MESSAGE_KIND = "notice/chat"  # a word to the whole group (rights, onboarding)
 GROUP_NOTICE_LIFETIME = timedelta(seconds=60)
 FORBIDDEN = "Forbidden"  # how a refusal by Telegram (403: blocked, kicked) is reported
-_IN_GROUP = {"advise.notice": "advise.notice_group", "rollcall.merged": "rollcall.merged_group"}
+_IN_GROUP = {
+    "advise.notice": "advise.notice_group",
+    "rollcall.merged": "rollcall.merged_group",
+    "digest.batched": "digest.batched_group",
+}
 # A message posted as the group (an anonymous admin) or as a channel has nobody to tell: its
 # group's admins hear what concerns them, in words for them; any other notice is not said.
 _TO_ADMINS = {

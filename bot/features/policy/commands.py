@@ -38,7 +38,9 @@ class Change:
     policy: GroupPolicy | None
     refusal: str = ""
     params: dict[str, str] = dataclasses.field(default_factory=dict)
-    confirmation: str = ""  # the reply once stored, for a command that words its own
+    confirmation: str = (
+        ""  # the reply once stored (with `params`), for a command that words its own
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -162,7 +164,7 @@ class PolicyCommands:
         if isinstance(stored, list):
             return problems_text(catalogs, lang, stored)
         if change.confirmation:
-            return catalogs.text(change.confirmation, lang)
+            return catalogs.text(change.confirmation, lang, **change.params)
         return await self._confirmation(session, chat_id, name, new, lang)
 
     async def store(

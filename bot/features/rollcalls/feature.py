@@ -51,7 +51,7 @@ from policies.features.rollcalls import (
     may_close,
 )
 from policies.labels import Label
-from policies.message import ChatMessage
+from policies.message import ChatMessage, Person
 
 log = logging.getLogger(__name__)
 
@@ -198,33 +198,41 @@ class Rollcalls:
             rollcall = await self._pressed(session, press, rollcall_id)
             if rollcall is None:
                 return None
-            lang = await self._base.language(session, rollcall.chat_id, press.presser)
-            if rollcall.status != RollcallStatus.OPEN.value:
-                return self._toast("rollcall.toast.closed", lang)
-            await record_sender(session, press.chat, person, now)
-            live = await live_entries(session, rollcall.id)
-            lines = listed_lines(live)
-            joined = not is_listed(lines, person.id)
-            if joined:
-                claimed = line_to_claim(lines, person)
-                if claimed is not None:
-                    entry = next(e for e in live if e.id == claimed.entry_id)
-                    entry.user_id = person.id
-                else:
-                    entry = RollcallEntry(
-                        rollcall_id=rollcall.id,
-                        position=await last_position(session, rollcall.id) + 1,
-                        name=person.full_name,
-                        source=EntrySource.BUTTON.value,
-                        user_id=person.id,
-                        added_at=now,
-                        added_by=person.id,
-                    )
-                    session.add(entry)
-                await session.flush()
-                await self._live.touch(session, LIST_KIND, [rollcall.id])
-                await self._prompt_for_note(session, rollcall, entry, lang, now)
+            if rollcall.status == RollcallStatus.OPEN.value:
+                await record_sender(session, press.chat, person, now)
+            toast = await self.join(session, rollcall, person)
             await session.commit()
+        return toast
+
+    async def join(self, session: AsyncSession, rollcall: Rollcall, person: Person) -> str:
+        """`person` pressed 接龙 (on the list, or in their digest): listed once, the list
+        touched, a note asked for; the toast. The caller commits."""
+        now = self._base.clock.now()
+        lang = await self._base.language(session, rollcall.chat_id, person)
+        if rollcall.status != RollcallStatus.OPEN.value:
+            return self._toast("rollcall.toast.closed", lang)
+        live = await live_entries(session, rollcall.id)
+        lines = listed_lines(live)
+        joined = not is_listed(lines, person.id)
+        if joined:
+            claimed = line_to_claim(lines, person)
+            if claimed is not None:
+                entry = next(e for e in live if e.id == claimed.entry_id)
+                entry.user_id = person.id
+            else:
+                entry = RollcallEntry(
+                    rollcall_id=rollcall.id,
+                    position=await last_position(session, rollcall.id) + 1,
+                    name=person.full_name,
+                    source=EntrySource.BUTTON.value,
+                    user_id=person.id,
+                    added_at=now,
+                    added_by=person.id,
+                )
+                session.add(entry)
+            await session.flush()
+            await self._live.touch(session, LIST_KIND, [rollcall.id])
+            await self._prompt_for_note(session, rollcall, entry, lang, now)
         return self._toast("rollcall.toast.joined" if joined else "rollcall.toast.already", lang)
 
     async def on_withdraw(self, press: Press, rollcall_id: int) -> str | None:

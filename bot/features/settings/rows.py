@@ -27,7 +27,7 @@ from policies.features.settings import (
     stepped,
     toggled,
 )
-from policies.group_policy import WEEKDAY_NAMES, GroupPolicy, Mode, parse_quiet_window
+from policies.group_policy import WEEKDAY_NAMES, DigestMode, GroupPolicy, Mode, parse_quiet_window
 
 Shows = Callable[[Catalogs, str, GroupPolicy], str]
 """What a row's state button says about the policy, in a language."""
@@ -279,6 +279,7 @@ ROWS: tuple[Row, ...] = (
         lambda c, lang, value: c.text(f"language.{value}", lang),
     ),
     toggle_row("duplicates", 15, "duplicates"),
+    enum_row("digest", 16, "digest", DigestMode, "policy.digest"),
 )
 
 

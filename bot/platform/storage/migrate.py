@@ -16,7 +16,7 @@ from bot.platform.storage.engine import create_engine, database_connection
 MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "migrations"
 MIGRATE_HINT = "run `jianfu migrate` (or `make migrate`)"
 
-SCHEMA_REVISION = "0008"
+SCHEMA_REVISION = "0009"
 """The head of migrations/, named here so that starting the bot does not import Alembic (half a
 second of its start-up); a test holds it equal to Alembic's head."""
 

@@ -583,6 +583,44 @@ class LearnedAlias(Base):
     learned_at: Mapped[datetime]
 
 
+class DigestSubscription(Base):
+    """An official who asked for a personal digest (/digest on in private)."""
+
+    __tablename__ = "digest_subscriptions"
+
+    user_id: Mapped[TelegramKey]
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    times: Mapped[JsonList | None]  # "HH:MM" local times; None: the default digest times
+    chats: Mapped[JsonList | None]  # the chosen group ids; None: every group of theirs
+    language: Mapped[str] = mapped_column(String(8))
+    paused_at: Mapped[datetime | None]  # they blocked the bot; cleared when they write again
+    changed_at: Mapped[datetime]
+
+
+class PersonalDigest(Base):
+    """One personal digest of one recipient for one slot: the key that sends it once."""
+
+    __tablename__ = "personal_digests"
+
+    user_id: Mapped[TelegramKey]
+    slot: Mapped[datetime] = mapped_column(primary_key=True)
+    items: Mapped[int] = mapped_column(Integer)
+    covered_to: Mapped[int | None] = mapped_column(BigInteger)  # the last message_log id covered
+    created_at: Mapped[datetime]
+
+
+class GroupDigest(Base):
+    """One group digest (recap or batch) of one group for one slot: sent once."""
+
+    __tablename__ = "group_digests"
+
+    chat_id: Mapped[TelegramKey]
+    slot: Mapped[datetime] = mapped_column(primary_key=True)
+    items: Mapped[int] = mapped_column(Integer)
+    covered_to: Mapped[int | None] = mapped_column(BigInteger)  # the last message_log id covered
+    created_at: Mapped[datetime]
+
+
 class SettingsMenu(Base):
     """A group's settings menu, opened privately for one of its admins: the menu's buttons
     name only this row (and the admin is asked again at every press), so forged data or a
