@@ -592,7 +592,7 @@ class DigestSubscription(Base):
     enabled: Mapped[bool] = mapped_column(Boolean)
     times: Mapped[JsonList | None]  # "HH:MM" local times; None: the default digest times
     chats: Mapped[JsonList | None]  # the chosen group ids; None: every group of theirs
-    language: Mapped[str] = mapped_column(String(8))
+    language: Mapped[str] = mapped_column(StoredString(8))
     paused_at: Mapped[datetime | None]  # they blocked the bot; cleared when they write again
     changed_at: Mapped[datetime]
 
