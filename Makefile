@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run demo test lint typecheck format bench migrate catalogs clean
+.PHONY: run demo test lint typecheck format bench migrate catalogs clean soak
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +46,8 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# The soak test at length (issue 10): twenty seeds of a longer night, both databases when
+# JIANFU_TEST_POSTGRES_URL is set. A failure names its seed: JIANFU_SOAK_SEEDS=<seed> replays it.
+soak: $(STAMP)
+	JIANFU_SOAK_SEEDS="$$(seq -s ' ' 1 20)" JIANFU_SOAK_MESSAGES=150 $(BIN)/pytest -p no:cacheprovider tests/test_soak.py

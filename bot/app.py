@@ -18,6 +18,7 @@ from telegram import (
     BotCommandScopeAllPrivateChats,
     BotCommandScopeDefault,
 )
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes, JobQueue
 
 from bot.edge import routes
@@ -360,7 +361,16 @@ async def start_services(application: JianfuApplication) -> None:
     if released:
         log.info("outbox: took over %d items an earlier leader had claimed", released)
     for scope, language_code, commands in application.bot_data.menus:
-        await application.bot.set_my_commands(commands, scope=scope, language_code=language_code)
+        try:
+            await application.bot.set_my_commands(
+                commands, scope=scope, language_code=language_code
+            )
+        except InvalidToken:
+            raise
+        except TelegramError as error:
+            # The menus are a convenience: a flood answer or a 5xx here must not stop the bot.
+            log.warning("command menus not set (%s); they are set at the next start", error)
+            break
     services.background.append(asyncio.create_task(services.outbox.run_forever()))
     application.bot_data.alarm.start()
 

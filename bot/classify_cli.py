@@ -8,6 +8,7 @@ its own "sent_at" (ISO 8601 with a zone offset); otherwise it was sent `now`.
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -18,10 +19,22 @@ from policies.duplicates import DuplicateIndex, data_request, fingerprinted
 _EXPECTED = 'expected {"id": ..., "text": ...}'
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError("number too large for a float")
+    return value
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def _record(line: str) -> Any:
-    """The JSON value of a line, or what is wrong with it as a string in a tuple."""
+    """The JSON value of a line, or what is wrong with it as a string in a tuple. Only standard
+    JSON: NaN, Infinity and floats beyond range could not be written back as JSON."""
     try:
-        return json.loads(line)
+        return json.loads(line, parse_float=_finite, parse_constant=_no_constant)
     except json.JSONDecodeError as error:
         return (f"not valid JSON ({error.msg} at column {error.colno})",)
     except RecursionError:

@@ -110,3 +110,12 @@ def test_sent_at_sets_the_time_relative_periods_are_read_in() -> None:
     )
     assert [o.get("duplicate_of") for o in out] == [None, 1, None, None]
     assert status == 2 and err[0].startswith('line 4: "sent_at" is not an ISO 8601 time')
+
+
+def test_a_number_beyond_a_float_or_nan_is_a_bad_line_and_the_output_stays_json() -> None:
+    lines = '{"id": 1e999, "text": "好的"}\n{"id": NaN, "text": "好的"}\n{"id": -Infinity}\n'
+    status, out, err = run(lines + '{"id": 4, "text": "好的"}\n')
+    assert status == 2
+    assert [o["id"] for o in out] == [None, None, None, 4]
+    assert [line.split(":")[0] for line in err] == ["line 1", "line 2", "line 3"]
+    assert all("not valid JSON" in line for line in err)

@@ -318,10 +318,13 @@ async def test_consecutive_deletes_go_as_one_delete_messages(
     await put(session_factory, "del:20", GROUP, method="deleteMessage", payload=single)
 
     assert await worker_for(fake, session_factory, clock).drain_once() == DrainCounts(sent=6)
+    # Each item of the batch is confirmed singly (deleteMessages answers True regardless).
+    confirmations = [("deleteMessage", delete_payload(n)) for n in (11, 12, 13, 13, 14, 15)]
     assert fake.calls == [
         ("deleteMessages", {"chat_id": GROUP, "message_ids": [11, 12, 13, 14, 15]}),
+        *confirmations,
         ("sendMessage", {"chat_id": GROUP, "text": "notice"}),
-        ("deleteMessage", {"chat_id": GROUP, "message_id": 20}),
+        ("deleteMessage", delete_payload(20)),
     ]
 
 
@@ -333,7 +336,8 @@ async def test_a_delete_run_is_cut_at_a_hundred_ids(
         await put(session_factory, f"del:{n:03}", GROUP, method="deleteMessage", payload=payload)
     worker = worker_for(fake, session_factory, clock, per_chat=200, batch_size=400)
     assert await worker.drain_once() == DrainCounts(sent=150)
-    assert [len(params["message_ids"]) for _, params in fake.calls] == [100, 50]
+    batches = [params for method, params in fake.calls if method == "deleteMessages"]
+    assert [len(params["message_ids"]) for params in batches] == [100, 50]
 
 
 async def test_an_expired_lease_is_reclaimed(
@@ -471,6 +475,7 @@ async def test_run_forever_is_woken_by_wake_and_gives_back_claims_when_stopped(
         (lambda: ChatMigrated(-100), FailureKind.MIGRATED),
         (lambda: Forbidden("bot was kicked from the supergroup chat"), FailureKind.PERMANENT),
         (lambda: BadRequest("chat not found"), FailureKind.PERMANENT),
+        (lambda: BadRequest("Message to delete not found"), FailureKind.GONE),
         (lambda: TimedOut(), FailureKind.TRANSIENT),
         (lambda: NetworkError("Internal Server Error"), FailureKind.TRANSIENT),
         (lambda: TypeError("unexpected keyword argument 'txt'"), FailureKind.PERMANENT),
@@ -595,3 +600,167 @@ async def test_server_refusals_are_settled_by_kind(
         reason and ("blocked" in reason or "not found" in reason) for reason in failed.values()
     )
     assert server.count_429 == 1
+
+
+# ---- deletes: lost answers, mixed faults, batches that skip ---------------------------------
+
+
+def delete_payload(message_id: int) -> dict[str, Any]:
+    return {"chat_id": GROUP, "message_id": message_id}
+
+
+async def put_delete(sessions: Sessions, message_id: int) -> None:
+    await put(
+        sessions,
+        f"del:{message_id}",
+        GROUP,
+        method="deleteMessage",
+        payload=delete_payload(message_id),
+    )
+
+
+async def test_not_found_after_a_lost_answer_means_the_delete_was_done(
+    session_factory: Sessions, clock: ManualClock, fake: FakeBot
+) -> None:
+    await put_delete(session_factory, 11)
+    fake.fail(GROUP, TimedOut(), BadRequest("Bad Request: message to delete not found"))
+    worker = worker_for(fake, session_factory, clock)
+    assert await worker.drain_once() == DrainCounts(retried=1)
+    clock.advance(timedelta(minutes=1))
+    assert await worker.drain_once() == DrainCounts(sent=1)
+    assert (await item(session_factory, "del:11")).status == "sent"
+
+
+async def test_not_found_at_a_first_attempt_is_done_too(
+    session_factory: Sessions, clock: ManualClock, fake: FakeBot
+) -> None:
+    """The attempt before may have been made by a process killed before it recorded it."""
+    await put_delete(session_factory, 11)
+    fake.fail(GROUP, BadRequest("Bad Request: message to delete not found"))
+    assert await worker_for(fake, session_factory, clock).drain_once() == DrainCounts(sent=1)
+
+
+class BlockingBot(FakeBot):
+    """Holds its first deleteMessages call until `release` is set, then fails it."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+        self._error: Exception | None = error
+
+    async def _call(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "deleteMessages" and self._error is not None:
+            error, self._error = self._error, None
+            self.calls.append((method, params))
+            self.entered.set()
+            await self.release.wait()
+            raise error
+        return await super()._call(method, params)
+
+
+async def test_a_failed_batch_puts_back_every_item_the_worker_held_for_that_chat(
+    session_factory: Sessions, clock: ManualClock
+) -> None:
+    """An earlier item that fell due while a later batch was in flight is in hand behind it;
+    the batch's failure must give it back, not leave it claimed and renewed for ever."""
+    fake = BlockingBot(NetworkError("Internal Server Error"))
+    await put_delete(session_factory, 1)
+    fake.fail(GROUP, RetryAfter(1))
+    worker = worker_for(fake, session_factory, clock, poll_interval=3600)
+    assert await worker.drain_once() == DrainCounts(retried=1)
+    for message_id in (2, 3):
+        await put_delete(session_factory, message_id)
+
+    running = asyncio.create_task(worker.run_forever())
+    try:
+        await asyncio.wait_for(fake.entered.wait(), timeout=30)
+        clock.advance(timedelta(seconds=1))
+        worker.wake()
+        async with asyncio.timeout(30):
+            while (await item(session_factory, "del:1")).status != "claimed":  # noqa: ASYNC110
+                await asyncio.sleep(0.001)
+        fake.release.set()
+        # Given back, it is claimed again and sent; left claimed, it would never be.
+        async with asyncio.timeout(30):
+            while (await item(session_factory, "del:1")).status != "sent":  # noqa: ASYNC110
+                await asyncio.sleep(0.001)
+        assert ("deleteMessage", delete_payload(1)) in fake.calls
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+
+
+class SkippingBot(FakeBot):
+    """deleteMessages answers True but skips the messages in `undeletable`, as Telegram does
+    with one older than 48 h or after the right was taken away; deleteMessage is exact."""
+
+    def __init__(self, undeletable: set[int]) -> None:
+        super().__init__()
+        self.undeletable = undeletable
+        self.present: set[int] = set(range(1, 100))
+
+    async def _call(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "deleteMessages":
+            self.calls.append((method, params))
+            self.present -= set(params["message_ids"]) - self.undeletable
+            return True
+        if method == "deleteMessage":
+            self.calls.append((method, params))
+            message_id = params["message_id"]
+            if message_id not in self.present:
+                raise BadRequest("Bad Request: message to delete not found")
+            if message_id in self.undeletable:
+                raise BadRequest("Bad Request: message can't be deleted")
+            self.present.discard(message_id)
+            return True
+        return await super()._call(method, params)
+
+
+async def test_a_batch_answering_true_is_confirmed_singly_and_a_skipped_delete_fails(
+    session_factory: Sessions, clock: ManualClock
+) -> None:
+    fake = SkippingBot(undeletable={12})
+    for message_id in (11, 12, 13):
+        await put_delete(session_factory, message_id)
+    seen: list[Settled] = []
+
+    async def on_settled(settled: Settled) -> None:
+        seen.append(settled)
+
+    worker = worker_for(fake, session_factory, clock, on_settled=on_settled)
+    assert await worker.drain_once() == DrainCounts(sent=2, failed=1)
+    assert fake.calls[0] == ("deleteMessages", {"chat_id": GROUP, "message_ids": [11, 12, 13]})
+    assert [(s.subject_id or int(s.part[4:]), s.sent) for s in seen] == [
+        (11, True),
+        (12, False),
+        (13, True),
+    ]
+    refused = await item(session_factory, "del:12")
+    assert refused.status == "failed" and "can't be deleted" in (refused.last_error or "")
+    assert 12 in fake.present and not {11, 13} & fake.present
+
+
+async def test_a_worker_never_claims_again_what_it_holds_however_late_its_lease(
+    session_factory: Sessions, clock: ManualClock
+) -> None:
+    """It may be sending it right now (waiting on the rate limiter while the database was slow
+    to renew, or the clock jumped): only another worker may take over an expired lease."""
+    await put(session_factory, "a1", ALICE)
+
+    async def claim(worker: str) -> list[str]:
+        async with session_factory() as session, session.begin():
+            claimed = await claim_due(
+                session,
+                worker=worker,
+                now=clock.now(),
+                lease=timedelta(seconds=60),
+                limit=10,
+                per_chat=10,
+            )
+        return [item.part for item in claimed]
+
+    assert await claim("host:a") == ["a1"]
+    clock.advance(timedelta(minutes=5))
+    assert await claim("host:a") == []
+    assert await claim("host:b") == ["a1"]

@@ -27,7 +27,7 @@ from tornado.netutil import bind_sockets
 from tornado.web import Application, RequestHandler
 
 from testserver.control import control_routes
-from testserver.faults import Fault, Faults
+from testserver.faults import CONNECTION_FAULTS, Fault, Faults
 from testserver.limits import LimitSettings, RateLimiter
 from testserver.methods import ApiError, BotMethods
 from testserver.spec import BotApiSpec, ObjectSpec, SpecError, UploadedFile
@@ -238,8 +238,8 @@ class BotApiServer:
     async def _perform(self, spec: ObjectSpec, params: dict[str, Any]) -> Any:
         """Injected fault, flood limits, then the method itself."""
         fault = self.faults.take(spec.name, params)
-        if fault is not None:
-            if fault.kind in ("timeout", "drop"):
+        if fault is not None and fault.kind != "lost":
+            if fault.kind in CONNECTION_FAULTS:
                 return fault
             status, description = fault.answer()
             raise ApiError(status, description, fault.retry_after if status == 429 else None)
@@ -257,7 +257,7 @@ class BotApiServer:
             )
         if self.check_responses:
             self.spec.check_value([str(t) for t in spec.returns], result, spec.name)
-        return result
+        return result if fault is None else fault
 
     def _check_limits(self, method: str, params: dict[str, object]) -> None:
         if not self.limiter.counts(method):

@@ -35,6 +35,7 @@ from bot.platform.outbox.items import (
     TokenRejected,
 )
 
+MESSAGE_GONE = "message to delete not found"
 NOT_MODIFIED = {"not_modified": True}
 """The result stored for an edit that changed nothing: Telegram already shows that content."""
 
@@ -123,6 +124,8 @@ def failure_of(error: Exception) -> Failure:
             f"group migrated to supergroup {error.new_chat_id}",
             new_chat_id=error.new_chat_id,
         )
+    if isinstance(error, BadRequest) and MESSAGE_GONE in error.message.lower():
+        return Failure(FailureKind.GONE, _reason(error))
     if isinstance(error, Forbidden | BadRequest | EndPointNotFound):
         return Failure(FailureKind.PERMANENT, _reason(error))
     if isinstance(error, TimedOut):

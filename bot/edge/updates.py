@@ -23,11 +23,12 @@ from typing import Any
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, Update
-from telegram.error import Conflict, InvalidToken, NetworkError, TimedOut
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBUserWarning
 
 from bot.edge.context import JianfuApplication
 from bot.edge.inbound import plain_group_message
+from bot.edge.ratelimit import retry_after_seconds
 from bot.platform.clock import Clock
 from bot.platform.pipeline import Arrival, MessageIntake
 from bot.platform.processed import mark_processed, processed_among, resume_offset
@@ -143,6 +144,11 @@ class Poller:
                 raise
             except Conflict as error:
                 raise PollConflict(error.message) from None
+            except RetryAfter as error:
+                asked = retry_after_seconds(error)
+                log.warning("getUpdates: flood control; trying again in %.0f s", asked)
+                await _pause(asked, stop)
+                continue
             except (TimedOut, NetworkError) as error:
                 log.warning("getUpdates failed (%s); trying again in %.0f s", error, wait)
                 wait = await _pause(wait, stop)

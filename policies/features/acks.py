@@ -101,9 +101,21 @@ def reads_acks(situation: Situation) -> bool:
     )
 
 
+def says_more(situation: Situation) -> bool:
+    """An acknowledgement that says more than that: in words ("收到,但…"), or with a file, a
+    place, a contact, a poll or a link it carries. It counts, and it stays."""
+    classification = situation.classification
+    return classification.opens_with_ack or (
+        classification.has(Label.ACK) and situation.message.carries_content
+    )
+
+
 class AckRules:
     def claim(self, situation: Situation, state: AcksState) -> Claim | None:
-        if situation.message.is_edit or not situation.classification.has(Label.ACK):
+        message = situation.message
+        if message.is_edit or message.carries_content:
+            return None
+        if not situation.classification.has(Label.ACK):
             return None
         request = matching_request(situation, state)
         if request is None and not situation.policy.absorb_stray_acks:
@@ -115,7 +127,7 @@ class AckRules:
         classification = situation.classification
         if outcome.helped and classification.has(Label.DEMAND_REPLY):
             return (AttachAckButton(classification.instant_reply),)
-        if classification.opens_with_ack and not situation.message.is_edit:
+        if says_more(situation) and not situation.message.is_edit:
             request = matching_request(situation, state)
             if request is not None:
                 return (CountAck(request.request_id),)

@@ -148,35 +148,50 @@ def _line_key(line: ListedLine) -> str:
     return entry_key(RollCallEntry(None, line.name, line.extra))
 
 
+def _merge(
+    situation: Situation, chain: RollCall, rollcall: OpenRollCall, *, delete: bool
+) -> MergeRollcall:
+    """A posted copy of `rollcall` as the change it makes to its list."""
+    diff = merge_repost(rollcall.entries, chain)
+    message = situation.message
+    withdrawn: list[int] = []
+    kept: list[int] = []
+    for dropped in diff.dropped:
+        line = _find_line(rollcall.lines, dropped)
+        if line is None:
+            continue
+        mine = may_withdraw(line, message.sender_id, message.sender)
+        (withdrawn if mine else kept).append(line.entry_id)
+    has_own = is_listed(rollcall.lines, message.sender_id)
+    return MergeRollcall(
+        rollcall.rollcall_id,
+        diff.added,
+        owned_line(diff.added, message.sender, has_own),
+        tuple(withdrawn),
+        tuple(kept),
+        delete=delete,
+    )
+
+
+def _repeated(situation: Situation, state: RollcallsState) -> tuple[RollCall, OpenRollCall] | None:
+    """The chain a new message posts and the open roll-call it repeats, if it does."""
+    chain = situation.classification.rollcall
+    if situation.message.is_edit or chain is None:
+        return None
+    if not situation.classification.has(Label.ROLLCALL):
+        return None
+    rollcall = matching_rollcall(chain, state.open_rollcalls)
+    return None if rollcall is None else (chain, rollcall)
+
+
 class RollcallRules:
     def claim(self, situation: Situation, state: RollcallsState) -> Claim | None:
-        chain = situation.classification.rollcall
-        if situation.message.is_edit or chain is None:
+        repeated = _repeated(situation, state)
+        # A copy carrying a photo, a file, a link … is merged too, but never removed (react).
+        if repeated is None or situation.message.carries_content:
             return None
-        if not situation.classification.has(Label.ROLLCALL):
-            return None
-        rollcall = matching_rollcall(chain, state.open_rollcalls)
-        if rollcall is None:
-            return None
-        diff = merge_repost(rollcall.entries, chain)
-        message = situation.message
-        withdrawn: list[int] = []
-        kept: list[int] = []
-        for dropped in diff.dropped:
-            line = _find_line(rollcall.lines, dropped)
-            if line is None:
-                continue
-            mine = may_withdraw(line, message.sender_id, message.sender)
-            (withdrawn if mine else kept).append(line.entry_id)
-        has_own = is_listed(rollcall.lines, message.sender_id)
-        merge = MergeRollcall(
-            rollcall.rollcall_id,
-            diff.added,
-            owned_line(diff.added, message.sender, has_own),
-            tuple(withdrawn),
-            tuple(kept),
-            delete=situation.enforcing,
-        )
+        chain, rollcall = repeated
+        merge = _merge(situation, chain, rollcall, delete=situation.enforcing)
         if not merge.delete:
             return Claim(Fate.MERGED, LogAction.MERGED, (merge,))
         # The repost disappears: its poster hears why, once per roll-call.
@@ -191,6 +206,10 @@ class RollcallRules:
     def react(
         self, situation: Situation, state: RollcallsState, outcome: Outcome
     ) -> tuple[Effect, ...]:
+        if situation.message.carries_content:
+            repeated = _repeated(situation, state)
+            if repeated is not None:
+                return (_merge(situation, *repeated, delete=False),)
         chain = situation.classification.rollcall
         if not outcome.helped or chain is None or not situation.classification.has(Label.ROLLCALL):
             return ()

@@ -457,3 +457,34 @@ async def test_a_bare_ack_goes_to_the_latest_request_when_nothing_came_since(
     assert sorted(r.user_id for r in rows) == sorted(p.id for p in group.people[:3:2])
     assert {r.request_id for r in rows} == {int(second.callback_data[0].split(":")[1])}
     assert first.text == tally_text(0, 4) and second.text == tally_text(2, 4)
+
+
+async def test_an_acknowledgement_carrying_a_file_or_a_link_counts_and_stays(
+    harness: BotHarness,
+) -> None:
+    """A photo captioned 收到, a document captioned 1, a 收到 hiding a link: each says more than
+    收到, so each counts and nothing it carries is deleted."""
+    world = harness.world
+    group = await ready(harness, members=4)
+    notice = await post_notice(harness, group)
+    tally = reply_of(harness, notice)
+    first, second, third, fourth = group.people
+    photo = world.send(first, group.chat, media="photo", caption="收到", reply_to=notice)
+    document = world.send(
+        second, group.chat, media="document", file_name="自查表.xlsx", caption="1", reply_to=tally
+    )
+    link = world.send(
+        third,
+        group.chat,
+        "收到",
+        entities=[{"type": "text_link", "offset": 0, "length": 2, "url": "https://example.org/a"}],
+        reply_to=notice,
+    )
+    plain = world.send(fourth, group.chat, "收到", reply_to=notice)
+    await flush_live_messages(harness)
+
+    assert world.deleted_ids(group.chat) == [plain.message_id]
+    visible = world.visible_messages(group.chat)
+    assert all(kept in visible for kept in (photo, document, link))
+    assert sorted(r.user_id for r in await ack_rows(harness)) == sorted(p.id for p in group.people)
+    assert tally.text == tally_text(4, 4)

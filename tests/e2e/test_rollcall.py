@@ -326,3 +326,22 @@ async def test_a_merged_repost_is_told_once_privately_or_briefly_in_the_group(
     harness.clock.advance(timedelta(seconds=61))
     await flush_live_messages(harness)
     assert in_group.deleted
+
+
+async def test_a_repost_sent_as_a_photo_caption_is_merged_and_the_photo_stays(
+    harness: BotHarness,
+) -> None:
+    made = await scene(harness)
+    posted = await made.start()
+    wang = made.people["王强"]
+    photo = harness.world.send(
+        wang, made.chat, media="photo", caption=f"{CHAIN}\n3. 王强", reply_to=None
+    )
+    await flush_live_messages(harness)
+
+    assert not photo.deleted and photo in harness.world.visible_messages(made.chat)
+    assert [e.name for e in await entries(harness)] == ["张伟", "李娜", "王强"]
+    assert listed(posted)[-1].endswith("王强")
+    async with harness.services.sessions() as session:
+        rollcalls = (await session.scalars(select(Rollcall))).all()
+    assert len(rollcalls) == 1, "merged, not a second roll-call"

@@ -7,6 +7,8 @@ import logging
 import pytest
 from sqlalchemy import func, select
 
+from bot.platform.clock import ManualClock
+from bot.platform.storage.migrate import upgrade_to_head
 from bot.platform.storage.models import AckRequest, ProcessedUpdate
 from tests.e2e.harness import BotHarness
 from tests.e2e.scenes import (
@@ -17,6 +19,7 @@ from tests.e2e.scenes import (
     log_actions,
     member_in_group,
 )
+from testserver.server import BotApiServer
 
 
 async def test_an_update_nobody_can_read_is_logged_once_and_the_others_go_on(
@@ -59,3 +62,31 @@ async def test_an_update_delivered_again_is_not_decided_again(harness: BotHarnes
             .where(AckRequest.request_message_id == demand.message_id)
         )
     assert requests == 0
+
+
+async def test_a_flood_answer_to_get_updates_is_waited_out_not_a_crash(
+    harness: BotHarness,
+) -> None:
+    world = harness.world
+    person = world.add_user("陈静")
+    harness.server.inject_fault("getUpdates", "429", retry_after=1)
+    world.send(person, world.private_chat(person), "/start")
+    await drained(harness)
+    assert [r.status for r in harness.server.requests_for("getUpdates")][:1] == [429]
+    assert len(world.sent_by_bot(world.private_chat(person))) == 1
+
+
+async def test_a_failure_setting_the_command_menus_does_not_stop_the_start(
+    server: BotApiServer, db_url: str, clock: ManualClock
+) -> None:
+    await upgrade_to_head(db_url)
+    server.inject_fault("setMyCommands", "500")
+    bot = BotHarness(server, db_url, clock)
+    await bot.start()
+    try:
+        person = server.world.add_user("陈静")
+        server.world.send(person, server.world.private_chat(person), "/start")
+        await drained(bot)
+        assert len(server.world.sent_by_bot(server.world.private_chat(person))) == 1
+    finally:
+        await bot.stop()

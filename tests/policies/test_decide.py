@@ -35,7 +35,16 @@ from policies.features.rollcalls import (
 )
 from policies.group_policy import GroupPolicy, Mode
 from policies.labels import Label
-from policies.message import ChatKind, ChatMessage, ChatRef, Person, ReplyTarget
+from policies.message import (
+    Attachment,
+    AttachmentKind,
+    ChatKind,
+    ChatMessage,
+    ChatRef,
+    Entity,
+    Person,
+    ReplyTarget,
+)
 
 SHANGHAI = pytz.timezone("Asia/Shanghai")
 POLICY = GroupPolicy()
@@ -456,3 +465,40 @@ def test_a_quiet_status_the_caller_computed_gives_the_same_decision(now: datetim
     given = decision(POLICY, message(now), NOTICE, now, quiet=quiet)
     assert given == decision(POLICY, message(now), NOTICE, now)
     assert given.quiet is quiet
+
+
+CARRIED = (
+    {"attachment": Attachment(AttachmentKind.PHOTO, "photo-1")},
+    {"attachment": Attachment(AttachmentKind.DOCUMENT, "doc-1", file_name="表.xlsx")},
+    {"attachment": Attachment(AttachmentKind.LOCATION)},
+    {"attachment": Attachment(AttachmentKind.CONTACT)},
+    {"entities": (Entity("text_link", 0, 2, url="https://example.org"),)},
+    {"caption_entities": (Entity("url", 0, 5),)},
+)
+
+
+@pytest.mark.parametrize("carried", CARRIED, ids=lambda c: next(iter(c.values())).__repr__()[:20])
+def test_an_acknowledgement_carrying_content_counts_and_is_never_absorbed(
+    carried: dict[str, object],
+) -> None:
+    posted = replace(message(WORK_TIME, reply_to=101), **carried)  # type: ignore[arg-type]
+    decided = decision(POLICY, posted, ACK, WORK_TIME, acks=AcksState((REQUEST,)))
+    assert decided.fate is Fate.KEPT and decided.of(AbsorbAck) == ()
+    assert decided.of(CountAck) == (CountAck(5),)
+
+
+@pytest.mark.parametrize("carried", CARRIED, ids=lambda c: next(iter(c.values())).__repr__()[:20])
+def test_a_repost_carrying_content_is_merged_but_never_removed(carried: dict[str, object]) -> None:
+    repost = RollCall("周日河道清理", (*ENTRIES, RollCallEntry(4, "赵六")))
+    posted = replace(message(WORK_TIME), **carried)  # type: ignore[arg-type]
+    decided = decision(
+        POLICY,
+        posted,
+        labelled(Label.ROLLCALL, rollcall=repost),
+        WORK_TIME,
+        rollcalls=RollcallsState((OPEN_CHAIN,)),
+    )
+    assert decided.fate is Fate.KEPT and decided.of(Tell) == ()
+    (merge,) = decided.of(MergeRollcall)
+    assert [e.name for e in merge.added] == ["赵六"] and not merge.delete
+    assert decided.of(StartRollcall) == (), "merged, not a second roll-call"

@@ -126,3 +126,48 @@ async def test_outbox_ids_autoincrement_and_keys_are_unique(session_factory: Ses
         session.add(outbox_item("one"))
         with pytest.raises(IntegrityError):
             await session.commit()
+
+
+@pytest.mark.parametrize(
+    ("written", "stored", "reposted"),
+    [
+        ("明天\x00交材料", "明天\ufffd交材料", "明天\x00交材料"),
+        ("\ud800孤", "\ufffd孤", "\ud800孤"),
+        # A pair of surrogates left apart: one emoji, in the text column and the JSON alike.
+        ("\ud83d\ude00", "😀", "😀"),
+        ("\u202e料材\u202c😀𠀀", "\u202e料材\u202c😀𠀀", "\u202e料材\u202c😀𠀀"),
+    ],
+    ids=["nul", "lone-surrogate", "split-pair", "kept"],
+)
+async def test_any_text_is_stored_and_a_held_payload_keeps_the_original(
+    session_factory: Sessions, written: str, stored: str, reposted: str
+) -> None:
+    async with session_factory() as session:
+        session.add(
+            MessageLog(
+                chat_id=-100,
+                message_id=1,
+                sender_id=7,
+                sent_at=NOW,
+                received_at=NOW,
+                labels=["chat"],
+                action="passed",
+                text=written,
+            )
+        )
+        session.add(
+            HeldMessage(
+                chat_id=-100,
+                message_id=1,
+                sender_id=7,
+                sent_at=NOW,
+                release_at=NOW,
+                kind="text",
+                payload={"text": written},
+            )
+        )
+        await session.commit()
+    async with session_factory() as session:
+        assert await session.scalar(select(MessageLog.text)) == stored
+        held = await session.scalar(select(HeldMessage.payload))
+    assert held == {"text": reposted}

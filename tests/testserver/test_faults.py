@@ -72,6 +72,16 @@ async def test_a_dropped_connection_is_a_network_error(server: BotApiServer, bot
     assert [m.text for m in server.world.sent_by_bot()] == ["after"]
 
 
+async def test_a_lost_answer_is_a_network_error_after_the_method_was_performed(
+    server: BotApiServer, bot: Bot
+) -> None:
+    alice = server.world.add_user("Alice", started=True)
+    server.inject_fault("sendMessage", "lost")
+    with pytest.raises(NetworkError):
+        await bot.send_message(alice.id, "hi")
+    assert [m.text for m in server.world.sent_by_bot()] == ["hi"]
+
+
 async def test_a_fault_with_a_parameter_fails_only_requests_carrying_it(
     server: BotApiServer, bot: Bot
 ) -> None:

@@ -29,7 +29,15 @@ Delivery guarantees:
   their claims do not interleave.
 - 429 reschedules after retry_after without using an attempt; 5xx, network errors and
   timeouts back off exponentially with jitter up to `max_attempts`, then fail; permanent
-  errors (blocked, kicked, chat not found, message to delete not found, a malformed call)
+  errors (blocked, kicked, chat not found, a malformed call)
   fail at once with the reason in `last_error`. A group that became a supergroup is followed.
-- Consecutive deletes in a chat are sent as one deleteMessages call (up to 100 ids).
+  When a call must wait, every item the worker held for that chat is given back with it:
+  each claimed item ends sent, rescheduled or failed, never claimed with nobody sending it.
+- Consecutive deletes in a chat are sent as one deleteMessages call (up to 100 ids). That
+  call answers True even when it skipped a message it could not delete, so each of its items
+  is then deleted again singly, whose answer is exact: "not found" (the batch did it) or True
+  is done, a refusal fails the item. "Message to delete not found" is always done, never a
+  refusal: the message is not in the group, whoever removed it — most often an earlier attempt
+  whose answer was lost (a timeout, a dropped connection, a 5xx) or whose process was killed
+  before the worker recorded it.
 """

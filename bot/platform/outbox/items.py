@@ -126,7 +126,9 @@ class FailureKind(Enum):
     TRANSIENT = "transient"
     """5xx, network errors and timeouts: back off and retry, up to the attempt limit."""
     PERMANENT = "permanent"
-    """Blocked, kicked, chat not found, message gone, a malformed call: never retried."""
+    """Blocked, kicked, chat not found, a malformed call: never retried."""
+    GONE = "gone"
+    """The message to delete is not there: for the outbox worker, that delete is done."""
     MIGRATED = "migrated"
     """The group became a supergroup: send again at once, to the new chat id."""
 

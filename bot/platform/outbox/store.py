@@ -105,10 +105,19 @@ class Claimed:
     file: OutgoingFile | None = None
 
 
-def _due(now: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
+def _due(
+    now: datetime | BindParameter[datetime], worker: BindParameter[str]
+) -> ColumnElement[bool]:
+    """Pending and due, or claimed by another worker whose lease ran out. A worker never claims
+    again what it holds itself, however late its lease looks (a slow database, a clock that
+    jumped): it may be sending it right now. Its own claims come back by release_claims."""
     return or_(
         and_(OutboxItem.status == OutboxStatus.PENDING.value, OutboxItem.not_before <= now),
-        and_(OutboxItem.status == OutboxStatus.CLAIMED.value, OutboxItem.claimed_until <= now),
+        and_(
+            OutboxItem.status == OutboxStatus.CLAIMED.value,
+            OutboxItem.claimed_until <= now,
+            OutboxItem.claimed_by != worker,
+        ),
     )
 
 
@@ -129,7 +138,8 @@ async def claim_due(
     """Claim up to `limit` due items (at most `per_chat` of one chat), ordered by chat and id,
     with their files.
 
-    Due: pending with not_before reached, or claimed under an expired lease. `skip_chats`
+    Due: pending with not_before reached, or claimed by another worker under an expired
+    lease. `skip_chats`
     are chats whose items this worker is still sending, so their order is kept.
     """
     parameters = {
@@ -175,7 +185,7 @@ def _claim_statement() -> Any:
     """claim_due's statement, built once; its figures are parameters (building it costs more
     than running it)."""
     now = bindparam("now", type_=OutboxItem.not_before.type)
-    due = _due(now)
+    due = _due(now, bindparam("worker"))
     rank = func.row_number().over(partition_by=OutboxItem.chat_id, order_by=OutboxItem.id)
     first_of_each_chat = (
         select(OutboxItem.id, rank.label("rank"))
@@ -230,11 +240,15 @@ async def release_others_claims(session: AsyncSession, *, worker: str) -> int:
     return _rowcount(result)
 
 
-async def release_claims(session: AsyncSession, *, worker: str) -> int:
-    """Give back every claim of `worker` (after its crash, or at its stop); the number."""
+async def release_claims(
+    session: AsyncSession, *, worker: str, ids: Collection[int] | None = None
+) -> int:
+    """Give back every claim of `worker` (after its crash, or at its stop), or those of `ids`;
+    the number."""
+    mine = _mine(worker) if ids is None else and_(_mine(worker), OutboxItem.id.in_(ids))
     result = await session.execute(
         update(OutboxItem)
-        .where(_mine(worker))
+        .where(mine)
         .values(status=OutboxStatus.PENDING.value, claimed_by=None, claimed_until=None)
         .execution_options(synchronize_session=False)
     )

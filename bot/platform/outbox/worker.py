@@ -50,6 +50,9 @@ class NotLeading(Exception):
 
 
 DELETE_BATCH_LIMIT = 100
+DELETED = {"ok": True}
+"""The answer stored for a delete that is done."""
+_FINAL = (FailureKind.PERMANENT, FailureKind.GONE)
 WORKER_ID_MAX_LENGTH = 64
 
 
@@ -291,24 +294,61 @@ class OutboxWorker:
     async def _drain_chat(self, chat_id: int, hand: _InHand, counts: DrainCounts) -> None:
         while (call := hand.next_call(chat_id)) is not None:
             batch, method, payload = call
-            if not self._may_send():
-                # No longer the leader (its work is being stopped): another instance sends it.
-                raise NotLeading
-            async with self._slots:
-                try:
-                    result = await self._transport.perform(method, payload, batch[0].file)
-                except CallFailed as error:
-                    await self._settle_failure(batch, error.failure, hand, counts)
+            # A delete "not found" is done: an earlier attempt whose answer was lost, or whose
+            # process died before recording it, did it (or someone else did).
+            done_if_gone = method in DELETE_METHODS
+            try:
+                result = await self._call(batch, method, payload, done_if_gone=done_if_gone)
+            except CallFailed as error:
+                await self._settle_failure(batch, error.failure, hand, counts)
+                continue
+            if method == "deleteMessages":
+                await self._confirm_deleted(batch, hand, counts)
+            else:
+                await self._settle_sent(batch, result, counts)
+
+    async def _call(
+        self, batch: list[Claimed], method: str, payload: JSONObject, *, done_if_gone: bool
+    ) -> JSONObject:
+        """Perform one call for `batch`: Telegram's answer, or CallFailed (a bug in one call
+        must not stop the others: it fails for good, loudly). With `done_if_gone`, "message to
+        delete not found" answers that the delete is done."""
+        if not self._may_send():
+            # No longer the leader (its work is being stopped): another instance sends it.
+            raise NotLeading
+        async with self._slots:
+            try:
+                return await self._transport.perform(method, payload, batch[0].file)
+            except CallFailed as error:
+                if done_if_gone and error.failure.kind is FailureKind.GONE:
+                    return dict(DELETED)
+                raise
+            except TokenRejected:
+                raise
+            except Exception as error:
+                log.exception("outbox: %s failed unexpectedly", _keys(batch))
+                failure = Failure(FailureKind.PERMANENT, f"unexpected error: {error!r}")
+                raise CallFailed(failure) from error
+
+    async def _confirm_deleted(
+        self, batch: list[Claimed], hand: _InHand, counts: DrainCounts
+    ) -> None:
+        """deleteMessages answers True even when it skipped a message (older than 48 h, the
+        right just taken away). Each item is deleted again singly, which answers exactly:
+        "not found" is the batch's work, True one it skipped and is now done, and a refusal
+        fails that item. One not confirmed yet waits with the rest, to be sent again."""
+        for index, item in enumerate(batch):
+            try:
+                for message_id in _deleted_ids(item):
+                    single = {"chat_id": item.payload["chat_id"], "message_id": message_id}
+                    await self._call([item], "deleteMessage", single, done_if_gone=True)
+            except CallFailed as error:
+                if error.failure.kind in _FINAL:
+                    await self._settle_failure([item], error.failure, hand, counts)
                     continue
-                except TokenRejected:
-                    raise
-                except Exception as error:
-                    # A bug in one call must not stop the others: it fails for good, loudly.
-                    log.exception("outbox: %s failed unexpectedly", _keys(batch))
-                    failure = Failure(FailureKind.PERMANENT, f"unexpected error: {error!r}")
-                    await self._settle_failure(batch, failure, hand, counts)
-                    continue
-            await self._settle_sent(batch, result, counts)
+                await self._settle_failure(batch[index:], error.failure, hand, counts)
+                return
+            await self._settle_sent([item], dict(DELETED), counts)
 
     async def _settle_sent(
         self, batch: list[Claimed], result: JSONObject, counts: DrainCounts
@@ -332,7 +372,7 @@ class OutboxWorker:
     async def _settle_failure(
         self, batch: list[Claimed], failure: Failure, hand: _InHand, counts: DrainCounts
     ) -> None:
-        if failure.kind is FailureKind.PERMANENT:
+        if failure.kind in _FINAL:
             log.warning("outbox: %s failed: %s", _keys(batch), failure.reason)
             await self._transact(
                 mark_failed,
@@ -354,6 +394,9 @@ class OutboxWorker:
                 counts.retried += len(batch)
                 return
             retry, give_up = self._retry_plan(batch, failure, now)
+            # The chat's items in hand go back too, whatever their place (one that fell due
+            # late is behind later ones): none stays claimed with nobody sending it.
+            rest = hand.drop(chat_id) if retry else []
             async with self._sessions() as session, session.begin():
                 for item in retry:
                     await reschedule(
@@ -380,8 +423,9 @@ class OutboxWorker:
                         worker=self.worker_id,
                         until=max(item.not_before for item in retry),
                     )
-            if retry:
-                hand.drop(chat_id)
+                    await release_claims(
+                        session, worker=self.worker_id, ids=[item.id for item in rest]
+                    )
         counts.retried += len(retry)
         counts.failed += len(give_up)
         await self._tell(give_up, Result.FAILED, reason=failure.reason)

@@ -17,8 +17,6 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    String,
-    Text,
     UniqueConstraint,
     false,
     text,
@@ -31,6 +29,8 @@ from bot.platform.storage.types import (
     JsonList,
     JsonObject,
     SerialId,
+    StoredString,
+    StoredText,
     TelegramId,
     TelegramKey,
 )
@@ -91,14 +91,14 @@ class Chat(Base):
     __tablename__ = "chats"
 
     chat_id: Mapped[TelegramKey]
-    type: Mapped[str] = mapped_column(String(16))  # private | group | supergroup | channel
-    title: Mapped[str | None] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(StoredString(16))  # private | group | supergroup | channel
+    title: Mapped[str | None] = mapped_column(StoredString(255))
     bot_is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     bot_can_delete: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     bot_sees_all: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The mode forced on the chat regardless of its policy (advise while a right is missing).
-    fallback_mode: Mapped[str | None] = mapped_column(String(8))
-    fallback_reason: Mapped[str | None] = mapped_column(String(40))
+    fallback_mode: Mapped[str | None] = mapped_column(StoredString(8))
+    fallback_reason: Mapped[str | None] = mapped_column(StoredString(40))
     rights_notice_sent_at: Mapped[datetime | None]
     joined_at: Mapped[datetime | None]
     left_at: Mapped[datetime | None]
@@ -121,10 +121,10 @@ class User(Base):
     __tablename__ = "users"
 
     user_id: Mapped[TelegramKey]
-    first_name: Mapped[str] = mapped_column(String(255))
-    last_name: Mapped[str | None] = mapped_column(String(255))
-    username: Mapped[str | None] = mapped_column(String(64))
-    language_code: Mapped[str | None] = mapped_column(String(16))
+    first_name: Mapped[str] = mapped_column(StoredString(255))
+    last_name: Mapped[str | None] = mapped_column(StoredString(255))
+    username: Mapped[str | None] = mapped_column(StoredString(64))
+    language_code: Mapped[str | None] = mapped_column(StoredString(16))
     is_bot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # True once the user has started the bot in private, so it may message them.
     can_dm: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -139,7 +139,7 @@ class Member(Base):
     chat_id: Mapped[TelegramKey] = mapped_column(ForeignKey("chats.chat_id", ondelete="CASCADE"))
     user_id: Mapped[TelegramKey]
     # Telegram's ChatMember status: creator | administrator | member | restricted | left | kicked
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(StoredString(16))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     last_seen_at: Mapped[datetime]
 
@@ -164,12 +164,12 @@ class MessageLog(Base):
     received_at: Mapped[datetime]
     labels: Mapped[JsonList]
     # passed | held | urgent_passed | exempt | advised | absorbed | merged | ...
-    action: Mapped[str] = mapped_column(String(20))
-    reason: Mapped[str | None] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(StoredString(20))
+    reason: Mapped[str | None] = mapped_column(StoredString(40))
     after_hours: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    quiet_reason: Mapped[str | None] = mapped_column(String(80))
-    urgent_reason: Mapped[str | None] = mapped_column(Text)
-    text: Mapped[str | None] = mapped_column(Text)  # emptied after the retention period
+    quiet_reason: Mapped[str | None] = mapped_column(StoredString(80))
+    urgent_reason: Mapped[str | None] = mapped_column(StoredText())
+    text: Mapped[str | None] = mapped_column(StoredText())  # emptied after the retention period
 
 
 class HeldMessage(Base):
@@ -188,17 +188,19 @@ class HeldMessage(Base):
     sender_id: Mapped[TelegramId | None]
     sent_at: Mapped[datetime]
     release_at: Mapped[datetime]
-    kind: Mapped[str] = mapped_column(String(16))  # text | photo | document | voice | poll | ...
+    kind: Mapped[str] = mapped_column(
+        StoredString(16)
+    )  # text | photo | document | voice | poll | ...
     # What re-posting needs: text/caption and entities, file_id, reply target, forward origin,
     # sender name.
     payload: Mapped[JsonObject]
     status: Mapped[str] = mapped_column(
-        String(10), default=HeldStatus.HELD, server_default=HeldStatus.HELD.value
+        StoredString(10), default=HeldStatus.HELD, server_default=HeldStatus.HELD.value
     )
     delete_status: Mapped[str] = mapped_column(
-        String(10), default=DeleteStatus.PENDING, server_default=DeleteStatus.PENDING.value
+        StoredString(10), default=DeleteStatus.PENDING, server_default=DeleteStatus.PENDING.value
     )
-    delete_error: Mapped[str | None] = mapped_column(Text)
+    delete_error: Mapped[str | None] = mapped_column(StoredText())
     released_at: Mapped[datetime | None]
     page_id: Mapped[int | None] = mapped_column(SERIAL_ID_TYPE, index=True)  # while releasing
     # When a release of it could not be delivered because the bot was not in the group.
@@ -227,23 +229,23 @@ class OutboxItem(Base):
     __table_args__ = (Index(None, "status", "not_before"), Index(None, "kind", "subject_id"))
 
     id: Mapped[SerialId]
-    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(StoredString(200), unique=True)
     # Whose item it is and what about: results are routed by kind; nobody parses the key.
-    kind: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(StoredString(40))
     subject_id: Mapped[TelegramId | None]
-    part: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    part: Mapped[str] = mapped_column(StoredString(40), default="", server_default="")
     chat_id: Mapped[TelegramId]
-    method: Mapped[str] = mapped_column(String(40))
+    method: Mapped[str] = mapped_column(StoredString(40))
     payload: Mapped[JsonObject]
     has_file: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = mapped_column(
-        String(12), default=OutboxStatus.PENDING, server_default=OutboxStatus.PENDING.value
+        StoredString(12), default=OutboxStatus.PENDING, server_default=OutboxStatus.PENDING.value
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     not_before: Mapped[datetime]
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_by: Mapped[str | None] = mapped_column(StoredString(64))
     claimed_until: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(StoredText())
     result: Mapped[JsonObject | None]
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
@@ -260,9 +262,9 @@ class OutboxFile(Base):
         primary_key=True,
         autoincrement=False,
     )
-    field: Mapped[str] = mapped_column(String(40))  # the call's parameter ("document")
-    filename: Mapped[str] = mapped_column(String(255))
-    mime_type: Mapped[str] = mapped_column(String(100))
+    field: Mapped[str] = mapped_column(StoredString(40))  # the call's parameter ("document")
+    filename: Mapped[str] = mapped_column(StoredString(255))
+    mime_type: Mapped[str] = mapped_column(StoredString(100))
     content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
@@ -277,7 +279,9 @@ class LiveMessage(Base):
     )
 
     id: Mapped[SerialId]
-    kind: Mapped[str] = mapped_column(String(40))  # whose message: "ack/tally", "rollcall/list"
+    kind: Mapped[str] = mapped_column(
+        StoredString(40)
+    )  # whose message: "ack/tally", "rollcall/list"
     subject_id: Mapped[int] = mapped_column(BigInteger)  # the row it shows
     chat_id: Mapped[TelegramId]
     message_id: Mapped[TelegramId | None]  # known once Telegram has it
@@ -319,7 +323,7 @@ class Acknowledgement(Base):
     )
     user_id: Mapped[TelegramId]
     at: Mapped[datetime]
-    via: Mapped[str] = mapped_column(String(8))
+    via: Mapped[str] = mapped_column(StoredString(8))
     message_id: Mapped[TelegramId | None]  # the absorbed message, when via is "message"
 
 
@@ -336,9 +340,9 @@ class Rollcall(Base):
     chat_id: Mapped[TelegramId]
     source_message_id: Mapped[TelegramId]
     initiator_id: Mapped[TelegramId | None]
-    title: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(StoredText())
     status: Mapped[str] = mapped_column(
-        String(8), default=RollcallStatus.OPEN, server_default=RollcallStatus.OPEN.value
+        StoredString(8), default=RollcallStatus.OPEN, server_default=RollcallStatus.OPEN.value
     )
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
@@ -355,10 +359,10 @@ class RollcallEntry(Base):
         SERIAL_ID_TYPE, ForeignKey("rollcalls.id", ondelete="CASCADE")
     )
     position: Mapped[int] = mapped_column(Integer)
-    name: Mapped[str] = mapped_column(Text)
-    extra: Mapped[str | None] = mapped_column(Text)  # a note such as 带家属 or 3人
+    name: Mapped[str] = mapped_column(StoredText())
+    extra: Mapped[str | None] = mapped_column(StoredText())  # a note such as 带家属 or 3人
     user_id: Mapped[TelegramId | None]
-    source: Mapped[str] = mapped_column(String(10))
+    source: Mapped[str] = mapped_column(StoredString(10))
     added_at: Mapped[datetime]
     withdrawn_at: Mapped[datetime | None]
     added_by: Mapped[TelegramId | None]
@@ -380,7 +384,7 @@ class LeaderHeartbeat(Base):
     __tablename__ = "leader_heartbeat"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    instance: Mapped[str] = mapped_column(Text)
+    instance: Mapped[str] = mapped_column(StoredText())
     backend_pid: Mapped[int] = mapped_column(Integer)  # the session a standby may end
     beat_at: Mapped[datetime]
 
@@ -394,7 +398,7 @@ class AdminAudit(Base):
     id: Mapped[SerialId]
     chat_id: Mapped[TelegramId]
     user_id: Mapped[TelegramId | None]  # None when an anonymous admin posted as the group
-    action: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(StoredString(40))
     old: Mapped[JsonObject | None]
     new: Mapped[JsonObject | None]
     at: Mapped[datetime]
@@ -410,8 +414,8 @@ class NoticeSent(Base):
 
     chat_id: Mapped[TelegramKey]
     user_id: Mapped[TelegramKey]
-    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
-    period_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(StoredString(40), primary_key=True)
+    period_key: Mapped[str] = mapped_column(StoredString(40), primary_key=True)
     sent_at: Mapped[datetime]
 
 
@@ -421,7 +425,7 @@ class NoticeFallback(Base):
 
     __tablename__ = "notice_fallbacks"
 
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(StoredString(200), primary_key=True)
     chat_id: Mapped[TelegramId]
     payload: Mapped[JsonObject]
     created_at: Mapped[datetime]
@@ -438,7 +442,7 @@ class ReportRequest(Base):
     chat_id: Mapped[TelegramId | None]  # one group; None: all of the reader's scope
     since: Mapped[date] = mapped_column(Date)  # local dates, inclusive
     until: Mapped[date] = mapped_column(Date)
-    zone: Mapped[str] = mapped_column(String(64))  # the local dates are read in it
+    zone: Mapped[str] = mapped_column(StoredString(64))  # the local dates are read in it
     shown_in: Mapped[TelegramId]  # the chat whose buttons may name this row
     created_at: Mapped[datetime]
 
@@ -450,7 +454,7 @@ class WeeklySubscription(Base):
 
     user_id: Mapped[TelegramKey]
     enabled: Mapped[bool] = mapped_column(Boolean)
-    language: Mapped[str] = mapped_column(String(8))
+    language: Mapped[str] = mapped_column(StoredString(8))
     changed_at: Mapped[datetime]
 
 
@@ -487,9 +491,9 @@ class DataRequestRecord(Base):
     sender_id: Mapped[TelegramId | None]
     sent_at: Mapped[datetime]
     key: Mapped[JsonObject]
-    file_id: Mapped[str | None] = mapped_column(String(255))
-    file_name: Mapped[str | None] = mapped_column(String(255))
-    header: Mapped[str | None] = mapped_column(String(8))  # HeaderStatus; None: no table
+    file_id: Mapped[str | None] = mapped_column(StoredString(255))
+    file_name: Mapped[str | None] = mapped_column(StoredString(255))
+    header: Mapped[str | None] = mapped_column(StoredString(8))  # HeaderStatus; None: no table
     header_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     header_due_at: Mapped[datetime | None]
 
@@ -506,7 +510,7 @@ class DataRequestKey(Base):
         primary_key=True,
         autoincrement=False,
     )
-    lookup_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    lookup_key: Mapped[str] = mapped_column(StoredString(64), primary_key=True)
     sent_at: Mapped[datetime]
 
 
@@ -545,7 +549,7 @@ class DuplicateMatch(Base):
         SERIAL_ID_TYPE, ForeignKey("data_requests.id", ondelete="CASCADE")
     )
     status: Mapped[str] = mapped_column(
-        String(10), default=MatchStatus.PROPOSED, server_default=MatchStatus.PROPOSED.value
+        StoredString(10), default=MatchStatus.PROPOSED, server_default=MatchStatus.PROPOSED.value
     )
     created_at: Mapped[datetime]
     told_at: Mapped[datetime | None]
@@ -558,8 +562,8 @@ class RejectedPair(Base):
 
     __tablename__ = "duplicate_rejections"
 
-    first: Mapped[str] = mapped_column(String(24), primary_key=True)
-    second: Mapped[str] = mapped_column(String(24), primary_key=True)
+    first: Mapped[str] = mapped_column(StoredString(24), primary_key=True)
+    second: Mapped[str] = mapped_column(StoredString(24), primary_key=True)
     match_id: Mapped[int | None] = mapped_column(
         SERIAL_ID_TYPE, ForeignKey("duplicate_matches.id", ondelete="SET NULL")
     )
@@ -571,7 +575,7 @@ class LearnedAlias(Base):
 
     __tablename__ = "duplicate_aliases"
 
-    alias: Mapped[str] = mapped_column(String(64), primary_key=True)
+    alias: Mapped[str] = mapped_column(StoredString(64), primary_key=True)
     objects: Mapped[JsonList]
     match_id: Mapped[int | None] = mapped_column(
         SERIAL_ID_TYPE, ForeignKey("duplicate_matches.id", ondelete="SET NULL")
@@ -588,7 +592,7 @@ class DigestSubscription(Base):
     enabled: Mapped[bool] = mapped_column(Boolean)
     times: Mapped[JsonList | None]  # "HH:MM" local times; None: the default digest times
     chats: Mapped[JsonList | None]  # the chosen group ids; None: every group of theirs
-    language: Mapped[str] = mapped_column(String(8))
+    language: Mapped[str] = mapped_column(StoredString(8))
     paused_at: Mapped[datetime | None]  # they blocked the bot; cleared when they write again
     changed_at: Mapped[datetime]
 
@@ -629,8 +633,8 @@ class SettingsMenu(Base):
     id: Mapped[SerialId]
     chat_id: Mapped[TelegramId]  # the group
     user_id: Mapped[TelegramId]  # the admin it was opened for
-    view: Mapped[str] = mapped_column(String(24), default="", server_default="")
-    awaiting: Mapped[str | None] = mapped_column(String(24))
+    view: Mapped[str] = mapped_column(StoredString(24), default="", server_default="")
+    awaiting: Mapped[str | None] = mapped_column(StoredString(24))
     version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

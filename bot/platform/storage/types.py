@@ -1,11 +1,12 @@
-"""Column types shared by every model: UTC datetimes, 64-bit ids, JSON."""
+"""Column types shared by every model: UTC datetimes, 64-bit ids, JSON, text any database takes."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from sqlalchemy import BigInteger, DateTime, Integer
+from sqlalchemy import BigInteger, DateTime, Integer, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -47,3 +48,40 @@ TelegramId = Annotated[int, mapped_column(BigInteger)]
 
 JsonObject = dict[str, Any]
 JsonList = list[Any]
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def storable(text: str) -> str:
+    """`text` as every database stores it: NUL (PostgreSQL's text refuses it) and lone
+    surrogates (no UTF-8 can carry them) become U+FFFD; anything else is kept as it is.
+
+    Only the copy in a text column changes: what is posted again (a held message) is kept in a
+    JSON column, whose escapes ("\\u0000") carry the original.
+    """
+    if _UNSTORABLE.search(text) is None:
+        return text
+    paired = text.replace("\x00", REPLACEMENT).encode("utf-16", "surrogatepass")
+    return paired.decode("utf-16", "replace")
+
+
+class StoredText(TypeDecorator[str]):
+    """TEXT that takes any str (see `storable`)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else storable(value)
+
+
+class StoredString(TypeDecorator[str]):
+    """VARCHAR(n) that takes any str (see `storable`)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else storable(value)
