@@ -117,7 +117,9 @@ class DigestWording:
         )
         head, _, tail = template.partition("\x00")
         summary = Formatted(item.summary or text("digest.no_text", lang))
-        link = message_link(item.chat_id, group.type, item.message_id)
+        link = (
+            None if item.link_id is None else message_link(item.chat_id, group.type, item.link_id)
+        )
         if link is not None:
             entity = {"type": "text_link", "offset": 0, "length": summary.length, "url": link}
             summary = Formatted(summary.text, (entity,))
