@@ -20,7 +20,7 @@ async def test_the_ticks_run_at_start_up_not_a_tick_interval_later() -> None:
         started = datetime.now(UTC)
         Alarm(cast(JianfuApplication, application), cast(Any, None)).start()
         # What fell due while the bot was down is caught up on now, not a minute from now.
-        rings = [job.next_t for job in job_queue.jobs() if job.name.startswith(ALARM_JOB)]
+        rings = [job.next_t for job in job_queue.jobs() if (job.name or "").startswith(ALARM_JOB)]
         first = min(at for at in rings if at is not None)
         assert first < started + TICK_INTERVAL / 2
     finally:
