@@ -1,5 +1,5 @@
-"""Digests put into words: each item a line (its summary a link to the original), the personal
-digest's sections and pages with their buttons."""
+"""Digests put into words: each item a line (its summary a link to the original, or to a held
+message's released copy), the personal digest's sections and pages with their buttons."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ class DigestWording:
         with_group: bool,
     ) -> Formatted:
         """One item: [number.] [urgent] [group] sender: summary (deadline); the summary links to
-        the original message where Telegram has links (supergroups)."""
+        the message `item.link_id` where Telegram has links (supergroups)."""
         key = (lang, item, group, now, with_group)
         parts = self._lines.get(key)
         if parts is None:
