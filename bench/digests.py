@@ -92,6 +92,7 @@ def world(
                 summary=rng.choice(SUMMARIES),
                 deadline=rng.choice((*deadlines, now + timedelta(days=9))),
                 urgent=n % 17 == 0,
+                link_id=1000 + n,
             )
         )
     recipients = []

@@ -10,16 +10,13 @@ none is in the window between "Telegram performed it" and "marked sent".
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,6 +26,7 @@ from bot.platform.outbox.store import enqueue
 from bot.platform.storage import create_engine, session_factory
 from bot.platform.storage.migrate import upgrade_to_head
 from bot.platform.storage.models import OutboxItem
+from tests.processes import PATIENCE_S, Control, until
 from testserver import DEFAULT_TOKEN
 from testserver.process import launched
 
@@ -36,37 +34,18 @@ CHATS = [5000 + n for n in range(10)]
 FIRST, SECOND = range(20), range(20, 50)
 WORKER_ID = "crash-test-worker"
 PROCESS_SCRIPT = Path(__file__).with_name("outbox_process.py")
-# Guards against a hang, not a speed requirement: each wait ends as soon as its state is seen.
-PATIENCE_S = 60.0
 
 Sessions = async_sessionmaker[AsyncSession]
 
 
-class ControlApi:
-    def __init__(self, url: str) -> None:
-        self._client = httpx.Client(base_url=url + "/", timeout=10)
-
-    def get(self, name: str) -> Any:
-        response = self._client.get(name)
-        response.raise_for_status()
-        return response.json()
-
-    def post(self, name: str, **body: Any) -> Any:
-        response = self._client.post(name, json=body)
-        response.raise_for_status()
-        return response.json()
-
-    def sent_texts(self) -> list[str]:
-        return [message["text"] for message in self.get("sent")]
-
-    def held_requests(self) -> int:
-        return sum(1 for r in self.get("requests") if r["description"] == "fault: timeout")
+def sent_texts(control: Control) -> list[str]:
+    return [message["text"] for message in control.get("sent")]
 
 
 @pytest.fixture
-def server() -> Iterator[tuple[str, ControlApi]]:
+def server() -> Iterator[tuple[str, Control]]:
     with launched() as server:
-        yield server.base_url, ControlApi(server.control_url)
+        yield server.base_url, Control(server.control_url)
 
 
 @pytest.fixture
@@ -108,23 +87,8 @@ async def count_by_status(sessions: Sessions) -> dict[str, int]:
         return {status: count for status, count in rows}
 
 
-async def until(condition: Callable[[], Any], what: str) -> None:
-    """Poll `condition` (sync or async) until it holds; fail after PATIENCE_S."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + PATIENCE_S
-    while True:
-        outcome = condition()
-        if asyncio.iscoroutine(outcome):
-            outcome = await outcome
-        if outcome:
-            return
-        if loop.time() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 async def test_each_item_arrives_exactly_once_across_kill_9_and_restart(
-    server: tuple[str, ControlApi], sessions: Sessions, sqlite_url: str
+    server: tuple[str, Control], sessions: Sessions, sqlite_url: str
 ) -> None:
     base_url, control = server
     for chat_id in CHATS:
@@ -147,12 +111,12 @@ async def test_each_item_arrives_exactly_once_across_kill_9_and_restart(
 
     assert first.returncode == -9
     assert await count_by_status(sessions) == {"sent": len(FIRST), "claimed": len(SECOND)}
-    assert len(control.sent_texts()) == len(FIRST)
+    assert len(sent_texts(control)) == len(FIRST)
 
     second = worker_process(sqlite_url, base_url, "--until-idle")
     assert second.wait(timeout=PATIENCE_S) == 0
 
-    arrived = Counter(control.sent_texts())
+    arrived = Counter(sent_texts(control))
     assert arrived == Counter({f"item-{n:02}": 1 for n in (*FIRST, *SECOND)})
     assert await count_by_status(sessions) == {"sent": len(FIRST) + len(SECOND)}
     assert control.get("violations") == []

@@ -11,46 +11,25 @@ repost in the burst must have added its line: nothing lost on the way.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import signal
 import socket
 import subprocess
-import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
 from bot.platform.storage import create_engine, session_factory
 from bot.platform.storage.migrate import upgrade_to_head
 from bot.platform.storage.models import MessageLog, ProcessedUpdate, RollcallEntry
+from tests.processes import PATIENCE_S, Control, bot_process, polling_config, until
 from testserver.process import launched
 
 TOKEN = "123456:stream-crash-test"
 BURST = 2000
 REPOST_EVERY = 100  # every 100th message of the burst reposts the chain with a line of its own
 TOPIC = "周六志愿者报名接龙"
-# Guards against a hang, not a speed requirement: each wait ends as soon as its state is seen.
-PATIENCE_S = 120.0
-
-
-class Control:
-    def __init__(self, url: str) -> None:
-        self._client = httpx.Client(base_url=url + "/", timeout=30)
-
-    def get(self, name: str) -> Any:
-        response = self._client.get(name)
-        response.raise_for_status()
-        return response.json()
-
-    def post(self, name: str, **body: Any) -> Any:
-        response = self._client.post(name, json=body)
-        response.raise_for_status()
-        return response.json()
 
 
 @pytest.fixture
@@ -59,47 +38,6 @@ def server() -> Iterator[tuple[str, Control]]:
         control = Control(running.control_url)
         yield running.base_url, control
         assert control.get("violations") == []
-
-
-def bot_process(
-    directory: Path, base_url: str, database: str, *, config: Path | None = None
-) -> subprocess.Popen[bytes]:
-    if config is None:
-        config = polling_config(directory, base_url, database)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JIANFU_")}
-    env["JIANFU_BOT_TOKEN"] = TOKEN
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "--config", str(config), "run"],
-        cwd=Path(__file__).resolve().parents[1],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def polling_config(directory: Path, base_url: str, database: str) -> Path:
-    config = directory / "config.toml"
-    # Never quiet, whatever the time of day the test runs at: nothing is held.
-    config.write_text(
-        f'[telegram]\nbase_url = "{base_url}"\n\n[database]\nurl = "{database}"\n\n'
-        '[defaults]\nquiet_hours = []\nrest_days = []\nholiday_calendar = "none"\n',
-        encoding="utf-8",
-    )
-    return config
-
-
-async def until(condition: Callable[[], Any], what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + PATIENCE_S
-    while True:
-        outcome = condition()
-        if asyncio.iscoroutine(outcome):
-            outcome = await outcome
-        if outcome:
-            return
-        if loop.time() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 COMMAND_AT = BURST // 2  # a /policy in the middle of the burst, answered through PTB's handlers
@@ -129,30 +67,27 @@ async def burst_killed_and_restarted(
     people = [control.post("users", first_name=f"网格员{n:02d}") for n in range(20)]
     ids = [p["id"] for p in people]
     group = control.post("groups", title="河西社区工作群", member_ids=ids)
-    first = bot_process(directory, base_url, database)
+    config = polling_config(directory, base_url, database)
+    first = bot_process(config, TOKEN)
     try:
         chain = f"{TOPIC}\n1. 张伟\n2. 李娜"
         control.post("send", user_id=ids[0], chat_id=group["id"], text=chain)
         await until(lambda: control.get("updates")["unconfirmed"] == 0, "the chain to be taken")
         await stall(control)
         control.post("send_many", chat_id=group["id"], user_ids=ids, texts=burst_texts())
-        await until(lambda: stalled(control), "the bot to be held where it is killed")
+        await until(control.held_requests, "the bot to be held where it is killed")
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait()
     assert first.returncode == -9
     assert control.get("updates")["unconfirmed"] > 0
-    second = bot_process(directory, base_url, database)
+    second = bot_process(config, TOKEN)
     try:
         await until(lambda: control.get("updates")["unconfirmed"] == 0, "the rest to be taken")
     finally:
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=PATIENCE_S) == 0
     return dict(control.get("updates"))
-
-
-def stalled(control: Control) -> bool:
-    return any(r["description"] == "fault: timeout" for r in control.get("requests"))
 
 
 async def handled_once(database: str) -> None:
@@ -224,7 +159,7 @@ def webhook_bot(
         f'webhook_secret_token = "{WEBHOOK_SECRET}"\n\n[database]\nurl = "{database}"\n',
         encoding="utf-8",
     )
-    return bot_process(directory, base_url, database, config=config)
+    return bot_process(config, TOKEN)
 
 
 WEBHOOK_SECRET = "stream-crash-secret"
@@ -250,7 +185,7 @@ async def test_a_webhook_update_killed_before_its_commit_is_delivered_again_and_
         await until(lambda: control.get("webhook") is not None, "the webhook to be set")
         control.post("fault", method="sendMessage", kind="timeout", count=1, hold=3600)
         control.post("send", user_id=person["id"], text="/start")
-        await until(lambda: stalled(control), "the answer to be held")
+        await until(control.held_requests, "the answer to be held")
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait()

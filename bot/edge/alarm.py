@@ -29,7 +29,12 @@ class Alarm:
         self._running = True
         job_queue = self._job_queue()
         # The first run at start-up catches up on whatever fell due while the bot was down.
-        job_queue.run_repeating(self._ring, interval=TICK_INTERVAL, first=0, name=ALARM_JOB)
+        # Not `first=0` of the repeating job: APScheduler puts a start already past (by the
+        # time it is added) one whole interval later.
+        self.ring_soon()
+        job_queue.run_repeating(
+            self._ring, interval=TICK_INTERVAL, first=TICK_INTERVAL, name=ALARM_JOB
+        )
         # What the pipeline marks for editing is picked up within an edit interval.
         job_queue.run_repeating(
             self._sweep, interval=EDIT_INTERVAL, first=EDIT_INTERVAL, name=LIVE_SWEEP_JOB

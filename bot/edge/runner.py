@@ -27,7 +27,7 @@ from bot.app import (
 from bot.edge.context import JianfuApplication
 from bot.edge.fast import loop_factory
 from bot.edge.updates import PollConflict, Poller
-from bot.platform.clock import SystemClock
+from bot.platform.clock import Clock, SystemClock
 from bot.platform.errors import FatalError
 from bot.platform.leadership import (
     Leadership,
@@ -51,12 +51,14 @@ CONFLICT_PAUSE_S = 60.0  # after a 409 from getUpdates: another bot polls; look 
 log = logging.getLogger(__name__)
 
 
-def run_bot(settings: Settings) -> None:
+def run_bot(settings: Settings, clock: Clock | None = None) -> None:
+    """Serve until a signal; on the system clock unless a test gives its own."""
     configure_logging(settings.logging, settings.secrets())
     telegram = settings.telegram
     try:
         with asyncio.Runner(loop_factory=loop_factory()) as runner:
-            runner.run(_serve_until_signal(build_application(settings, SystemClock()), settings))
+            application = build_application(settings, clock or SystemClock())
+            runner.run(_serve_until_signal(application, settings))
     except InvalidToken:
         raise FatalError(
             "Telegram rejected the bot token (401 Unauthorized): copy the token again from "

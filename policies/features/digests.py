@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from enum import IntEnum, StrEnum
 
@@ -81,6 +81,9 @@ class DigestItem:
     summary: str
     deadline: datetime | None
     urgent: bool = False
+    # The message its link opens: the original, or the copy a release of a held message
+    # posted; None while it is still held (the original was deleted, the copy not posted).
+    link_id: int | None = field(kw_only=True)
 
     @property
     def needs_action(self) -> bool:

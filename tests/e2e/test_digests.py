@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.features.duplicates.wording import message_link
 from bot.platform.i18n import text
 from bot.platform.storage.models import Acknowledgement, DigestSubscription, PersonalDigest
 from tests.e2e.harness import BotHarness, shanghai
@@ -334,3 +335,49 @@ async def test_the_private_command_says_when_the_years_holidays_are_unknown(
     harness.clock.set(shanghai(2027, 1, 6, 10))
     status = await office.private(office.li, "/digest on")
     assert text("digest.calendar_unknown", "zh-Hans", year=2027) in status.split("\n")
+
+
+def _links(message: ChatMessage, item: str) -> list[str]:
+    """The links on the line of the digest that names `item`."""
+    body = message.text or ""
+    start = body.index(item[:12])
+    line_end = body.find("\n", start)
+    end = len(body) if line_end < 0 else line_end
+    return [
+        e["url"]
+        for e in message.entities or []
+        if e["type"] == "text_link" and start <= e["offset"] < end
+    ]
+
+
+async def test_a_held_message_released_is_linked_where_its_released_copy_is(
+    harness: BotHarness,
+) -> None:
+    office = await Office(harness, ["河东村两委群"]).ready()
+    (east,) = office.groups
+    await office.private(office.li, "/digest 09:00")
+    await at(harness, shanghai(2026, 11, 18, 22))
+    original = await office.post(east, NOTICE)  # in quiet time: held, removed from the group
+    assert original.message_id in harness.world.deleted_ids(east)
+    await at(harness, shanghai(2026, 11, 19, 8))  # released at the end of quiet time
+    (released,) = [m for m in harness.world.sent_by_bot(east) if NOTICE in (m.text or "")]
+
+    await at(harness, shanghai(2026, 11, 19, 9))
+
+    (digest,) = personal_digests(harness, office.li)
+    assert _links(digest, NOTICE) == [message_link(east.id, "supergroup", released.message_id)]
+
+
+async def test_a_message_still_held_has_no_link_in_a_digest(harness: BotHarness) -> None:
+    office = await Office(harness, ["河东村两委群"]).ready()
+    (east,) = office.groups
+    await _admin_command(office, east, "/digest batch 16:00")
+    await office.private(office.li, "/digest 11:00")
+    original = await office.post(east, NOTICE)  # held for the group's 16:00 digest
+    assert original.message_id in harness.world.deleted_ids(east)
+
+    await at(harness, shanghai(2026, 11, 18, 11))
+
+    (digest,) = personal_digests(harness, office.li)
+    assert NOTICE[:12] in (digest.text or "")
+    assert _links(digest, NOTICE) == []

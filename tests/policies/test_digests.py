@@ -44,8 +44,19 @@ def item(
     chat: int = -1,
     sender: int = 9,
 ) -> DigestItem:
+    message_id = 100 + subject
+    sent_at = local(2026, 11, 18, 9)
     return DigestItem(
-        kind, subject, chat, 100 + subject, sender, "王主任", local(2026, 11, 18, 9), "…", deadline
+        kind,
+        subject,
+        chat,
+        message_id,
+        sender,
+        "王主任",
+        sent_at,
+        "…",
+        deadline,
+        link_id=message_id,
     )
 
 

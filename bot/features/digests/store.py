@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import pytz
@@ -20,9 +20,12 @@ from bot.platform.storage.models import (
     DataRequestAnswer,
     DataRequestRecord,
     GroupDigest,
+    HeldMessage,
+    HeldStatus,
     Member,
     MessageLog,
     PersonalDigest,
+    ReleasePage,
     Rollcall,
     RollcallEntry,
     RollcallStatus,
@@ -148,10 +151,39 @@ async def open_items(
             if key not in found and _INFORMATION.intersection(log.labels):
                 notice = (ItemKind.NOTICE, log.id)
                 found[key] = _item(log, notice, _name(first, last), groups)
+    links = await _held_links(session, sorted(found))
     items: dict[int, list[DigestItem]] = defaultdict(list)
-    for item in found.values():
+    for key, item in found.items():
+        if key in links:
+            item = replace(item, link_id=links[key])
         items[item.chat_id].append(item)
     return items
+
+
+async def _held_links(
+    session: AsyncSession, keys: list[tuple[int, int]]
+) -> dict[tuple[int, int], int | None]:
+    """Of the messages `keys` (chat, message id), those held in quiet time or for a batch:
+    the message that carries the released copy, or None while none was delivered."""
+    found: dict[tuple[int, int], int | None] = {}
+    for start in range(0, len(keys), _CHUNK):
+        rows = await session.execute(
+            select(
+                HeldMessage.chat_id,
+                HeldMessage.message_id,
+                HeldMessage.status,
+                ReleasePage.message_id,
+            )
+            .outerjoin(ReleasePage, ReleasePage.id == HeldMessage.page_id)
+            .where(
+                tuple_(HeldMessage.chat_id, HeldMessage.message_id).in_(
+                    keys[start : start + _CHUNK]
+                )
+            )
+        )
+        for chat_id, message_id, status, copy in rows:
+            found[chat_id, message_id] = copy if status == HeldStatus.RELEASED.value else None
+    return found
 
 
 async def covered_to(session: AsyncSession, chat_id: int | None = None) -> int | None:
@@ -205,6 +237,7 @@ def _item(
         summary=summary_of(text),
         deadline=find_deadline(text, local) if text else None,
         urgent=Label.URGENT in log.labels,
+        link_id=log.message_id,
     )
 
 

@@ -1,5 +1,5 @@
-"""Digests put into words: each item a line (its summary a link to the original), the personal
-digest's sections and pages with their buttons."""
+"""Digests put into words: each item a line (its summary a link to the original, or to a held
+message's released copy), the personal digest's sections and pages with their buttons."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ class DigestWording:
         with_group: bool,
     ) -> Formatted:
         """One item: [number.] [urgent] [group] sender: summary (deadline); the summary links to
-        the original message where Telegram has links (supergroups)."""
+        the message `item.link_id` where Telegram has links (supergroups)."""
         key = (lang, item, group, now, with_group)
         parts = self._lines.get(key)
         if parts is None:
@@ -117,7 +117,9 @@ class DigestWording:
         )
         head, _, tail = template.partition("\x00")
         summary = Formatted(item.summary or text("digest.no_text", lang))
-        link = message_link(item.chat_id, group.type, item.message_id)
+        link = (
+            None if item.link_id is None else message_link(item.chat_id, group.type, item.link_id)
+        )
         if link is not None:
             entity = {"type": "text_link", "offset": 0, "length": summary.length, "url": link}
             summary = Formatted(summary.text, (entity,))
