@@ -368,6 +368,24 @@ async def test_a_held_message_released_is_linked_where_its_released_copy_is(
     assert _links(digest, NOTICE) == [message_link(east.id, "supergroup", released.message_id)]
 
 
+async def test_a_demand_released_in_the_morning_is_an_item_to_act_on_with_its_button(
+    harness: BotHarness,
+) -> None:
+    office = await Office(harness, ["河东村两委群"]).ready()
+    (east,) = office.groups
+    await office.private(office.li, "/digest 09:00")
+    await at(harness, shanghai(2026, 11, 18, 22))
+    await office.post(east, TODAY)  # held; released at 08:00 with its button on the page
+    await at(harness, shanghai(2026, 11, 19, 8))
+    (page,) = [m for m in harness.world.sent_by_bot(east) if TODAY in (m.text or "")]
+
+    await at(harness, shanghai(2026, 11, 19, 9))
+
+    (digest,) = personal_digests(harness, office.li)
+    assert [data for data in digest.callback_data if data.startswith("dack:")], "its ✅"
+    assert _links(digest, TODAY) == [message_link(east.id, "supergroup", page.message_id)]
+
+
 async def test_a_message_still_held_has_no_link_in_a_digest(harness: BotHarness) -> None:
     office = await Office(harness, ["河东村两委群"]).ready()
     (east,) = office.groups

@@ -122,6 +122,8 @@ async def open_items(
             )
             for chat_id, message_id, subject_id in rows:
                 subjects.setdefault((chat_id, message_id), (kind, subject_id))
+    for page, demand in (await _released_demands(session, sorted(subjects))).items():
+        subjects.setdefault(demand, subjects.pop(page))
     listed = select(MessageLog, User.first_name, User.last_name).outerjoin(
         User, User.user_id == MessageLog.sender_id
     )
@@ -158,6 +160,27 @@ async def open_items(
             item = replace(item, link_id=links[key])
         items[item.chat_id].append(item)
     return items
+
+
+async def _released_demands(
+    session: AsyncSession, keys: list[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[int, int]]:
+    """Of the messages `keys`, the release pages that carry a demand's button: the held
+    demand each stands for, whose logged text the digest lists."""
+    found: dict[tuple[int, int], tuple[int, int]] = {}
+    for start in range(0, len(keys), _CHUNK):
+        rows = await session.execute(
+            select(ReleasePage.chat_id, ReleasePage.message_id, HeldMessage.message_id)
+            .join(HeldMessage, HeldMessage.id == ReleasePage.ack_for)
+            .where(
+                tuple_(ReleasePage.chat_id, ReleasePage.message_id).in_(
+                    keys[start : start + _CHUNK]
+                )
+            )
+        )
+        for chat_id, page_message_id, message_id in rows:
+            found[chat_id, page_message_id] = (chat_id, message_id)
+    return found
 
 
 async def _held_links(
