@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import cast
 
 import pytz
 from sqlalchemy import and_, func, select, true, tuple_
@@ -179,7 +180,8 @@ async def _released_demands(
             )
         )
         for chat_id, page_message_id, message_id in rows:
-            found[chat_id, page_message_id] = (chat_id, message_id)
+            # Matched by the IN above, so the page's message id is known.
+            found[chat_id, cast(int, page_message_id)] = (chat_id, message_id)
     return found
 
 
