@@ -386,6 +386,25 @@ async def test_a_demand_released_in_the_morning_is_an_item_to_act_on_with_its_bu
     assert _links(digest, TODAY) == [message_link(east.id, "supergroup", page.message_id)]
 
 
+async def test_a_held_message_whose_delete_was_refused_is_linked_where_it_stayed(
+    harness: BotHarness,
+) -> None:
+    office = await Office(harness, ["河东村两委群"]).ready()
+    (east,) = office.groups
+    await office.private(office.li, "/digest 09:00")
+    await at(harness, shanghai(2026, 11, 18, 22))
+    original = harness.world.send(office.admin, east, NOTICE)
+    original.deletable = False  # held, but Telegram refuses to take it away
+    await drained(harness)
+    await at(harness, shanghai(2026, 11, 19, 8))
+    assert not [m for m in harness.world.sent_by_bot(east) if NOTICE in (m.text or "")]
+
+    await at(harness, shanghai(2026, 11, 19, 9))
+
+    (digest,) = personal_digests(harness, office.li)
+    assert _links(digest, NOTICE) == [message_link(east.id, "supergroup", original.message_id)]
+
+
 async def test_a_message_still_held_has_no_link_in_a_digest(harness: BotHarness) -> None:
     office = await Office(harness, ["河东村两委群"]).ready()
     (east,) = office.groups

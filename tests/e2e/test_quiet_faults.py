@@ -54,9 +54,10 @@ async def test_a_refused_delete_loses_nothing_switches_to_advise_and_tells_admin
 
     before = len(world.sent_by_bot(group))
     await at(harness, THU_MORNING)
-    (digest,) = world.sent_by_bot(group)[before:]
+    morning = " ".join(m.text or "" for m in world.sent_by_bot(group)[before:])
     for row in held:
-        assert row.payload["text"] in (digest.text or "")
+        assert row.payload["text"] not in morning, "still in the group: not shown twice"
+    assert {row.status for row in await held_rows(harness, group)} == {"released"}
 
 
 async def test_an_admin_choosing_enforce_again_has_the_rights_looked_at_anew(

@@ -20,6 +20,7 @@ from bot.platform.storage.models import (
     Chat,
     DataRequestAnswer,
     DataRequestRecord,
+    DeleteStatus,
     GroupDigest,
     HeldMessage,
     HeldStatus,
@@ -188,8 +189,9 @@ async def _released_demands(
 async def _held_links(
     session: AsyncSession, keys: list[tuple[int, int]]
 ) -> dict[tuple[int, int], int | None]:
-    """Of the messages `keys` (chat, message id), those held in quiet time or for a batch:
-    the message that carries the released copy, or None while none was delivered."""
+    """Of the messages `keys` (chat, message id), those held in quiet time or for a batch and
+    taken away: the message that carries the released copy, or None while none was delivered.
+    One whose delete was refused is still where it was posted."""
     found: dict[tuple[int, int], int | None] = {}
     for start in range(0, len(keys), _CHUNK):
         rows = await session.execute(
@@ -203,7 +205,8 @@ async def _held_links(
             .where(
                 tuple_(HeldMessage.chat_id, HeldMessage.message_id).in_(
                     keys[start : start + _CHUNK]
-                )
+                ),
+                HeldMessage.delete_status != DeleteStatus.FAILED.value,
             )
         )
         for chat_id, message_id, status, copy in rows:

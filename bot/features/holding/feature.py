@@ -135,8 +135,9 @@ class Holding:
         )
 
     async def on_delete_settled(self, settled: Settled) -> None:
-        """A held message's delete was refused: it stays stored and is released as usual; the
-        chat falls back to advise, and the group hears it once (not again while it lasts)."""
+        """A held message's delete was refused: it stays in the group, so the release does not
+        post it again; the chat falls back to advise, and the group hears it once (not again
+        while it lasts)."""
         if settled.sent or settled.subject_id is None:
             return
         chat_id, message_id = settled.chat_id, settled.subject_id

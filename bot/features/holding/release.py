@@ -422,10 +422,14 @@ class Releases:
         held = await _claim(session, chat_id, now)
         if not held:
             return 0
-        shown = [row for row in held if not row.payload.get(LEFT_OUT)]
-        for row in held:
-            if row.payload.get(LEFT_OUT):
-                row.status, row.released_at = HeldStatus.OMITTED.value, now
+        # A message whose delete was refused never left the group: posting it would show it twice.
+        stayed = [row for row in held if row.delete_status == DeleteStatus.FAILED.value]
+        for row in stayed:
+            row.status, row.released_at = HeldStatus.RELEASED.value, now
+        omitted = [row for row in held if row not in stayed and row.payload.get(LEFT_OUT)]
+        for row in omitted:
+            row.status, row.released_at = HeldStatus.OMITTED.value, now
+        shown = [row for row in held if row not in stayed and row not in omitted]
         if shown or preface:
             policy = await self._base.policy(session, chat_id)
             posts = compose_release(
@@ -435,7 +439,7 @@ class Releases:
                 chat_id,
                 shown,
                 now,
-                left_out=len(held) - len(shown),
+                left_out=len(omitted),
                 late=any(row.release_failed_at is not None for row in shown),
                 preface=preface,
                 family=family,
