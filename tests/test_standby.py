@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from sqlalchemy.engine import make_url
 from bot.platform.storage import create_engine, session_factory
 from bot.platform.storage.migrate import upgrade_to_head
 from bot.platform.storage.models import HeldMessage, LeaderHeartbeat, MessageLog, ProcessedUpdate
+from tests.processes import PATIENCE_S, until
 from testserver.process import launched
 
 pytestmark = pytest.mark.postgres
@@ -34,8 +35,6 @@ pytestmark = pytest.mark.postgres
 TOKEN = "123456:standby-test"
 GRACE_S = 10  # the shortest grace the config allows
 SENDERS = 20
-# Guards against a hang, not a speed requirement: each wait ends as soon as its state is seen.
-PATIENCE_S = 120.0
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -144,20 +143,6 @@ def scene(postgres_url: str, tmp_path: Path) -> Iterator[Scene]:
         group = control.post("groups", title="河西社区工作群", member_ids=ids)
         yield Scene(server.base_url, control, postgres_url, tmp_path, group, people)
         assert control.get("violations") == []
-
-
-async def until(condition: Callable[[], Any], what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + PATIENCE_S
-    while True:
-        outcome = condition()
-        if asyncio.iscoroutine(outcome):
-            outcome = await outcome
-        if outcome:
-            return
-        if loop.time() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 def stopped(process: subprocess.Popen[bytes]) -> None:
