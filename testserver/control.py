@@ -2,6 +2,7 @@
 
 POST (JSON body) /control/users, /control/groups, /control/send, /control/send_many,
 /control/edit, /control/press, /control/bot_status, /control/member_status, /control/fault,
+/control/clear_faults,
 /control/clock (only on a server given a clock setter);
 GET /control/sent?chat_id=, /control/messages?chat_id=, /control/requests[?method=],
 /control/violations, /control/clock.
@@ -173,6 +174,11 @@ class _Control:
             with_param=args.get("with_param"),
         )
         return {"method": fault.method, "kind": fault.kind, "remaining": fault.remaining}
+
+    def post_clear_faults(self, args: JSON) -> JSON:
+        """Forget every fault still waiting, injected or drawn at random."""
+        self.server.faults.clear()
+        return {}
 
     def get_clock(self, args: JSON) -> JSON:
         return {"now": self.world.clock().astimezone(UTC).isoformat()}
