@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.platform.storage.models import (
@@ -232,19 +234,33 @@ async def request_title(session: AsyncSession, request: AckRequest) -> str:
         )
     )
     if text is None:
-        text = await session.scalar(
-            select(MessageLog.text)
-            .join(HeldMessage, HeldMessage.message_id == MessageLog.message_id)
-            .join(ReleasePage, ReleasePage.ack_for == HeldMessage.id)
-            .where(
-                MessageLog.chat_id == request.chat_id,
-                HeldMessage.chat_id == request.chat_id,
-                ReleasePage.chat_id == request.chat_id,
-                ReleasePage.message_id == request.request_message_id,
+        asked = (request.chat_id, request.request_message_id)
+        demand = (await released_demands(session, [asked])).get(asked)
+        if demand is not None:
+            text = await session.scalar(
+                select(MessageLog.text).where(
+                    MessageLog.chat_id == demand[0], MessageLog.message_id == demand[1]
+                )
             )
-        )
     first = (text or "").strip().split("\n", 1)[0]
     return first if len(first) <= TITLE_CHARS else f"{first[:TITLE_CHARS]}…"
+
+
+async def released_demands(
+    session: AsyncSession, keys: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[int, int]]:
+    """Of the messages `keys` (chat, message id), the release pages that carry a demand's
+    button: the held demand (chat, message id) each asks for."""
+    rows = await session.execute(
+        select(ReleasePage.chat_id, ReleasePage.message_id, HeldMessage.message_id)
+        .join(HeldMessage, HeldMessage.id == ReleasePage.ack_for)
+        .where(tuple_(ReleasePage.chat_id, ReleasePage.message_id).in_(keys))
+    )
+    # Matched by the IN above, so the page's message id is known.
+    return {
+        (chat_id, cast(int, page_message_id)): (chat_id, message_id)
+        for chat_id, page_message_id, message_id in rows
+    }
 
 
 def display_name(user: User) -> str:

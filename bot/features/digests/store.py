@@ -7,13 +7,12 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import cast
 
 import pytz
 from sqlalchemy import and_, func, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.features.acks.store import PRESENT_STATUSES
+from bot.features.acks.store import PRESENT_STATUSES, released_demands
 from bot.platform.storage.models import (
     Acknowledgement,
     AckRequest,
@@ -124,8 +123,11 @@ async def open_items(
             )
             for chat_id, message_id, subject_id in rows:
                 subjects.setdefault((chat_id, message_id), (kind, subject_id))
-    for page, demand in (await _released_demands(session, sorted(subjects))).items():
-        subjects.setdefault(demand, subjects.pop(page))
+    pages = sorted(subjects)
+    for start in range(0, len(pages), _CHUNK):
+        demands = await released_demands(session, pages[start : start + _CHUNK])
+        for page, demand in demands.items():
+            subjects.setdefault(demand, subjects.pop(page))
     listed = select(MessageLog, User.first_name, User.last_name).outerjoin(
         User, User.user_id == MessageLog.sender_id
     )
@@ -162,28 +164,6 @@ async def open_items(
             item = replace(item, link_id=links[key])
         items[item.chat_id].append(item)
     return items
-
-
-async def _released_demands(
-    session: AsyncSession, keys: list[tuple[int, int]]
-) -> dict[tuple[int, int], tuple[int, int]]:
-    """Of the messages `keys`, the release pages that carry a demand's button: the held
-    demand each stands for, whose logged text the digest lists."""
-    found: dict[tuple[int, int], tuple[int, int]] = {}
-    for start in range(0, len(keys), _CHUNK):
-        rows = await session.execute(
-            select(ReleasePage.chat_id, ReleasePage.message_id, HeldMessage.message_id)
-            .join(HeldMessage, HeldMessage.id == ReleasePage.ack_for)
-            .where(
-                tuple_(ReleasePage.chat_id, ReleasePage.message_id).in_(
-                    keys[start : start + _CHUNK]
-                )
-            )
-        )
-        for chat_id, page_message_id, message_id in rows:
-            # Matched by the IN above, so the page's message id is known.
-            found[chat_id, cast(int, page_message_id)] = (chat_id, message_id)
-    return found
 
 
 async def _held_links(
